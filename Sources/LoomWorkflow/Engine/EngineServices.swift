@@ -1,0 +1,31 @@
+import Logging
+
+/// What nodes may reach outside the engine. Absent services make the nodes that need them fail with a clear error.
+public struct EngineServices: Sendable {
+    public var models: (any ModelProvider)?
+    public var http: (any HTTPFetcher)?
+    public var tools: ToolRegistry
+    public var httpPolicy: HTTPPolicy
+    public var logger: Logger
+
+    public init(
+        models: (any ModelProvider)? = nil, http: (any HTTPFetcher)? = nil, tools: ToolRegistry = .builtIn,
+        httpPolicy: HTTPPolicy = HTTPPolicy(), logger: Logger = Logger(label: "loom.engine")
+    ) {
+        self.models = models
+        self.http = http
+        self.tools = tools
+        self.httpPolicy = httpPolicy
+        self.logger = logger
+    }
+
+    func requireModels() throws(NodeError) -> any ModelProvider {
+        guard let models else { throw NodeError.serviceUnavailable("no model provider is configured (pass --models or set LOOM_MODELS)") }
+        return models
+    }
+
+    func requireHTTP() throws(NodeError) -> any HTTPFetcher {
+        guard let http else { throw NodeError.serviceUnavailable("outbound HTTP is not available in this process") }
+        return http
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// Who and what a run is for: the values of the `sys` and `env` namespaces.
+public struct RunContext: Sendable {
+    public var runId: String
+    public var appId: String?
+    public var user: String
+    public var query: String?
+    public var conversationId: String?
+    public var startedAt: Date
+    /// Values for the workflow's declared `env` variables; undeclared names are ignored.
+    public var environment: [String: String]
+
+    public init(
+        runId: String = UUID().uuidString.lowercased(), appId: String? = nil, user: String = "anonymous",
+        query: String? = nil, conversationId: String? = nil, startedAt: Date = Date(), environment: [String: String] = [:]
+    ) {
+        self.runId = runId
+        self.appId = appId
+        self.user = user
+        self.query = query
+        self.conversationId = conversationId
+        self.startedAt = startedAt
+        self.environment = environment
+    }
+}

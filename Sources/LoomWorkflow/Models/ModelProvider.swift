@@ -1,0 +1,86 @@
+/// How nodes reach language models. The OpenAI-compatible HTTP provider, the bundled worker pool and test
+/// providers all stand behind it.
+public protocol ModelProvider: Sendable {
+    /// Model names this provider answers to (`default` included when configured); nil when it takes any.
+    var modelNames: [String]? { get }
+
+    /// Runs a chat completion, handing each piece of text to `onText` as it arrives.
+    func chat(_ request: ChatRequest, onText: @Sendable (String) async -> Void) async throws(ModelError) -> ChatCompletion
+}
+
+public struct ChatMessage: Sendable, Hashable {
+    public enum Role: String, Sendable, CaseIterable {
+        case system, user, assistant
+    }
+
+    public var role: Role
+    public var content: String
+
+    public init(_ role: Role, _ content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+public struct ChatRequest: Sendable {
+    public var model: String
+    public var messages: [ChatMessage]
+    public var maxTokens: Int?
+    public var temperature: Double?
+    public var topP: Double?
+    public var stop: [String]
+    public var seed: Int?
+
+    public init(
+        model: String, messages: [ChatMessage], maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
+        stop: [String] = [], seed: Int? = nil
+    ) {
+        self.model = model
+        self.messages = messages
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.topP = topP
+        self.stop = stop
+        self.seed = seed
+    }
+}
+
+public struct ChatCompletion: Sendable {
+    public var text: String
+    /// `stop`, `length`, …, as OpenAI names them.
+    public var finishReason: String
+    public var usage: TokenUsage
+
+    public init(text: String, finishReason: String, usage: TokenUsage) {
+        self.text = text
+        self.finishReason = finishReason
+        self.usage = usage
+    }
+}
+
+public enum ModelError: Error, Sendable, CustomStringConvertible, Equatable {
+    case unknownModel(String, known: [String])
+    case unreachable(model: String, endpoint: String, reason: String)
+    case httpStatus(model: String, status: Int, message: String)
+    case timedOut(model: String, endpoint: String)
+    case badResponse(model: String, reason: String)
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .unknownModel(let name, let known):
+            let list = known.isEmpty ? "none are configured" : "configured: \(known.sorted().joined(separator: ", "))"
+            return "unknown model '\(name)' (\(list))"
+        case .unreachable(let model, let endpoint, let reason):
+            return "model '\(model)': cannot reach \(endpoint): \(reason)"
+        case .httpStatus(let model, let status, let message):
+            return "model '\(model)': the provider answered HTTP \(status): \(message)"
+        case .timedOut(let model, let endpoint):
+            return "model '\(model)': \(endpoint) did not answer in time"
+        case .badResponse(let model, let reason):
+            return "model '\(model)': unreadable response: \(reason)"
+        case .cancelled:
+            return "the request was cancelled"
+        }
+    }
+}

@@ -1,0 +1,55 @@
+/// Calls a chat model with role messages built from templates. Outputs `text`, `usage` and `finish_reason`.
+public struct LLMNode: WorkflowNode {
+    public static let typeName = "llm"
+    public static let configKeys = ModelSettings.keys + ["messages", "prompt", "system"]
+
+    public let settings: ModelSettings
+    public let messages: [(role: ChatMessage.Role, template: Template)]
+
+    public static func decode(_ reader: NodeReader) -> LLMNode? {
+        let settings = ModelSettings.read(reader)
+        var messages: [(ChatMessage.Role, Template)] = []
+        if let system = reader.template("system") { messages.append((.system, system)) }
+        if let node = reader.node("messages"), let items = reader.list(node, what: "'messages'") {
+            for item in items {
+                if let message = message(item, reader) { messages.append(message) }
+            }
+        }
+        if let prompt = reader.template("prompt") { messages.append((.user, prompt)) }
+        guard messages.contains(where: { $0.0 != .system }) else {
+            reader.error("an llm node needs 'messages' (a list of {system|user|assistant: text}) or a 'prompt'")
+            return nil
+        }
+        return LLMNode(settings: settings, messages: messages)
+    }
+
+    /// `{user: "…"}`, or `{role: user, content: "…"}` (Dify's `text` is read as content too).
+    private static func message(_ node: SourceNode, _ reader: NodeReader) -> (ChatMessage.Role, Template)? {
+        guard let entries = reader.mapping(node, what: "a message") else { return nil }
+        if entries.count == 1, let role = ChatMessage.Role(rawValue: entries[0].key) {
+            return reader.template(entries[0].value, what: "the \(role.rawValue) message").map { (role, $0) }
+        }
+        var fields: [String: SourceNode] = [:]
+        for entry in entries { fields[entry.key] = entry.value }
+        guard let roleNode = fields["role"], let roleName = reader.string(roleNode, what: "'role'"),
+            let role = ChatMessage.Role(rawValue: roleName), let content = fields["content"] ?? fields["text"], fields.count == 2
+        else {
+            reader.error("a message is {system: text}, {user: text}, {assistant: text}, or {role, content}", at: node.location)
+            return nil
+        }
+        return reader.template(content, what: "the \(roleName) message").map { (role, $0) }
+    }
+
+    public var outputNames: [String]? { ["text", "usage", "finish_reason"] }
+
+    public func run(_ context: NodeContext) async throws -> NodeResult {
+        let provider = try context.services.requireModels()
+        let rendered = messages.map { ChatMessage($0.role, $0.template.render(context.pool)) }
+        let completion = try await provider.chat(settings.request(rendered)) { text in
+            context.partialText(text, output: "text")
+        }
+        return NodeResult(
+            outputs: ["text": .string(completion.text), "usage": completion.usage.value, "finish_reason": .string(completion.finishReason)],
+            inputs: ["model": .string(settings.model), "messages": rendered.value], usage: completion.usage)
+    }
+}

@@ -1,0 +1,40 @@
+/// The model and sampling settings shared by nodes that call a model.
+public struct ModelSettings: Sendable {
+    public static let keys = ["model", "max_tokens", "temperature", "top_p", "stop", "seed"]
+
+    public var model: String
+    public var maxTokens: Int?
+    public var temperature: Double?
+    public var topP: Double?
+    public var stop: [String]
+    public var seed: Int?
+
+    static func read(_ reader: NodeReader) -> ModelSettings {
+        let model = reader.string("model") ?? "default"
+        if let known = reader.modelNames, !known.contains(model) {
+            reader.error("unknown model '\(model)'; the models file configures: \(known.sorted().joined(separator: ", "))", at: reader.node("model")?.location)
+        }
+        var stop: [String] = []
+        if let node = reader.node("stop") {
+            switch node.kind {
+            case .scalar(.string(let text)): stop = [text]
+            case .sequence(let items): stop = items.compactMap { reader.string($0, what: "a stop sequence") }
+            default: reader.error("'stop' must be text or a list of texts", at: node.location)
+            }
+        }
+        return ModelSettings(
+            model: model, maxTokens: reader.integer("max_tokens", in: 1...1_000_000), temperature: reader.number("temperature", in: 0...2),
+            topP: reader.number("top_p", in: 0...1), stop: stop, seed: reader.integer("seed", in: Int.min...Int.max))
+    }
+
+    func request(_ messages: [ChatMessage]) -> ChatRequest {
+        ChatRequest(model: model, messages: messages, maxTokens: maxTokens, temperature: temperature, topP: topP, stop: stop, seed: seed)
+    }
+}
+
+extension [ChatMessage] {
+    /// How a node's prompt appears in its `inputs` in events and run records.
+    var value: Value {
+        .array(map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import LoomWorkflow
+
+/// LangGraph running the same graphs, installed into a scratch virtual environment by the benchmark itself.
+struct LangGraphReference {
+    static let package = "langgraph==1.0.3"
+    static let script = "Benchmarks/engine/langgraph_reference.py"
+
+    let python: String
+    let version: String
+    let pythonVersion: String
+
+    init(scratch: String) throws {
+        guard FileManager.default.fileExists(atPath: Self.script) else {
+            throw EngineBenchError.reference("\(Self.script) not found: run the benchmark from the repository root")
+        }
+        let venv = scratch + "/langgraph-venv"
+        python = venv + "/bin/python"
+        if !FileManager.default.fileExists(atPath: python) {
+            try Self.shell(["python3", "-m", "venv", venv])
+        }
+        if (try? Self.shell([python, "-c", "import langgraph"])) == nil {
+            print("installing \(Self.package) into \(venv) …")
+            try Self.shell([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", Self.package])
+        }
+        version = try Self.shell([python, "-c", "import importlib.metadata as m; print(m.version('langgraph'))"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        pythonVersion = try Self.shell([python, "-c", "import platform; print(platform.python_version())"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Seconds per run for each graph, keyed like `EngineBenchGraph.name`.
+    func measure(runs: Int) throws -> [String: EngineBenchGraph.Measurement] {
+        let output = try Self.shell([python, Self.script, "--runs", String(runs)])
+        guard let line = output.split(separator: "\n").last, let object = try? JSONDocumentReader.parse(String(line)).value.objectValue else {
+            throw EngineBenchError.reference("unexpected output from \(Self.script): \(output.suffix(300))")
+        }
+        var rows: [String: EngineBenchGraph.Measurement] = [:]
+        for (name, value) in object {
+            guard let seconds = value[path: ["seconds_per_run"]]?.numberValue, let nodes = value[path: ["nodes"]]?.numberValue else { continue }
+            rows[name] = EngineBenchGraph.Measurement(secondsPerRun: seconds, nodeCount: Int(nodes))
+        }
+        return rows
+    }
+
+    @discardableResult
+    static func shell(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw EngineBenchError.reference("\(arguments.joined(separator: " ")) failed: \(text.suffix(400))")
+        }
+        return text
+    }
+}
