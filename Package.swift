@@ -50,15 +50,23 @@ let package = Package(
             name: "LoomWorkflowTests",
             dependencies: ["LoomWorkflow"]
         ),
-        .testTarget(
-            name: "LoomConnectorsTests",
+        // A real HTTP server and an OpenAI-protocol stub for the tests of network-facing code.
+        .target(
+            name: "LoomTestSupport",
             dependencies: [
-                "LoomConnectors",
-                "LoomWorkflow",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            path: "Tests/LoomTestSupport"
+        ),
+        .testTarget(
+            name: "LoomConnectorsTests",
+            dependencies: ["LoomConnectors", "LoomWorkflow", "LoomTestSupport"]
+        ),
+        .testTarget(
+            name: "LoomCLITests",
+            dependencies: ["LoomWorkflow", "LoomTestSupport"]
         ),
     ]
 )

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Runs one graph — a workflow's, or an iteration's inner graph for one item — to completion. Ready nodes run
 /// concurrently as child tasks; all scheduling state lives in this one loop, so no locks guard it.
 struct GraphRunner: Sendable {
@@ -17,61 +15,87 @@ struct GraphRunner: Sendable {
     }
 
     func run(_ initial: VariablePool) async -> Outcome {
-        var pool = initial
-        var tracker = EdgeTracker(graph: graph)
-        var ready = graph.roots
+        var state = State(graph: graph, pool: initial)
+        await withTaskGroup(of: NodeRunner.Completion.self) { group in
+            var running = 0
+            while true {
+                while state.failure == nil, !state.stopped, let index = state.nextReady() {
+                    if Task.isCancelled {
+                        state.stopped = true
+                        break
+                    }
+                    guard let step = coordinator.takeStep() else {
+                        state.failure = "the run exceeded \(coordinator.limits.maxSteps) node executions (limit max_steps)"
+                        break
+                    }
+                    let spec = graph.nodes[index]
+                    let execution = NodeExecution(
+                        id: coordinator.executionId(step: step), nodeId: spec.id, nodeType: spec.type, title: spec.title, step: step,
+                        iteration: iteration)
+                    coordinator.emit(.nodeStarted(execution))
+                    let runner = NodeRunner(spec: spec, index: index, execution: execution, coordinator: coordinator, depth: depth)
+                    if runner.runsInline {
+                        // Pure nodes finish in microseconds and never wait: a task of their own would cost more
+                        // than the node itself.
+                        state.absorb(await runner.run(state.pool), coordinator)
+                    } else {
+                        let snapshot = state.pool
+                        group.addTask { await runner.run(snapshot) }
+                        running += 1
+                    }
+                }
+                if state.failure != nil || state.stopped { group.cancelAll() }
+                guard running > 0, let completion = await group.next() else { break }
+                running -= 1
+                state.absorb(completion, coordinator)
+            }
+        }
+        return Outcome(pool: state.pool, failure: state.failure, stopped: state.stopped && state.failure == nil, finished: state.finished)
+    }
+
+    /// Everything the loop above changes as nodes finish.
+    private struct State {
+        let graph: WorkflowGraph
+        var pool: VariablePool
+        var tracker: EdgeTracker
+        var ready: [Int]
         var cursor = 0
         var failure: String?
         var stopped = false
         var finished: [Int] = []
 
-        await withTaskGroup(of: NodeRunner.Completion.self) { group in
-            var running = 0
-            while true {
-                while failure == nil, !stopped, cursor < ready.count {
-                    if Task.isCancelled {
-                        stopped = true
-                        break
-                    }
-                    let index = ready[cursor]
-                    cursor += 1
-                    guard let step = coordinator.takeStep() else {
-                        failure = "the run exceeded \(coordinator.limits.maxSteps) node executions (limit max_steps)"
-                        break
-                    }
-                    let spec = graph.nodes[index]
-                    let execution = NodeExecution(
-                        id: UUID().uuidString.lowercased(), nodeId: spec.id, nodeType: spec.type, title: spec.title, step: step,
-                        iteration: iteration)
-                    coordinator.emit(.nodeStarted(execution))
-                    let runner = NodeRunner(spec: spec, index: index, execution: execution, coordinator: coordinator, depth: depth)
-                    let snapshot = pool
-                    group.addTask { await runner.run(snapshot) }
-                    running += 1
+        init(graph: WorkflowGraph, pool: VariablePool) {
+            self.graph = graph
+            self.pool = pool
+            self.tracker = EdgeTracker(graph: graph)
+            self.ready = graph.roots
+        }
+
+        mutating func nextReady() -> Int? {
+            guard cursor < ready.count else { return nil }
+            cursor += 1
+            return ready[cursor - 1]
+        }
+
+        mutating func absorb(_ completion: NodeRunner.Completion, _ coordinator: RunCoordinator) {
+            coordinator.emit(.nodeFinished(completion.execution, completion.outcome))
+            let spec = graph.nodes[completion.index]
+            switch completion.outcome.status {
+            case .succeeded, .exception:
+                pool.set(completion.outcome.outputs, for: spec.id)
+                finished.append(completion.index)
+                if let usage = completion.outcome.usage { coordinator.add(usage) }
+                if completion.outcome.status == .exception { coordinator.noteException() }
+                if failure == nil, !stopped {
+                    ready.append(contentsOf: tracker.finish(completion.index, handle: completion.handle))
                 }
-                if failure != nil || stopped { group.cancelAll() }
-                guard running > 0, let completion = await group.next() else { break }
-                running -= 1
-                coordinator.emit(.nodeFinished(completion.execution, completion.outcome))
-                let spec = graph.nodes[completion.index]
-                switch completion.outcome.status {
-                case .succeeded, .exception:
-                    pool.set(completion.outcome.outputs, for: spec.id)
-                    finished.append(completion.index)
-                    if let usage = completion.outcome.usage { coordinator.add(usage) }
-                    if completion.outcome.status == .exception { coordinator.noteException() }
-                    if failure == nil, !stopped {
-                        ready.append(contentsOf: tracker.finish(completion.index, handle: completion.handle))
-                    }
-                case .failed:
-                    if failure == nil {
-                        failure = "node '\(spec.id)' (\(spec.type)) failed: \(completion.outcome.error ?? "unknown error")"
-                    }
-                case .stopped, .running:
-                    stopped = true
+            case .failed:
+                if failure == nil {
+                    failure = "node '\(spec.id)' (\(spec.type)) failed: \(completion.outcome.error ?? "unknown error")"
                 }
+            case .stopped, .running:
+                stopped = true
             }
         }
-        return Outcome(pool: pool, failure: failure, stopped: stopped && failure == nil, finished: finished)
     }
 }

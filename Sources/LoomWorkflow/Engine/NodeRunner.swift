@@ -14,6 +14,11 @@ struct NodeRunner: Sendable {
         var handle: String
     }
 
+    /// Pure nodes without retries run in the scheduler's own task.
+    var runsInline: Bool {
+        type(of: spec.behavior).runsInstantly && spec.policy.retry == nil && spec.policy.timeout == nil
+    }
+
     func run(_ pool: VariablePool) async -> Completion {
         let started = ContinuousClock.now
         let context = NodeContext(execution: execution, pool: pool, coordinator: coordinator, depth: depth)

@@ -25,6 +25,15 @@ final class RunCoordinator: Sendable {
 
     var runId: String { context.runId }
 
+    /// A unique id for the execution numbered `step`: the run's UUID with its last group replaced by the step,
+    /// so ids cost no random numbers and sort by step within a run.
+    func executionId(step: Int) -> String {
+        let runId = context.runId
+        let hex = String(step, radix: 16)
+        guard runId.utf8.count == 36 else { return "\(runId)-\(hex)" }
+        return runId.prefix(24) + String(repeating: "0", count: max(0, 12 - hex.utf8.count)) + hex
+    }
+
     func emit(_ kind: RunEvent.Kind) {
         sink(RunEvent(runId: context.runId, kind: kind))
     }

@@ -32,15 +32,28 @@ public struct WorkflowEngine: Sendable {
 
         let runner = GraphRunner(graph: workflow.graph, coordinator: coordinator, iteration: nil, depth: 0)
         let initialPool = pool
-        let outcome = await withTaskGroup(of: GraphRunner.Outcome?.self) { group in
-            group.addTask { await runner.run(initialPool) }
+        let outcome = await withTaskGroup(of: DeadlineRace.self) { group in
+            group.addTask { .finished(await runner.run(initialPool)) }
             group.addTask {
-                try? await Task.sleep(until: coordinator.deadline)
-                return nil
+                do {
+                    try await Task.sleep(until: coordinator.deadline)
+                    return .deadlinePassed
+                } catch {
+                    // Cancelled: the run itself reports how it stopped.
+                    return .cancelled
+                }
             }
-            let first = await group.next() ?? nil
+            var outcome: GraphRunner.Outcome?
+            while let next = await group.next() {
+                switch next {
+                case .finished(let finished): outcome = finished
+                case .deadlinePassed: outcome = nil
+                case .cancelled: continue
+                }
+                break
+            }
             group.cancelAll()
-            return first
+            return outcome
         }
 
         var result = RunResult(
@@ -63,6 +76,12 @@ public struct WorkflowEngine: Sendable {
         }
         coordinator.emit(.workflowFinished(result))
         return result
+    }
+
+    private enum DeadlineRace: Sendable {
+        case finished(GraphRunner.Outcome)
+        case deadlinePassed
+        case cancelled
     }
 
     /// The run's outputs: those of every end node that ran, in the order they finished; with answer nodes,

@@ -55,6 +55,12 @@ public struct IterationNode: WorkflowNode {
         return IterationNode(items: items, inner: inner, output: output, parallel: parallel, errorMode: errorMode, flatten: flatten)
     }
 
+    private enum ItemOutcome: Sendable {
+        case succeeded(Int, Value)
+        case failed(Int, String)
+        case stopped
+    }
+
     public var outputNames: [String]? { ["output"] }
     public var innerGraph: InnerGraph? { inner }
 
@@ -71,7 +77,7 @@ public struct IterationNode: WorkflowNode {
         context.emit(.iterationStarted(context.execution, count: list.count))
         var results = Array<Value?>(repeating: nil, count: list.count)
         var failure: String?
-        try await withThrowingTaskGroup(of: (Int, Value?, String?).self) { group in
+        await withTaskGroup(of: ItemOutcome.self) { group in
             var next = 0
             func start() {
                 let index = next
@@ -79,27 +85,31 @@ public struct IterationNode: WorkflowNode {
                 context.emit(.iterationNext(context.execution, index: index))
                 group.addTask {
                     let outcome = await context.runInnerGraph(inner, scope: ["item": list[index], "index": .int(index)], index: index)
-                    if outcome.stopped { throw CancellationError() }
-                    return (index, outcome.pool.value(at: output) ?? .null, outcome.error)
+                    if outcome.stopped { return .stopped }
+                    if let error = outcome.error { return .failed(index, error) }
+                    return .succeeded(index, outcome.pool.value(at: output) ?? .null)
                 }
             }
             while next < min(parallel, list.count) { start() }
-            while let (index, value, error) = try await group.next() {
-                if let error {
+            while let item = await group.next() {
+                switch item {
+                case .succeeded(let index, let value):
+                    results[index] = value
+                case .failed(let index, let error):
                     switch errorMode {
                     case .terminated:
-                        failure = "item \(index): \(error)"
+                        if failure == nil { failure = "item \(index): \(error)" }
                         group.cancelAll()
-                        continue
                     case .continueOnError: results[index] = .null
                     case .removeAbnormalOutput: results[index] = nil
                     }
-                } else {
-                    results[index] = value
+                case .stopped:
+                    break
                 }
-                if failure == nil, next < list.count { start() }
+                if failure == nil, !Task.isCancelled, next < list.count { start() }
             }
         }
+        if failure == nil, Task.isCancelled { throw CancellationError() }
         context.emit(.iterationCompleted(context.execution, count: list.count, status: failure == nil ? .succeeded : .failed))
         if let failure { throw NodeError.failed(type: "iteration_failed", message: failure) }
         // Items removed under remove-abnormal-output are the nils.

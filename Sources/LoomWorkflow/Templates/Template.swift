@@ -5,6 +5,8 @@ import Mustache
 public struct Template: Sendable {
     private enum Body: Sendable {
         case literal(String)
+        /// Text and variables only: rendered directly, which is several times faster than through Mustache.
+        case interpolation([TemplateSegment])
         case mustache(MustacheTemplate)
     }
 
@@ -23,7 +25,9 @@ public struct Template: Sendable {
         self.references = scanned.references
         self.singleReference = scanned.singleReference
         self.leadingReference = scanned.leadingReference
-        if scanned.hasTags {
+        if let segments = scanned.segments, scanned.hasTags {
+            self.body = .interpolation(segments)
+        } else if scanned.hasTags {
             do {
                 self.body = .mustache(try MustacheTemplate(string: scanned.mustacheSource))
             } catch {
@@ -51,6 +55,15 @@ public struct Template: Sendable {
     public func render(_ pool: VariablePool) -> String {
         switch body {
         case .literal(let text): return text
+        case .interpolation(let segments):
+            var text = ""
+            for segment in segments {
+                switch segment {
+                case .text(let literal): text += literal
+                case .variable(let path): text += pool.value(at: path)?.text ?? ""
+                }
+            }
+            return text
         case .mustache(let template): return template.render(TemplateScope(pool: pool))
         }
     }

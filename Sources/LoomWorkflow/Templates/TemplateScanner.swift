@@ -12,6 +12,9 @@ struct TemplateScanner {
         /// The literal text before the first tag, when that tag is a plain variable.
         var leadingReference: LeadingReference?
         var hasTags: Bool
+        /// The template as text and variables, when it has nothing else (no sections, transforms or relative
+        /// names): such templates render without Mustache.
+        var segments: [TemplateSegment]?
     }
 
     private enum Tag {
@@ -28,6 +31,7 @@ struct TemplateScanner {
         var tagCount = 0
         var onlyTag: VariablePath?
         var leading: LeadingReference?
+        var segments: [TemplateSegment]? = []
         var hasText = false
         let characters = Array(source)
         var index = 0
@@ -43,6 +47,7 @@ struct TemplateScanner {
                 continue
             }
             if index > textStart {
+                segments?.append(.text(String(characters[textStart..<index])))
                 output.append(contentsOf: characters[textStart..<index])
                 if characters[textStart..<index].contains(where: { !$0.isWhitespace }) { hasText = true }
             }
@@ -73,6 +78,7 @@ struct TemplateScanner {
                     references.append(TemplateReference(path: path, inSection: !sections.isEmpty, position: position(of: tagStart, in: characters)))
                 }
                 onlyTag = path
+                if let path, path.description == name { segments?.append(.variable(path)) } else { segments = nil }
                 if tagCount == 1, let path { leading = LeadingReference(prefix: output, path: path) }
                 output += "{{{\(name)}}}"
             case .sectionOpen(let name, let inverted):
@@ -80,6 +86,7 @@ struct TemplateScanner {
                     references.append(TemplateReference(path: path, inSection: !sections.isEmpty, position: position(of: tagStart, in: characters)))
                 }
                 sections.append((name, tagStart))
+                segments = nil
                 output += inverted ? "{{^\(name)}}" : "{{#\(name)}}"
             case .sectionClose(let name):
                 guard let open = sections.popLast() else {
@@ -92,15 +99,18 @@ struct TemplateScanner {
             }
         }
         if textStart < characters.count {
+            segments?.append(.text(String(characters[textStart...])))
             output.append(contentsOf: characters[textStart...])
             if characters[textStart...].contains(where: { !$0.isWhitespace }) { hasText = true }
         }
         if let open = sections.last {
             throw fail("section '{{#\(open.name)}}' is never closed with '{{/\(open.name)}}'", open.offset)
         }
-        let single = (tagCount == 1 && !hasText && !characters.isEmpty) ? onlyTag : nil
+        // Whitespace around a lone tag (a YAML block scalar's final newline) does not make it text.
+        let single = (tagCount == 1 && !hasText) ? onlyTag : nil
         return Result(
-            mustacheSource: output, references: references, singleReference: single, leadingReference: leading, hasTags: tagCount > 0)
+            mustacheSource: output, references: references, singleReference: single, leadingReference: leading, hasTags: tagCount > 0,
+            segments: segments)
     }
 
     private static func classify(
@@ -179,6 +189,12 @@ struct TemplateScanner {
         }
         return SourceLocation(line: line, column: column)
     }
+}
+
+/// A piece of a template without sections.
+enum TemplateSegment: Sendable {
+    case text(String)
+    case variable(VariablePath)
 }
 
 /// A template that starts with literal text and then a variable.

@@ -28,9 +28,7 @@ struct TemplateList: MustacheSequence, MustacheCustomRenderable, MustacheParent 
 
     /// `list.0` reads the first item, `list.length` the count.
     func child(named name: String) -> Any? {
-        if name == "length" { return items.count }
-        guard let index = Int(name), items.indices.contains(index) else { return nil }
-        return items[index]
+        Value.array(items)[path: [name]]
     }
 
     var renderText: String { JSONWriter.string(.array(items)) }

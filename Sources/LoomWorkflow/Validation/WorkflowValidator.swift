@@ -158,9 +158,12 @@ struct WorkflowValidator {
             walk.append(node)
             node = graph.incoming[node].map { graph.edges[$0].from }.first { candidates.contains($0) }!
         }
-        let cycle = Array(walk[seen[node]!...].reversed())
+        var cycle = Array(walk[seen[node]!...].reversed())
+        // Start at the node written first, so the message does not depend on where the walk began.
+        let first = cycle.indices.min { cycle[$0] < cycle[$1] }!
+        cycle = Array(cycle[first...] + cycle[..<first])
         let names = (cycle + [cycle[0]]).map { graph.nodes[$0].id }.joined(separator: " → ")
-        let first = graph.nodes[cycle[0]]
-        log.add("the graph has a cycle: \(names); workflows must be acyclic (use an iteration to repeat work)", at: first.location, node: first.id)
+        let head = graph.nodes[cycle[0]]
+        log.add("the graph has a cycle: \(names); workflows must be acyclic (use an iteration to repeat work)", at: head.location, node: head.id)
     }
 }

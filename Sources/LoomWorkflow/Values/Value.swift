@@ -56,7 +56,7 @@ extension Value {
         }
     }
 
-    /// Follows object keys and array indices.
+    /// Follows object keys and array indices (`length` is an array's count).
     public subscript(path path: ArraySlice<String>) -> Value? {
         var current = self
         for key in path {
@@ -65,6 +65,10 @@ extension Value {
                 guard let next = fields[key] else { return nil }
                 current = next
             case .array(let items):
+                if key == "length" {
+                    current = .int(items.count)
+                    continue
+                }
                 guard let index = Int(key), items.indices.contains(index) else { return nil }
                 current = items[index]
             default:

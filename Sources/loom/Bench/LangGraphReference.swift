@@ -3,7 +3,7 @@ import LoomWorkflow
 
 /// LangGraph running the same graphs, installed into a scratch virtual environment by the benchmark itself.
 struct LangGraphReference {
-    static let package = "langgraph==1.0.3"
+    static let package = "langgraph==1.2.22"
     static let script = "Benchmarks/engine/langgraph_reference.py"
 
     let python: String

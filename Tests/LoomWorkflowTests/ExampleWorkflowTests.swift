@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+@testable import LoomWorkflow
+
+/// Every file in workflows/ loads, and each runs to the outputs its purpose promises.
+@Suite struct ExampleWorkflowTests {
+    @Test func everyExampleValidates() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: TestFiles.root.appendingPathComponent("workflows").path)
+        #expect(files.count >= 5)
+        for file in files { _ = try TestFiles.example(file) }
+    }
+
+    @Test func examplesTogetherUseEveryNodeType() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: TestFiles.root.appendingPathComponent("workflows").path)
+        var used = Set<String>()
+        func collect(_ graph: WorkflowGraph) {
+            for node in graph.nodes {
+                used.insert(node.type)
+                if let inner = node.behavior.innerGraph { collect(inner.graph) }
+            }
+        }
+        for file in files { collect(try TestFiles.example(file).graph) }
+        #expect(used == Set(WorkflowLoader.builtInNodeTypes.map { $0.typeName }))
+    }
+
+    @Test func ticketTriageSendsRefundsToBilling() async throws {
+        let run = try await record(try TestFiles.example("ticket-triage.yaml"), inputs: ["ticket": "Please give my money back", "customer": "Ana"])
+        #expect(run.result.status == .succeeded)
+        #expect(run.result.outputs == ["reply": "Hi Ana, your refund request is with our billing team.", "route": "refund"])
+    }
+
+    @Test func ticketTriageDraftsOtherRepliesWithTheModel() async throws {
+        let models = ScriptedModelProvider([("Draft a two-sentence reply", .init(chunks: ["Sorry ", "about that."]))])
+        let run = try await record(try TestFiles.example("ticket-triage.yaml"), inputs: ["ticket": "The app crashes"], models: models)
+        #expect(run.result.outputs == ["reply": "Sorry about that.", "route": "else"])
+        let prompt = try #require(models.requests.first)
+        #expect(prompt.messages.map(\.role) == [.system, .user])
+        #expect(prompt.messages[1].content == "Customer there wrote:\nThe app crashes\nDraft a two-sentence reply.")
+        #expect(prompt.maxTokens == 96 && prompt.temperature == 0)
+    }
+
+    @Test func ticketTriageFallsBackWhenTheModelIsDown() async throws {
+        let models = ScriptedModelProvider([("Draft", .init(chunks: [], failures: 10))])
+        let run = try await record(try TestFiles.example("ticket-triage.yaml"), inputs: ["ticket": "The app crashes"], models: models)
+        #expect(run.result.status == .partialSucceeded)
+        #expect(run.result.outputs["reply"] == "Thanks for writing in; we will get back to you shortly.")
+        #expect(run.names.filter { $0 == "node_retry" }.count == 2)
+    }
+
+    @Test func supportChatExtractsBillingDetails() async throws {
+        let models = ScriptedModelProvider([
+            ("Classify", .init(chunks: ["billing"])),
+            ("Extract these parameters", .init(chunks: ["Here you go: {\"order_id\": \"A-1042\", ", "\"amount\": \"19.90\"}"])),
+        ])
+        let run = try await record(try TestFiles.example("support-chat.yaml"), inputs: ["message": "I was charged twice for A-1042", "customer": "Bo"], models: models)
+        #expect(run.result.status == .succeeded)
+        #expect(run.result.outputs["answer"] == "Thanks Bo. I found order A-1042 (19.9 EUR) and passed it to billing.")
+        #expect(run.textChunks.joined() == run.result.outputs["answer"]?.text)
+    }
+
+    @Test func supportChatAsksForAMissingOrderNumber() async throws {
+        let models = ScriptedModelProvider([("Classify", .init(chunks: ["Billing"])), ("Extract", .init(chunks: ["{\"order_id\": null}"]))])
+        let run = try await record(try TestFiles.example("support-chat.yaml"), inputs: ["message": "refund please"], models: models)
+        #expect(run.result.outputs["answer"] == "Could you tell me your order number, there? It looks like A-1234.")
+        #expect(run.finished("extract").first?.outputs["__reason"] == "missing required parameter 'order_id'")
+    }
+
+    @Test func supportChatStreamsTechnicalAnswers() async throws {
+        let models = ScriptedModelProvider([("Classify", .init(chunks: ["technical"])), ("patient support", .init(chunks: ["Try ", "restarting."]))])
+        let run = try await record(try TestFiles.example("support-chat.yaml"), inputs: ["message": "it crashes"], models: models)
+        #expect(run.textChunks == ["Try ", "restarting."])
+        #expect(run.result.outputs["answer"] == "Try restarting.")
+    }
+
+    @Test func supportChatApologisesWhenTheModelFails() async throws {
+        let models = ScriptedModelProvider([("Classify", .init(chunks: ["technical"])), ("patient support", .init(chunks: [], failures: 5))])
+        let run = try await record(try TestFiles.example("support-chat.yaml"), inputs: ["message": "it crashes", "customer": "Cy"], models: models)
+        #expect(run.result.status == .partialSucceeded)
+        #expect(run.result.outputs["answer"] == "Sorry Cy, our assistant is unavailable right now; a person will reply soon.")
+    }
+
+    @Test func orderQuotePricesLinesInParallelAndTotals() async throws {
+        let lines: Value = [["sku": "bolt", "qty": 10, "unit_price": 0.25], ["sku": "nut", "qty": 4, "unit_price": 1.5]]
+        let run = try await record(try TestFiles.example("order-quote.yaml"), inputs: ["customer": "Acme", "lines": lines, "discount_percent": 10])
+        #expect(run.result.status == .succeeded)
+        #expect(run.result.outputs["total"] == 7.65)
+        #expect(run.result.outputs["lines"] == ["10 × bolt = 2.5", "4 × nut = 6"])
+        let quote = try #require(run.result.outputs["quote"]?.text)
+        #expect(quote.hasPrefix("Quote for Acme ("))
+        #expect(quote.hasSuffix("- 10 × bolt = 2.5\n- 4 × nut = 6\nTotal: 7.65 EUR"))
+    }
+
+    @Test func orderQuoteWithoutLinesSaysSo() async throws {
+        let run = try await record(try TestFiles.example("order-quote.yaml"), inputs: ["customer": "Acme", "lines": []])
+        #expect(run.result.outputs["total"] == 0)
+        #expect(run.result.outputs["quote"]?.text.contains("(no lines)") == true)
+    }
+
+    @Test func batchSummariesKeepsAPlaceForFailedDocuments() async throws {
+        let models = ScriptedModelProvider([
+            ("Document 0", .init(chunks: ["First."])), ("Document 1", .init(chunks: [], failures: 9)), ("Document 2", .init(chunks: ["Third."])),
+        ])
+        let run = try await record(try TestFiles.example("batch-summaries.json"), inputs: ["documents": ["alpha", "beta", "gamma"]], models: models)
+        #expect(run.result.status == .succeeded)
+        #expect(run.result.outputs["summaries"] == ["First.", nil, "Third."])
+        #expect(run.result.outputs["report"] == "* First.\n* \n* Third.\n")
+        #expect(models.requests.first?.messages.first?.content == "Summarise the document in at most 12 words.")
+    }
+}
