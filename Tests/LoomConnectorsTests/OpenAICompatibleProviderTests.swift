@@ -114,8 +114,8 @@ import Testing
             Issue.record("expected errors")
         } catch {
             #expect(error.diagnostics.map(\.description) == [
-                "models.yaml:3:10: model 'local' needs 'base_url', an http(s) URL such as http://127.0.0.1:8700/v1",
                 "models.yaml:1:10: 'default' names 'missing', which is not under 'models'",
+                "models.yaml:3:10: model 'local' needs 'base_url', an http(s) URL such as http://127.0.0.1:8700/v1",
             ])
         }
     }

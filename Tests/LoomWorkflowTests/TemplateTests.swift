@@ -63,3 +63,21 @@ import Testing
         #expect(template.references.map(\.inSection) == [false, true])
     }
 }
+
+@Suite struct TemplateFastPathTests {
+    /// Section-free templates skip Mustache; they must render exactly as Mustache would.
+    @Test(arguments: [
+        "plain {{ inputs.name }} and {{inputs.count}}", "{{ fetch.json }}", "{{ inputs.items.1.sku }}/{{ inputs.items.length }}",
+        "{{ missing.value }}|{{ fetch.flag }}|{{ inputs.ratio }}", "{{#fetch.json.user.id#}}", "{{{ inputs.name }}} {{& inputs.name }}",
+    ])
+    func rendersAsMustacheDoes(source: String) throws {
+        let pool = VariablePool(scopes: [
+            "inputs": ["name": "Ana & <b>", "count": 3, "ratio": 0.25, "items": [["sku": "a1"], ["sku": "b2"]]],
+            "fetch": ["json": ["user": ["id": 7]], "flag": false],
+        ])
+        let fast = try Template(source)
+        // A section that always renders its body forces the Mustache path for the same text.
+        let slow = try Template("{{#inputs}}" + source + "{{/inputs}}")
+        #expect(fast.render(pool) == slow.render(pool))
+    }
+}

@@ -23,8 +23,12 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 public struct WorkflowLoadError: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
 
+    /// Diagnostics in the order of the file.
     public init(diagnostics: [Diagnostic]) {
-        self.diagnostics = diagnostics
+        self.diagnostics = diagnostics.enumerated().sorted { left, right in
+            let (a, b) = (left.element.location, right.element.location)
+            return (a.line, a.column, left.offset) < (b.line, b.column, right.offset)
+        }.map(\.element)
     }
 
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }

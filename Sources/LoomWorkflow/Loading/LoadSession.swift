@@ -5,7 +5,10 @@ final class LoadSession {
     let tools: ToolRegistry
     let modelNames: [String]?
     let nodeTypes: [String: any WorkflowNode.Type]
-    private var seenIds: [String: SourceLocation] = [:]
+    private var seenIds: [String: (location: SourceLocation, graph: Int)] = [:]
+    /// Nodes that failed to load: edges to them are not reported again.
+    private var failedIds: Set<String> = []
+    private var graphCount = 0
 
     static let commonKeys = ["id", "type", "title", "description", "next", "retry", "timeout_s", "on_error"]
     /// Node types of later Loom releases, named so the error says so instead of "unknown type".
@@ -29,15 +32,17 @@ final class LoadSession {
             log.add("'nodes' is empty: a workflow needs at least one node", at: node.location)
             return nil
         }
+        graphCount += 1
+        let graphNumber = graphCount
         var specs: [NodeSpec] = []
         var drafts: [EdgeDraft] = []
         for item in items {
-            guard let (spec, edges) = loadNode(item) else { continue }
+            guard let (spec, edges) = loadNode(item, graph: graphNumber) else { continue }
             specs.append(spec)
             drafts += edges
         }
         if let explicitEdges { drafts += readExplicitEdges(explicitEdges) }
-        return WorkflowGraph(nodes: specs, edges: resolve(drafts, among: specs))
+        return WorkflowGraph(nodes: specs, edges: resolve(drafts, among: specs, graph: graphNumber))
     }
 
     func loadInnerGraph(_ node: SourceNode, owner: String, innerOutputs: [String]) -> WorkflowGraph? {
@@ -46,7 +51,21 @@ final class LoadSession {
         return log.diagnostics.count == before ? graph : nil
     }
 
-    private func loadNode(_ item: SourceNode) -> (NodeSpec, [EdgeDraft])? {
+    private func loadNode(_ item: SourceNode, graph: Int) -> (NodeSpec, [EdgeDraft])? {
+        let id = nodeId(of: item)
+        let loaded = readNode(item, graph: graph)
+        if loaded == nil, let id { failedIds.insert(id) }
+        return loaded
+    }
+
+    private func nodeId(of item: SourceNode) -> String? {
+        guard case .mapping(let entries) = item.kind, let entry = entries.first(where: { $0.key == "id" }), case .scalar(let value) = entry.value.kind else {
+            return nil
+        }
+        return value.text
+    }
+
+    private func readNode(_ item: SourceNode, graph: Int) -> (NodeSpec, [EdgeDraft])? {
         guard case .mapping(let list) = item.kind else {
             log.add("each node must be a mapping with at least 'id' and 'type', not a \(item.kindName)", at: item.location)
             return nil
@@ -72,10 +91,10 @@ final class LoadSession {
             return nil
         }
         if let first = seenIds[id] {
-            log.add("duplicate node id '\(id)' (first defined at line \(first.line))", at: idEntry.value.location, node: id)
+            log.add("duplicate node id '\(id)' (first defined at line \(first.location.line))", at: idEntry.value.location, node: id)
             return nil
         }
-        seenIds[id] = idEntry.value.location
+        seenIds[id] = (idEntry.value.location, graph)
         guard let typeEntry = entries["type"], case .scalar(.string(let typeName)) = typeEntry.value.kind else {
             log.add("missing 'type' (one of: \(nodeTypes.keys.sorted().joined(separator: ", ")))", at: item.location, node: id)
             return nil
@@ -170,22 +189,20 @@ final class LoadSession {
         return drafts
     }
 
-    private func resolve(_ drafts: [EdgeDraft], among specs: [NodeSpec]) -> [Edge] {
+    private func resolve(_ drafts: [EdgeDraft], among specs: [NodeSpec], graph: Int) -> [Edge] {
         var indexById: [String: Int] = [:]
         for (index, spec) in specs.enumerated() { indexById[spec.id] = index }
         var edges: [Edge] = []
         var seen = Set<Edge>()
         for draft in drafts {
-            guard let from = indexById[draft.from] else {
-                if seenIds[draft.from] == nil { log.add("edge from '\(draft.from)', which is not a node of this workflow", at: draft.location) }
-                else { log.add("edge from '\(draft.from)', which is inside another iteration: edges cannot cross into or out of an iteration", at: draft.location) }
-                continue
-            }
-            guard let to = indexById[draft.to] else {
-                if seenIds[draft.to] == nil {
-                    log.add("edge to '\(draft.to)', which is not a node of this workflow", at: draft.location, node: draft.from)
-                } else {
-                    log.add("edge to '\(draft.to)', which is in another graph: edges cannot cross into or out of an iteration", at: draft.location, node: draft.from)
+            guard let from = indexById[draft.from], let to = indexById[draft.to] else {
+                for end in [draft.from, draft.to] where indexById[end] == nil && !failedIds.contains(end) {
+                    let direction = end == draft.from ? "from" : "to"
+                    if let seen = seenIds[end], seen.graph != graph {
+                        log.add("edge \(direction) '\(end)', which is in another graph: edges cannot cross into or out of an iteration", at: draft.location, node: draft.from)
+                    } else {
+                        log.add("edge \(direction) '\(end)', which is not a node of this workflow", at: draft.location, node: draft.from)
+                    }
                 }
                 continue
             }

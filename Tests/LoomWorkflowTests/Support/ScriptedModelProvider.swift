@@ -15,7 +15,7 @@ final class ScriptedModelProvider: ModelProvider {
 
     private let rules: [(match: String, reply: Reply)]
     private let fallback: Reply
-    private let state = Mutex<(requests: [ChatRequest], calls: [String: Int])>(([], [:]))
+    private let state = Mutex<(requests: [ChatRequest], calls: [String: Int], spans: [(prompt: String, start: ContinuousClock.Instant, end: ContinuousClock.Instant)])>(([], [:], []))
     let modelNames: [String]?
 
     init(_ rules: [(String, Reply)] = [], fallback: Reply = Reply(chunks: ["OK"]), modelNames: [String]? = ["default"]) {
@@ -25,6 +25,9 @@ final class ScriptedModelProvider: ModelProvider {
     }
 
     var requests: [ChatRequest] { state.withLock { $0.requests } }
+
+    /// When each successful call ran, by prompt.
+    var spans: [(prompt: String, start: ContinuousClock.Instant, end: ContinuousClock.Instant)] { state.withLock { $0.spans } }
 
     func chat(_ request: ChatRequest, onText: @Sendable (String) async -> Void) async throws(ModelError) -> ChatCompletion {
         if let names = modelNames, !names.contains(request.model) { throw ModelError.unknownModel(request.model, known: names) }
@@ -39,6 +42,7 @@ final class ScriptedModelProvider: ModelProvider {
         if call <= reply.failures {
             throw ModelError.unreachable(model: request.model, endpoint: "scripted", reason: "scripted failure \(call)")
         }
+        let start = ContinuousClock.now
         var text = ""
         for chunk in reply.chunks {
             if reply.delay > .zero {
@@ -47,6 +51,7 @@ final class ScriptedModelProvider: ModelProvider {
             text += chunk
             await onText(chunk)
         }
+        state.withLock { $0.spans.append((prompt, start, .now)) }
         return ChatCompletion(text: text, finishReason: "stop", usage: TokenUsage(promptTokens: prompt.count / 4, completionTokens: reply.chunks.count))
     }
 }

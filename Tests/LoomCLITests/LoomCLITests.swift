@@ -1,0 +1,111 @@
+import Foundation
+import LoomTestSupport
+import LoomWorkflow
+import Testing
+
+/// The `loom` command as users meet it: exit codes, stdout, stderr.
+@Suite struct LoomCLITests {
+    @Test func validateAcceptsEveryExample() async throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: LoomProcess.root.appendingPathComponent("workflows").path).sorted()
+        let result = try await LoomProcess.run(["validate"] + files.map { "workflows/\($0)" })
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").count == files.count)
+    }
+
+    @Test func validatePrintsEachProblemAsFileLineColumn() async throws {
+        let file = try LoomProcess.scratchFile("broken.yaml", """
+            app: broken
+            nodes:
+              - {id: a, type: template, template: "{{ missing.output }}", next: b}
+              - {id: b, type: lmm}
+            """)
+        let good = LoomProcess.root.appendingPathComponent("workflows/ticket-triage.yaml").path
+        let result = try await LoomProcess.run(["validate", good, file.path])
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("\(good): ok (ticket-triage, 5 nodes)"))
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines[1] == "\(file.path):3:39: node 'a': reads 'missing.output', but there is no node, input or namespace named 'missing'")
+        #expect(lines[2].hasPrefix("\(file.path):4:19: node 'b': unknown node type 'lmm'; known types: answer, end,"))
+    }
+
+    @Test func validateReportsMalformedJSONWithItsPosition() async throws {
+        let file = try LoomProcess.scratchFile("flow.json", "{\"app\": \"x\",\n \"nodes\": [}\n")
+        let result = try await LoomProcess.run(["validate", file.path])
+        #expect(result.status == 1)
+        #expect(result.stdout == "\(file.path):2:12: unexpected '}', expected a value\n")
+    }
+
+    @Test func validateReportsAMissingFile() async throws {
+        let result = try await LoomProcess.run(["validate", "workflows/nope.yaml"])
+        #expect(result.status == 1)
+        #expect(result.stdout == "workflows/nope.yaml:1:1: no such file\n")
+    }
+
+    @Test func runPrintsTheOutputsAsOneJSONObject() async throws {
+        let result = try await LoomProcess.run(["run", "workflows/ticket-triage.yaml", "--input", "ticket=I want a refund", "--input", "customer=Ana"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == #"{"reply":"Hi Ana, your refund request is with our billing team.","route":"refund"}"# + "\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test func runWritesEveryEventAsAJSONLineWithEvents() async throws {
+        let result = try await LoomProcess.run(["run", "workflows/ticket-triage.yaml", "--inputs-json", #"{"ticket": "refund now"}"#, "--events"])
+        #expect(result.status == 0)
+        let events = try result.stderr.split(separator: "\n").map { try JSONDocumentReader.parse(String($0)).value }
+        #expect(events.compactMap { $0[path: ["event"]]?.stringValue } == [
+            "workflow_started", "node_started", "node_finished", "node_started", "node_finished", "node_started", "node_finished",
+            "node_started", "node_finished", "workflow_finished",
+        ])
+        #expect(events.last?[path: ["data", "status"]] == "succeeded")
+        #expect(Set(events.compactMap { $0[path: ["workflow_run_id"]] }).count == 1)
+    }
+
+    @Test func runRejectsAMissingRequiredInput() async throws {
+        let result = try await LoomProcess.run(["run", "workflows/ticket-triage.yaml"])
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr == "workflows/ticket-triage.yaml: input 'ticket' is required\n")
+    }
+
+    @Test func runRejectsMalformedInputArguments() async throws {
+        let bad = try await LoomProcess.run(["run", "workflows/ticket-triage.yaml", "--input", "ticket"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("--input takes NAME=VALUE"))
+        let badJSON = try await LoomProcess.run(["run", "workflows/ticket-triage.yaml", "--inputs-json", "[1"])
+        #expect(badJSON.status == 1)
+        #expect(badJSON.stderr.contains("--inputs-json must be a JSON object"))
+    }
+
+    @Test func runCallsTheModelsFileEndpoint() async throws {
+        try await TestHTTPServer.with({ _ in OpenAIStub.stream(["Sorry to hear ", "that."]) }) { port in
+            let models = try LoomProcess.scratchFile("models.yaml", "default: stub\nmodels:\n  stub: {base_url: \"http://127.0.0.1:\(port)/v1\", model: smol}\n")
+            let result = try await LoomProcess.run(["run", "workflows/ticket-triage.yaml", "--input", "ticket=App crashes", "--models", models.path])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout == #"{"reply":"Sorry to hear that.","route":"else"}"# + "\n")
+        }
+    }
+
+    @Test func runFallsBackWhenNoModelAnswers() async throws {
+        let port = try await TestHTTPServer.closedPort()
+        let models = try LoomProcess.scratchFile("models.yaml", "default: down\nmodels:\n  down: {base_url: \"http://127.0.0.1:\(port)/v1\"}\n")
+        let result = try await LoomProcess.run(["run", "workflows/ticket-triage.yaml", "--input", "ticket=App crashes", "--models", models.path])
+        #expect(result.status == 0)
+        #expect(result.stdout == #"{"reply":"Thanks for writing in; we will get back to you shortly.","route":"else"}"# + "\n")
+    }
+
+    @Test func runExitsNonZeroWhenTheRunFails() async throws {
+        let file = try LoomProcess.scratchFile("div.yaml", "app: div\nnodes:\n  - {id: calc, type: tool, tool: calculator, arguments: {expression: \"1/0\"}}\n")
+        let result = try await LoomProcess.run(["run", file.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("run failed: node 'calc' (tool) failed: tool 'calculator': division by zero at position 4"))
+    }
+
+    @Test func runRefusesAnUnknownModelInTheWorkflow() async throws {
+        let models = try LoomProcess.scratchFile("models.yaml", "default: a\nmodels:\n  a: {base_url: \"http://127.0.0.1:9/v1\"}\n")
+        let file = try LoomProcess.scratchFile("m.yaml", "app: m\nnodes:\n  - {id: ask, type: llm, model: gpt-7, prompt: hi}\n")
+        let result = try await LoomProcess.run(["run", file.path, "--models", models.path])
+        #expect(result.status == 1)
+        #expect(result.stderr == "\(file.path):3:33: node 'ask': unknown model 'gpt-7'; the models file configures: a, default\n")
+    }
+}

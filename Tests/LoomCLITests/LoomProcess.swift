@@ -1,0 +1,73 @@
+import Foundation
+import Synchronization
+
+/// Runs the built `loom` executable as a user would, without blocking a Swift concurrency thread while it runs.
+enum LoomProcess {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `loom` binary next to the test bundle (`swift build --build-tests` builds both).
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("loom")
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "\(executable.path) is missing: run `swift build --build-tests` first"])
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        var processEnvironment = ProcessInfo.processInfo.environment
+        processEnvironment["LOOM_MODELS"] = nil
+        process.environment = processEnvironment.merging(environment) { _, new in new }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        return try await withCheckedThrowingContinuation { continuation in
+            let group = DispatchGroup()
+            let output = Mutex<(stdout: Data, stderr: Data)>((Data(), Data()))
+            group.enter()
+            DispatchQueue.global().async {
+                let data = out.fileHandleForReading.readDataToEndOfFile()
+                output.withLock { $0.stdout = data }
+                group.leave()
+            }
+            group.enter()
+            DispatchQueue.global().async {
+                let data = err.fileHandleForReading.readDataToEndOfFile()
+                output.withLock { $0.stderr = data }
+                group.leave()
+            }
+            group.enter()
+            process.terminationHandler = { _ in group.leave() }
+            do {
+                try process.run()
+            } catch {
+                continuation.resume(throwing: error)
+                return
+            }
+            group.notify(queue: .global()) {
+                let (stdout, stderr) = output.withLock { $0 }
+                continuation.resume(returning: Result(
+                    status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self)))
+            }
+        }
+    }
+
+    /// A scratch file holding `text`, removed by the caller.
+    static func scratchFile(_ name: String, _ text: String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+}
