@@ -20,7 +20,8 @@ public struct Workflow: Sendable {
     public var canonicalJSON: String { JSONWriter.string(document) }
 }
 
-/// A variable of the `env` namespace: a default, overridable by the host environment; secrets are never shown.
+/// A variable of the `env` namespace: a default, overridable by the host environment. `secret` marks values that
+/// must not be exported with the workflow.
 public struct EnvironmentDeclaration: Sendable {
     public var name: String
     public var defaultValue: String?

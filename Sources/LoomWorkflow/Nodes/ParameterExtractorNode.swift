@@ -2,19 +2,13 @@
 /// and `__reason` when something required is missing or unreadable.
 public struct ParameterExtractorNode: WorkflowNode {
     public static let typeName = "parameter-extractor"
-    public static let configKeys = ModelSettings.keys + ["query", "parameters", "instruction"]
+    public static let configKeys = ModelQuestion.keys + ["parameters"]
 
-    public let settings: ModelSettings
-    public let query: Template
-    public let instruction: Template?
+    public let question: ModelQuestion
     public let parameters: [ToolParameter]
 
     public static func decode(_ reader: NodeReader) -> ParameterExtractorNode? {
-        var settings = ModelSettings.read(reader)
-        settings.temperature = settings.temperature ?? 0
-        settings.maxTokens = settings.maxTokens ?? 256
-        let query = reader.template("query", required: true)
-        let instruction = reader.template("instruction")
+        let question = ModelQuestion.read(reader, maxTokens: 256)
         guard let node = reader.node("parameters", required: true), let items = reader.list(node, what: "'parameters'") else { return nil }
         var parameters: [ToolParameter] = []
         for item in items {
@@ -39,30 +33,27 @@ public struct ParameterExtractorNode: WorkflowNode {
             let description = fields["description"].flatMap { reader.string($0, what: "parameter description") } ?? ""
             parameters.append(ToolParameter(name, kind, required: required, description: description))
         }
-        guard !parameters.isEmpty, let query else {
+        guard !parameters.isEmpty, let question else {
             if parameters.isEmpty { reader.error("'parameters' needs at least one parameter", at: node.location) }
             return nil
         }
-        return ParameterExtractorNode(settings: settings, query: query, instruction: instruction, parameters: parameters)
+        return ParameterExtractorNode(question: question, parameters: parameters)
     }
 
     public var outputNames: [String]? { parameters.map(\.name) + ["__is_success", "__reason", "usage"] }
 
     public func run(_ context: NodeContext) async throws -> NodeResult {
-        let provider = try context.services.requireModels()
         let fields = parameters.map { "- \($0.name) (\($0.kind.rawValue)\($0.required ? ", required" : "")): \($0.description)" }
-        var system = """
+        let answer = try await question.ask(
+            """
             Extract these parameters from the user's text. Reply with one JSON object and nothing else, using the
             parameter names as keys and null for a value the text does not contain.
             Parameters:
             \(fields.joined(separator: "\n"))
-            """
-        if let instruction { system += "\n\(instruction.render(context.pool))" }
-        let messages = [ChatMessage(.system, system), ChatMessage(.user, query.render(context.pool))]
-        let completion = try await provider.chat(settings.request(messages)) { _ in }
-        var outputs = extract(from: completion.text)
-        outputs["usage"] = completion.usage.value
-        return NodeResult(outputs: outputs, inputs: ["query": .string(messages[1].content), "reply": .string(completion.text)], usage: completion.usage)
+            """, context)
+        var outputs = extract(from: answer.completion.text)
+        outputs["usage"] = answer.completion.usage.value
+        return NodeResult(outputs: outputs, inputs: answer.inputs, usage: answer.completion.usage)
     }
 
     /// Reads the first JSON object in the reply and converts each parameter to its type.

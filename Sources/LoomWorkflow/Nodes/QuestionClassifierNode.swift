@@ -3,24 +3,18 @@ import Foundation
 /// Asks a model which of its classes a text belongs to and routes by the class id.
 public struct QuestionClassifierNode: WorkflowNode {
     public static let typeName = "question-classifier"
-    public static let configKeys = ModelSettings.keys + ["query", "classes", "instruction", "routes"]
+    public static let configKeys = ModelQuestion.keys + ["classes", "routes"]
 
     public struct Class: Sendable {
         public var id: String
         public var name: String
     }
 
-    public let settings: ModelSettings
-    public let query: Template
-    public let instruction: Template?
+    public let question: ModelQuestion
     public let classes: [Class]
 
     public static func decode(_ reader: NodeReader) -> QuestionClassifierNode? {
-        var settings = ModelSettings.read(reader)
-        settings.temperature = settings.temperature ?? 0
-        settings.maxTokens = settings.maxTokens ?? 16
-        let query = reader.template("query", required: true)
-        let instruction = reader.template("instruction")
+        let question = ModelQuestion.read(reader, maxTokens: 16)
         guard let classesNode = reader.node("classes", required: true), let items = reader.list(classesNode, what: "'classes'") else { return nil }
         var classes: [Class] = []
         for item in items {
@@ -48,27 +42,24 @@ public struct QuestionClassifierNode: WorkflowNode {
                 reader.edges(to: entry.value, handle: entry.key)
             }
         }
-        guard let query else { return nil }
-        return QuestionClassifierNode(settings: settings, query: query, instruction: instruction, classes: classes)
+        guard let question else { return nil }
+        return QuestionClassifierNode(question: question, classes: classes)
     }
 
     public var outputNames: [String]? { ["class_id", "class_name", "usage"] }
     public var handles: [String] { classes.map(\.id) }
 
     public func run(_ context: NodeContext) async throws -> NodeResult {
-        let provider = try context.services.requireModels()
-        var system = """
+        let answer = try await question.ask(
+            """
             Classify the user's text into exactly one of these categories. Reply with the category id only.
             Categories:
             \(classes.map { "- \($0.id): \($0.name)" }.joined(separator: "\n"))
-            """
-        if let instruction { system += "\n\(instruction.render(context.pool))" }
-        let messages = [ChatMessage(.system, system), ChatMessage(.user, query.render(context.pool))]
-        let completion = try await provider.chat(settings.request(messages)) { _ in }
-        let chosen = pick(completion.text)
+            """, context)
+        let chosen = pick(answer.completion.text)
         return NodeResult(
-            outputs: ["class_id": .string(chosen.id), "class_name": .string(chosen.name), "usage": completion.usage.value],
-            handle: chosen.id, inputs: ["query": .string(messages[1].content), "reply": .string(completion.text)], usage: completion.usage)
+            outputs: ["class_id": .string(chosen.id), "class_name": .string(chosen.name), "usage": answer.completion.usage.value],
+            handle: chosen.id, inputs: answer.inputs, usage: answer.completion.usage)
     }
 
     /// The class the reply names: an exact id first, then the earliest id or name mentioned; the first class
