@@ -75,6 +75,12 @@ public struct WorkflowEngine: Sendable {
             result.error = "the run exceeded its time limit of \(JSONWriter.format(limits.maxDuration.seconds)) s (limit max_seconds)"
         }
         coordinator.emit(.workflowFinished(result))
+        services.logger.log(
+            level: result.status == .failed ? .warning : .debug, "run finished",
+            metadata: [
+                "run_id": "\(context.runId)", "app": "\(workflow.app)", "status": "\(result.status.rawValue)", "steps": "\(result.steps)",
+                "error": "\(result.error ?? "")",
+            ])
         return result
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoomConnectors
+import Logging
 import LoomWorkflow
 
 struct RunCommand: AsyncParsableCommand {
@@ -26,6 +27,7 @@ struct RunCommand: AsyncParsableCommand {
     var user = "cli"
 
     func run() async throws {
+        CommandLogging.bootstrap()
         let catalog: ModelCatalog
         let workflow: Workflow
         do {
@@ -41,7 +43,7 @@ struct RunCommand: AsyncParsableCommand {
         let fetcher = NetworkHTTPFetcher()
         let environment = ProcessInfo.processInfo.environment
         let policy = HTTPPolicy(allowPrivateNetworks: environment["LOOM_HTTP_ALLOW_PRIVATE"] == "1")
-        let engine = WorkflowEngine(services: EngineServices(models: provider, http: fetcher, httpPolicy: policy))
+        let engine = WorkflowEngine(services: EngineServices(models: provider, http: fetcher, httpPolicy: policy, logger: Logger(label: "loom.run")))
         let context = RunContext(user: user, environment: environment)
         let printEvents = events
         let result: RunResult
