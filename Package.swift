@@ -15,6 +15,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The workflow model and engine: no I/O of its own; models, HTTP and tools come in through protocols.
@@ -37,6 +43,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // PostgreSQL: migrations and the repositories of apps, versions, keys, runs and conversations.
+        .target(
+            name: "LoomStore",
+            dependencies: [
+                "LoomWorkflow",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "loom",
             dependencies: [
@@ -54,6 +70,8 @@ let package = Package(
         .target(
             name: "LoomTestSupport",
             dependencies: [
+                "LoomStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -63,6 +81,10 @@ let package = Package(
         .testTarget(
             name: "LoomConnectorsTests",
             dependencies: ["LoomConnectors", "LoomWorkflow", "LoomTestSupport"]
+        ),
+        .testTarget(
+            name: "LoomStoreTests",
+            dependencies: ["LoomStore", "LoomWorkflow", "LoomTestSupport"]
         ),
         .testTarget(
             name: "LoomCLITests",

@@ -1,0 +1,40 @@
+import Foundation
+import PostgresNIO
+
+/// Reads `DATABASE_URL` (`postgres://user:password@host:port/database?sslmode=disable`) into a client configuration.
+/// `?host=/path/to/socket/dir` connects through a Unix socket.
+public enum DatabaseURL {
+    public static func configuration(_ text: String) throws(StoreError) -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw StoreError.invalidConfiguration("DATABASE_URL must look like postgres://user:password@host:5432/database, got '\(redacted(text))'")
+        }
+        let user = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        let password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        let database = components.path.split(separator: "/").first.map(String.init)
+        let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        var configuration: PostgresClient.Configuration
+        if let socketDirectory = query["host"], socketDirectory.hasPrefix("/") {
+            let port = components.port ?? 5432
+            configuration = .init(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        } else {
+            let tls: PostgresClient.Configuration.TLS
+            switch query["sslmode"] ?? "prefer" {
+            case "disable": tls = .disable
+            case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+            default: tls = .prefer(.makeClientConfiguration())
+            }
+            configuration = .init(
+                host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: user, password: password, database: database,
+                tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
+    /// The URL with its password hidden, for messages and logs.
+    public static func redacted(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.password != nil else { return text }
+        components.password = "***"
+        return components.string ?? text
+    }
+}

@@ -1,0 +1,49 @@
+import PostgresNIO
+
+/// Store failures with messages a user can act on.
+public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
+    case invalidConfiguration(String)
+    case unavailable(String)
+    case migration(String)
+    case appNotFound(String)
+    case versionNotFound(app: String, version: Int)
+    case nothingToRollBack(String)
+    case notPublished(String)
+    case keyNotFound(String)
+    case conflict(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let message), .unavailable(let message), .migration(let message), .conflict(let message):
+            return message
+        case .appNotFound(let app): return "no app '\(app)'"
+        case .versionNotFound(let app, let version): return "app '\(app)' has no version \(version)"
+        case .nothingToRollBack(let app): return "app '\(app)' has no earlier published version to roll back to"
+        case .notPublished(let app): return "app '\(app)' has no published version; publish one first"
+        case .keyNotFound(let id): return "no API key '\(id)'"
+        }
+    }
+
+    /// Turns a PostgresNIO failure into `unavailable` when the database cannot be reached, keeping the cause.
+    static func wrap(_ error: any Error) -> any Error {
+        if error is StoreError { return error }
+        if let transaction = error as? PostgresTransactionError {
+            // The transaction was rolled back; what matters is why.
+            if let cause = transaction.closureError ?? transaction.beginError ?? transaction.commitError { return wrap(cause) }
+        }
+        if let psql = error as? PSQLError {
+            switch psql.code {
+            case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .poolClosed:
+                return StoreError.unavailable("the database is unreachable (\(psql.code))")
+            default:
+                // 57P01 admin shutdown, 57P02/57P03 crash or not yet accepting, 08xxx connection exceptions.
+                let state = psql.serverInfo?[.sqlState] ?? ""
+                if state.hasPrefix("57P") || state.hasPrefix("08") {
+                    return StoreError.unavailable("the database is unavailable (\(psql.serverInfo?[.message] ?? state))")
+                }
+                return error
+            }
+        }
+        return error
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import LoomWorkflow
+
+public struct RunRecord: Sendable {
+    public var id: UUID
+    public var appId: Int
+    public var app: String
+    public var version: Int
+    public var status: String
+    public var inputs: Value
+    public var outputs: Value?
+    public var error: String?
+    public var user: String
+    public var conversationId: UUID?
+    public var serverId: UUID?
+    public var totalTokens: Int
+    public var totalSteps: Int
+    public var elapsedMilliseconds: Double?
+    public var createdAt: Date
+    public var finishedAt: Date?
+
+    public init(
+        id: UUID, appId: Int, app: String, version: Int, status: String, inputs: Value, outputs: Value? = nil, error: String? = nil,
+        user: String, conversationId: UUID? = nil, serverId: UUID? = nil, totalTokens: Int = 0, totalSteps: Int = 0,
+        elapsedMilliseconds: Double? = nil, createdAt: Date, finishedAt: Date? = nil
+    ) {
+        self.id = id
+        self.appId = appId
+        self.app = app
+        self.version = version
+        self.status = status
+        self.inputs = inputs
+        self.outputs = outputs
+        self.error = error
+        self.user = user
+        self.conversationId = conversationId
+        self.serverId = serverId
+        self.totalTokens = totalTokens
+        self.totalSteps = totalSteps
+        self.elapsedMilliseconds = elapsedMilliseconds
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+    }
+}
+
+public struct NodeRunRecord: Sendable {
+    public var id: String
+    public var nodeId: String
+    public var nodeType: String
+    public var title: String
+    public var step: Int
+    public var status: String
+    public var inputs: Value
+    public var outputs: Value
+    public var error: String?
+    public var retries: Int
+    public var elapsedMilliseconds: Double
+    public var totalTokens: Int
+    public var iterationId: String?
+    public var iterationIndex: Int?
+    public var finishedAt: Date
+
+    public init(
+        id: String, nodeId: String, nodeType: String, title: String, step: Int, status: String, inputs: Value, outputs: Value,
+        error: String?, retries: Int, elapsedMilliseconds: Double, totalTokens: Int, iterationId: String?, iterationIndex: Int?,
+        finishedAt: Date
+    ) {
+        self.id = id
+        self.nodeId = nodeId
+        self.nodeType = nodeType
+        self.title = title
+        self.step = step
+        self.status = status
+        self.inputs = inputs
+        self.outputs = outputs
+        self.error = error
+        self.retries = retries
+        self.elapsedMilliseconds = elapsedMilliseconds
+        self.totalTokens = totalTokens
+        self.iterationId = iterationId
+        self.iterationIndex = iterationIndex
+        self.finishedAt = finishedAt
+    }
+
+    /// The JSON object `jsonb_to_recordset` reads when node runs are written.
+    var row: Value {
+        [
+            "id": .string(id), "node_id": .string(nodeId), "node_type": .string(nodeType), "title": .string(title), "step": .int(step),
+            "status": .string(status), "inputs": inputs, "outputs": outputs, "error": error.map(Value.string) ?? .null,
+            "retries": .int(retries), "elapsed_ms": .double(elapsedMilliseconds), "total_tokens": .int(totalTokens),
+            "iteration_id": iterationId.map(Value.string) ?? .null, "iteration_index": iterationIndex.map(Value.int) ?? .null,
+            "finished_at": .double(finishedAt.timeIntervalSince1970),
+        ]
+    }
+}
+
+/// Filters for listing runs; newest first.
+public struct RunQuery: Sendable {
+    public var app: String?
+    public var status: String?
+    public var since: Date?
+    public var until: Date?
+    public var limit: Int
+
+    public init(app: String? = nil, status: String? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 20) {
+        self.app = app
+        self.status = status
+        self.since = since
+        self.until = until
+        self.limit = limit
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import PostgresNIO
+
+/// App keys: shown once when created, stored as SHA-256 hashes, recognisable by their prefix.
+public struct KeyRepository: Sendable {
+    let store: Store
+
+    /// The key's visible part: `loom-` and its first 8 random characters.
+    static let prefixLength = 13
+
+    /// Creates a key for the app; the plaintext is returned here and never again.
+    public func create(app slug: String, name: String = "") async throws -> (record: APIKeyRecord, secret: String) {
+        let app = try await store.apps.get(slug)
+        let secret = Secret.generate(prefix: "loom")
+        let id = UUID()
+        let prefix = String(secret.prefix(Self.prefixLength))
+        return try await store.perform {
+            var created = Date()
+            for try await date in try await store.client.query(
+                """
+                INSERT INTO api_keys (id, app_id, prefix, secret_hash, name) VALUES (\(id), \(app.id), \(prefix), \(Secret.hash(secret)), \(name))
+                RETURNING created_at
+                """, logger: store.logger
+            ).decode(Date.self) {
+                created = date
+            }
+            return (APIKeyRecord(id: id, app: slug, prefix: prefix, name: name, createdAt: created, revokedAt: nil), secret)
+        }
+    }
+
+    public func list(app slug: String? = nil) async throws -> [APIKeyRecord] {
+        try await store.perform {
+            let rows = try await store.client.query(
+                """
+                SELECT k.id, a.slug, k.prefix, k.name, k.created_at, k.revoked_at FROM api_keys k JOIN apps a ON a.id = k.app_id
+                WHERE \(slug) IS NULL OR a.slug = \(slug) ORDER BY k.created_at
+                """, logger: store.logger)
+            var keys: [APIKeyRecord] = []
+            for try await row in rows.decode((UUID, String, String, String, Date, Date?).self) {
+                keys.append(APIKeyRecord(id: row.0, app: row.1, prefix: row.2, name: row.3, createdAt: row.4, revokedAt: row.5))
+            }
+            return keys
+        }
+    }
+
+    /// Revokes the key; the next request with it is refused.
+    public func revoke(_ id: UUID) async throws {
+        try await store.perform {
+            var found = false
+            for try await _ in try await store.client.query(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id", logger: store.logger
+            ).decode(UUID.self) {
+                found = true
+            }
+            if !found { throw StoreError.keyNotFound(id.uuidString.lowercased()) }
+        }
+    }
+
+    /// The app a key opens, or nil when the key is unknown or revoked.
+    public func grant(for secret: String) async throws -> KeyGrant? {
+        try await store.perform {
+            let rows = try await store.client.query(
+                """
+                SELECT k.id, a.id, a.slug, a.mode, a.published_version FROM api_keys k JOIN apps a ON a.id = k.app_id
+                WHERE k.secret_hash = \(Secret.hash(secret)) AND k.revoked_at IS NULL
+                """, logger: store.logger)
+            for try await row in rows.decode((UUID, Int, String, String, Int?).self) {
+                return KeyGrant(keyId: row.0, appId: row.1, app: row.2, mode: row.3, publishedVersion: row.4)
+            }
+            return nil
+        }
+    }
+}
