@@ -53,12 +53,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The REST platform: Dify's Service API per app, the admin API, SSE, metrics, OpenAPI.
+        .target(
+            name: "LoomServer",
+            dependencies: [
+                "LoomWorkflow",
+                "LoomConnectors",
+                "LoomStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "loom",
             dependencies: [
                 "LoomWorkflow",
                 "LoomConnectors",
+                "LoomStore",
+                "LoomServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -85,6 +102,13 @@ let package = Package(
         .testTarget(
             name: "LoomStoreTests",
             dependencies: ["LoomStore", "LoomWorkflow", "LoomTestSupport"]
+        ),
+        .testTarget(
+            name: "LoomServerTests",
+            dependencies: [
+                "LoomServer", "LoomStore", "LoomWorkflow", "LoomConnectors", "LoomTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         .testTarget(
             name: "LoomCLITests",

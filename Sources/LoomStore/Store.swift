@@ -1,15 +1,20 @@
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// Loom's PostgreSQL store: one client (a connection pool) and the repositories over it. The owner of the client
 /// runs `client.run()` for as long as the store is used.
 public struct Store: Sendable {
     public let client: PostgresClient
     public let logger: Logger
+    /// How long one operation may wait, connection included: while the database is down the pool keeps trying to
+    /// connect and would hold requests forever.
+    public var operationTimeout: Duration
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, operationTimeout: Duration = .seconds(5)) {
         self.client = client
         self.logger = logger
+        self.operationTimeout = operationTimeout
     }
 
     public var apps: AppRepository { AppRepository(store: self) }
@@ -19,18 +24,38 @@ public struct Store: Sendable {
     public var servers: ServerRegistry { ServerRegistry(store: self) }
     public var settings: SettingsRepository { SettingsRepository(store: self) }
 
-    /// Runs a store operation, turning connection failures into `StoreError.unavailable`.
-    func perform<T>(_ body: () async throws -> T) async throws -> T {
+    /// Runs a store operation within `operationTimeout`, turning connection failures into `StoreError.unavailable`.
+    /// At the deadline the caller gets its answer even if the operation does not yet respond to cancellation (a
+    /// query on a connection the database dropped); the operation is cancelled and finishes on its own.
+    func perform<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let timeout = operationTimeout
+        let outcome = Deadline<T>()
+        let operation = Task { outcome.settle(await Result(catching: body)) }
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            if outcome.settle(.failure(StoreError.unavailable("the database did not answer within \(timeout)"))) { operation.cancel() }
+        }
+        defer { timer.cancel() }
         do {
-            return try await body()
+            return try await withTaskCancellationHandler {
+                try await outcome.value()
+            } onCancel: {
+                operation.cancel()
+            }
         } catch {
             throw StoreError.wrap(error)
         }
     }
 
+    /// Checks that the database answers.
+    public func ping() async throws {
+        try await perform { try await client.query("SELECT 1", logger: logger) }
+    }
+
     /// Creates the client, runs `body` while the client runs, and shuts it down afterwards.
     public static func with<T: Sendable>(
-        _ configuration: PostgresClient.Configuration, logger: Logger, _ body: @Sendable (Store) async throws -> T
+        _ configuration: PostgresClient.Configuration, logger: Logger, operationTimeout: Duration = .seconds(5),
+        _ body: @Sendable (Store) async throws -> T
     ) async throws -> T {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -39,7 +64,47 @@ public struct Store: Sendable {
                 return nil
             }
             defer { group.cancelAll() }
-            return try await body(Store(client: client, logger: logger))
+            return try await body(Store(client: client, logger: logger, operationTimeout: operationTimeout))
+        }
+    }
+}
+
+/// The first of an operation's result and its deadline, handed to one waiter.
+private final class Deadline<T: Sendable>: Sendable {
+    private let state = Mutex<(result: Result<T, any Error>?, waiter: CheckedContinuation<T, any Error>?)>((nil, nil))
+
+    /// Records the outcome unless one is already there; true when this one counts.
+    @discardableResult
+    func settle(_ result: Result<T, any Error>) -> Bool {
+        let waiter = state.withLock { state -> CheckedContinuation<T, any Error>?? in
+            guard state.result == nil else { return .none }
+            state.result = result
+            defer { state.waiter = nil }
+            return .some(state.waiter)
+        }
+        guard let waiter else { return false }
+        waiter?.resume(with: result)
+        return true
+    }
+
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> Result<T, any Error>? in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
         }
     }
 }

@@ -4,6 +4,9 @@ import ArgumentParser
 struct Loom: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loom",
-        abstract: "Loom: LLM workflows defined in YAML, run by a fast engine.",
-        subcommands: [ValidateCommand.self, RunCommand.self, BenchCommand.self])
+        abstract: "Loom: LLM workflows defined in YAML, served as REST endpoints.",
+        subcommands: [
+            ValidateCommand.self, RunCommand.self, ServeCommand.self, MigrateCommand.self, AppsCommand.self, KeysCommand.self, RunsCommand.self,
+            CallCommand.self, ModelsCommand.self, BenchCommand.self,
+        ])
 }

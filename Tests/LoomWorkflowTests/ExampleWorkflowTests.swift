@@ -53,7 +53,8 @@ import Testing
             ("Classify", .init(chunks: ["billing"])),
             ("Extract these parameters", .init(chunks: ["Here you go: {\"order_id\": \"A-1042\", ", "\"amount\": \"19.90\"}"])),
         ])
-        let run = try await record(try TestFiles.example("support-chat.yaml"), inputs: ["message": "I was charged twice for A-1042", "customer": "Bo"], models: models)
+        let run = try await record(try TestFiles.example("support-chat.yaml"), inputs: ["customer": "Bo"], models: models,
+            context: RunContext(query: "I was charged twice for A-1042"))
         #expect(run.result.status == .succeeded)
         #expect(run.result.outputs["answer"] == "Thanks Bo. I found order A-1042 (19.9 EUR) and passed it to billing.")
         #expect(run.textChunks.joined() == run.result.outputs["answer"]?.text)
@@ -61,21 +62,26 @@ import Testing
 
     @Test func supportChatAsksForAMissingOrderNumber() async throws {
         let models = ScriptedModelProvider([("Classify", .init(chunks: ["Billing"])), ("Extract", .init(chunks: ["{\"order_id\": null}"]))])
-        let run = try await record(try TestFiles.example("support-chat.yaml"), inputs: ["message": "refund please"], models: models)
+        let run = try await record(try TestFiles.example("support-chat.yaml"), models: models, context: RunContext(query: "refund please"))
         #expect(run.result.outputs["answer"] == "Could you tell me your order number, there? It looks like A-1234.")
         #expect(run.finished("extract").first?.outputs["__reason"] == "missing required parameter 'order_id'")
     }
 
     @Test func supportChatStreamsTechnicalAnswers() async throws {
         let models = ScriptedModelProvider([("Classify", .init(chunks: ["technical"])), ("patient support", .init(chunks: ["Try ", "restarting."]))])
-        let run = try await record(try TestFiles.example("support-chat.yaml"), inputs: ["message": "it crashes"], models: models)
+        let history = [ChatMessage(.user, "hi"), ChatMessage(.assistant, "Hello!")]
+        let run = try await record(try TestFiles.example("support-chat.yaml"), models: models, context: RunContext(query: "it crashes", history: history))
         #expect(run.textChunks == ["Try ", "restarting."])
+        // The troubleshooting model sees the earlier turns between its system prompt and the new message.
+        let prompt = try #require(models.requests.last)
+        #expect(prompt.messages.map(\.content) == ["You are a patient support engineer. Answer in at most three sentences.", "hi", "Hello!", "it crashes"])
         #expect(run.result.outputs["answer"] == "Try restarting.")
     }
 
     @Test func supportChatApologisesWhenTheModelFails() async throws {
         let models = ScriptedModelProvider([("Classify", .init(chunks: ["technical"])), ("patient support", .init(chunks: [], failures: 5))])
-        let run = try await record(try TestFiles.example("support-chat.yaml"), inputs: ["message": "it crashes", "customer": "Cy"], models: models)
+        let run = try await record(try TestFiles.example("support-chat.yaml"), inputs: ["customer": "Cy"], models: models,
+            context: RunContext(query: "it crashes"))
         #expect(run.result.status == .partialSucceeded)
         #expect(run.result.outputs["answer"] == "Sorry Cy, our assistant is unavailable right now; a person will reply soon.")
     }

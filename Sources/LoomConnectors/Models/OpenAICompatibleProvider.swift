@@ -25,6 +25,8 @@ public final class OpenAICompatibleProvider: ModelProvider {
 
     public var modelNames: [String]? { catalog.names }
 
+    func client(for endpoint: String) -> HTTPClient? { clients[endpoint] }
+
     public func chat(_ request: ChatRequest, onText: @Sendable (String) async -> Void) async throws(ModelError) -> ChatCompletion {
         guard let endpoint = catalog.endpoint(named: request.model), let client = clients[endpoint.name] else {
             throw ModelError.unknownModel(request.model, known: catalog.names)

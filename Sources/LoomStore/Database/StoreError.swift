@@ -25,7 +25,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     /// Turns a PostgresNIO failure into `unavailable` when the database cannot be reached, keeping the cause.
-    static func wrap(_ error: any Error) -> any Error {
+    public static func wrap(_ error: any Error) -> any Error {
         if error is StoreError { return error }
         if let transaction = error as? PostgresTransactionError {
             // The transaction was rolled back; what matters is why.

@@ -10,10 +10,13 @@ public struct RunContext: Sendable {
     public var startedAt: Date
     /// Values for the workflow's declared `env` variables; undeclared names are ignored.
     public var environment: [String: String]
+    /// Earlier turns of the conversation, oldest first (chat apps): what llm nodes with `memory` see.
+    public var history: [ChatMessage]
 
     public init(
         runId: String = UUID().uuidString.lowercased(), appId: String? = nil, user: String = "anonymous",
-        query: String? = nil, conversationId: String? = nil, startedAt: Date = Date(), environment: [String: String] = [:]
+        query: String? = nil, conversationId: String? = nil, startedAt: Date = Date(), environment: [String: String] = [:],
+        history: [ChatMessage] = []
     ) {
         self.runId = runId
         self.appId = appId
@@ -22,5 +25,6 @@ public struct RunContext: Sendable {
         self.conversationId = conversationId
         self.startedAt = startedAt
         self.environment = environment
+        self.history = history
     }
 }

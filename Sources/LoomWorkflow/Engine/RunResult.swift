@@ -9,5 +9,15 @@ public struct RunResult: Sendable {
     /// Node executions, counting those inside iterations.
     public var steps: Int
 
+    public init(runId: String, status: RunStatus, outputs: [String: Value], error: String? = nil, elapsed: Duration, usage: TokenUsage, steps: Int) {
+        self.runId = runId
+        self.status = status
+        self.outputs = outputs
+        self.error = error
+        self.elapsed = elapsed
+        self.usage = usage
+        self.steps = steps
+    }
+
     public var succeeded: Bool { status == .succeeded || status == .partialSucceeded }
 }

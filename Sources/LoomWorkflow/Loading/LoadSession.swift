@@ -6,8 +6,8 @@ final class LoadSession {
     let modelNames: [String]?
     let nodeTypes: [String: any WorkflowNode.Type]
     private var seenIds: [String: (location: SourceLocation, graph: Int)] = [:]
-    /// Nodes that failed to load: edges to them are not reported again.
-    private var failedIds: Set<String> = []
+    /// Nodes that failed to load: edges to them and reads of them are not reported again.
+    private(set) var failedIds: Set<String> = []
     private var graphCount = 0
 
     static let commonKeys = ["id", "type", "title", "description", "next", "retry", "timeout_s", "on_error"]

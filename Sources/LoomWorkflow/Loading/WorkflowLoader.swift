@@ -67,7 +67,7 @@ public struct WorkflowLoader: Sendable {
         let workflow = Workflow(
             app: app, name: name, description: description, mode: mode, inputs: inputs, environment: environment, graph: graph,
             limits: limits, document: document.value)
-        WorkflowValidator(workflow: workflow, log: log).validate()
+        WorkflowValidator(workflow: workflow, log: log, failedIds: session.failedIds).validate()
         return workflow
     }
 }

@@ -3,6 +3,8 @@
 struct WorkflowValidator {
     let workflow: Workflow
     let log: DiagnosticLog
+    /// Nodes already reported as broken; reading them is not a second problem.
+    let failedIds: Set<String>
 
     /// A graph being checked, and for inner graphs the node that owns it in the enclosing graph.
     private struct Frame {
@@ -110,6 +112,7 @@ struct WorkflowValidator {
                 return
             }
         }
+        if failedIds.contains(path.root) { return }
         if let owner = owners[path.root] {
             fail("reads '\(path)', but '\(path.root)' runs inside iteration '\(owner)'; read '\(owner).output' after the iteration instead")
             return

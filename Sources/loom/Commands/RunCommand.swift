@@ -12,11 +12,7 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The workflow file.")
     var file: String
 
-    @Option(name: .customLong("input"), help: "An input as NAME=VALUE (repeatable); converted to the declared type.")
-    var inputs: [String] = []
-
-    @Option(name: .customLong("inputs-json"), help: "All inputs as one JSON object; --input values override it.")
-    var inputsJSON: String?
+    @OptionGroup var inputs: InputOptions
 
     @OptionGroup var models: ModelsOption
 
@@ -25,6 +21,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "The user the run is for (sys.user).")
     var user = "cli"
+
+    @Option(help: "The message, for chat workflows (sys.query).")
+    var query: String?
 
     func run() async throws {
         CommandLogging.bootstrap()
@@ -37,14 +36,20 @@ struct RunCommand: AsyncParsableCommand {
             for diagnostic in error.diagnostics { StandardError.line(diagnostic.description) }
             throw ExitCode(1)
         }
-        let given = try parseInputs()
+        let given: [String: Value]
+        do {
+            given = try inputs.values()
+        } catch {
+            StandardError.line("\(error)")
+            throw ExitCode(1)
+        }
 
         let provider = OpenAICompatibleProvider(catalog: catalog)
         let fetcher = NetworkHTTPFetcher()
         let environment = ProcessInfo.processInfo.environment
         let policy = HTTPPolicy(allowPrivateNetworks: environment["LOOM_HTTP_ALLOW_PRIVATE"] == "1")
         let engine = WorkflowEngine(services: EngineServices(models: provider, http: fetcher, httpPolicy: policy, logger: Logger(label: "loom.run")))
-        let context = RunContext(user: user, environment: environment)
+        let context = RunContext(user: user, query: query, environment: environment)
         let printEvents = events
         let result: RunResult
         do {
@@ -64,24 +69,5 @@ struct RunCommand: AsyncParsableCommand {
             StandardError.line("run \(result.status.rawValue): \(result.error ?? "unknown error")")
             throw ExitCode(1)
         }
-    }
-
-    private func parseInputs() throws -> [String: Value] {
-        var given: [String: Value] = [:]
-        if let inputsJSON {
-            guard let object = (try? JSONDocumentReader.parse(inputsJSON))?.value.objectValue else {
-                StandardError.line("--inputs-json must be a JSON object such as {\"ticket\": \"…\"}")
-                throw ExitCode(1)
-            }
-            given = object
-        }
-        for pair in inputs {
-            guard let equals = pair.firstIndex(of: "=") else {
-                StandardError.line("--input takes NAME=VALUE, got '\(pair)'")
-                throw ExitCode(1)
-            }
-            given[String(pair[..<equals])] = .string(String(pair[pair.index(after: equals)...]))
-        }
-        return given
     }
 }

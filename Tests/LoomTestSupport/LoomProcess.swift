@@ -1,27 +1,33 @@
 import Foundation
 import Synchronization
 
-/// Runs the built `loom` executable as a user would, without blocking a Swift concurrency thread while it runs.
-enum LoomProcess {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+/// Runs programs — the built `loom` executable as a user would, or the project's scripts — without blocking a Swift
+/// concurrency thread while they run.
+public enum LoomProcess {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
     }
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The `loom` binary next to the test bundle (`swift build --build-tests` builds both).
-    static var executable: URL {
+    public static var executable: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("loom")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "\(executable.path) is missing: run `swift build --build-tests` first"])
         }
+        return try await run(executable, arguments, environment: environment)
+    }
+
+    /// Runs `program` (a path relative to the repository root, or absolute) to completion.
+    public static func run(_ program: URL, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program
         process.arguments = arguments
         process.currentDirectoryURL = root
         var processEnvironment = ProcessInfo.processInfo.environment
@@ -63,7 +69,7 @@ enum LoomProcess {
     }
 
     /// A scratch file holding `text`, removed by the caller.
-    static func scratchFile(_ name: String, _ text: String) throws -> URL {
+    public static func scratchFile(_ name: String, _ text: String) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent(name)

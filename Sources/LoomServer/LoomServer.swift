@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import Logging
+import LoomConnectors
+import LoomStore
+import LoomWorkflow
+import ServiceLifecycle
+
+/// `loom serve`: migrates the database, settles the admin token, and serves the REST API until shut down.
+public struct LoomServer: Sendable {
+    public var configuration: ServerConfiguration
+    public var catalog: ModelCatalog
+    public var logger: Logger
+
+    public init(configuration: ServerConfiguration, catalog: ModelCatalog, logger: Logger = Logger(label: "loom.server")) {
+        self.configuration = configuration
+        self.catalog = catalog
+        self.logger = logger
+    }
+
+    /// Runs until the task is cancelled or, with `handleSignals`, SIGINT/SIGTERM ask for a graceful shutdown.
+    /// `onListening` gets the bound port (useful with port 0) and, when one was generated, the new admin token.
+    public func run(
+        store: Store, handleSignals: Bool = true, onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
+        showAdminToken: @escaping @Sendable (String) -> Void = { print("admin token (shown once; keep it): \($0)") }
+    ) async throws {
+        let migrations = try Migration.load(from: configuration.migrationsDirectory)
+        let applied = try await MigrationRunner(client: store.client, logger: logger).migrate(migrations)
+        if !applied.isEmpty { logger.info("migrated", metadata: ["applied": "\(applied)"]) }
+        let adminHash = try await AdminToken.prepare(configured: configuration.adminToken, store: store, logger: logger, show: showAdminToken)
+
+        let models = OpenAICompatibleProvider(catalog: catalog)
+        let fetcher = NetworkHTTPFetcher()
+        defer {
+            Task {
+                await models.shutdown()
+                await fetcher.shutdown()
+            }
+        }
+        let application = makeApplication(store: store, adminHash: adminHash, models: models, fetcher: fetcher, onListening: onListening)
+        if handleSignals {
+            try await application.runService()
+        } else {
+            try await application.run()
+        }
+    }
+
+    func makeApplication(
+        store: Store, adminHash: String, models: OpenAICompatibleProvider, fetcher: NetworkHTTPFetcher,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
+        let serverId = UUID()
+        let metrics = ServerMetrics()
+        let active = ActiveRuns(limitPerApp: configuration.maxConcurrentRunsPerApp)
+        let loader = WorkflowLoader(modelNames: catalog.names)
+        let services = EngineServices(
+            models: models, http: fetcher, httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
+        let engine = WorkflowEngine(services: services, limits: configuration.runLimits)
+        let runner = AppRunner(
+            store: store, engine: engine, workflows: WorkflowCache(store: store, loader: loader), active: active, metrics: metrics,
+            configuration: configuration, serverId: serverId, logger: logger)
+        let auth = Authenticator(store: store, adminTokenHash: adminHash)
+        let service = ServiceAPIController(auth: auth, runner: runner, store: store, configuration: configuration, metrics: metrics)
+        let chat = ChatController(auth: auth, runner: runner, store: store, configuration: configuration, metrics: metrics)
+        let admin = AdminController(
+            auth: auth, store: store, loader: loader, models: models, configuration: configuration, service: service, chat: chat)
+        let document = DocumentBox()
+        let operations = OperationsController(store: store, models: models, metrics: metrics) { document.value }
+        let endpoints = LoomRoutes.endpoints(service: service, chat: chat, admin: admin, operations: operations)
+        document.value = OpenAPIDocument.build(endpoints)
+
+        let router = Router(context: LoomRequestContext.self)
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: ErrorMiddleware())
+        for endpoint in endpoints {
+            router.on(RouterPath(endpoint.routerPath), method: endpoint.method, use: endpoint.handler)
+        }
+        let logger = self.logger
+        let port = configuration.port
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: port), serverName: "Loom"),
+            services: [
+                ServerPresence(store: store, serverId: serverId, interval: configuration.heartbeatInterval, staleAfter: configuration.staleServerAfter, logger: logger),
+                StopListener(store: store, active: active),
+            ],
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                logger.info("Loom is listening", metadata: ["port": "\(bound)"])
+                await onListening(bound)
+            },
+            logger: logger)
+    }
+}
+
+/// The OpenAPI document, built once the routes exist.
+private final class DocumentBox: @unchecked Sendable {
+    // Written once before the server starts, only read afterwards.
+    var value: Value = .null
+}

@@ -1,0 +1,101 @@
+import Hummingbird
+import LoomWorkflow
+
+/// Every route of the server.
+enum LoomRoutes {
+    static let runBody: Value = [
+        "type": "object", "required": ["inputs"],
+        "properties": [
+            "inputs": ["type": "object"], "response_mode": ["type": "string", "enum": ["blocking", "streaming"]], "user": ["type": "string"],
+            "version": ["type": "integer"],
+        ],
+    ]
+    static let chatBody: Value = [
+        "type": "object", "required": ["query"],
+        "properties": [
+            "query": ["type": "string"], "inputs": ["type": "object"], "conversation_id": ["type": "string"],
+            "response_mode": ["type": "string", "enum": ["blocking", "streaming"]], "user": ["type": "string"],
+        ],
+    ]
+    static let serviceErrors: [Int: String] = [
+        400: "invalid_param: inputs missing or of the wrong type", 401: "unauthorized: unknown or revoked key",
+        403: "forbidden: the key belongs to another app", 413: "payload_too_large", 429: "too_many_requests",
+        503: "database_unavailable",
+    ]
+
+    static func endpoints(service: ServiceAPIController, chat: ChatController, admin: AdminController, operations: OperationsController) -> [Endpoint] {
+        var endpoints: [Endpoint] = []
+        // The Service API, at /v1 (the key names the app) and at /apps/{app}/v1 (a base URL per app).
+        for base in ["/v1", "/apps/{app}/v1"] {
+            let scoped = base != "/v1"
+            let errors = serviceErrors.merging(scoped ? [404: "not_found: no such app or run"] : [:]) { first, _ in first }
+            endpoints += [
+                Endpoint(
+                    method: .post, path: base + "/workflows/run", summary: "Run the published workflow (blocking JSON or streaming SSE)",
+                    access: .appKey, body: runBody, responses: errors.merging([200: "The run's result, or an SSE stream of its events"]) { a, _ in a },
+                    handler: service.runWorkflow),
+                Endpoint(
+                    method: .get, path: base + "/workflows/run/{id}", summary: "A run's status, inputs and outputs", access: .appKey,
+                    responses: [200: "The run", 401: "unauthorized", 404: "not_found"], handler: service.run),
+                Endpoint(
+                    method: .post, path: base + "/workflows/tasks/{id}/stop", summary: "Stop a running run, on whichever server runs it",
+                    access: .appKey, responses: [200: "{\"result\": \"success\"}", 401: "unauthorized", 404: "not_found"], handler: service.stop),
+                Endpoint(
+                    method: .post, path: base + "/chat-messages", summary: "Send a message to a chat app", access: .appKey, body: chatBody,
+                    responses: errors.merging([200: "The answer, or an SSE stream of message events"]) { a, _ in a }, handler: chat.send),
+                Endpoint(
+                    method: .get, path: base + "/conversations", summary: "A user's conversations", access: .appKey, query: ["user", "limit"],
+                    responses: [200: "Conversations", 401: "unauthorized"], handler: chat.conversations),
+                Endpoint(
+                    method: .get, path: base + "/messages", summary: "The messages of a conversation", access: .appKey,
+                    query: ["conversation_id", "user", "limit"], responses: [200: "Messages", 401: "unauthorized", 404: "conversation_not_exists"],
+                    handler: chat.messages),
+                Endpoint(
+                    method: .get, path: base + "/info", summary: "The app's name, description and mode", access: .appKey,
+                    responses: [200: "App information", 401: "unauthorized"], handler: service.info),
+                Endpoint(
+                    method: .get, path: base + "/parameters", summary: "The app's inputs as Dify's user_input_form", access: .appKey,
+                    responses: [200: "The input form", 401: "unauthorized"], handler: service.parameters),
+            ]
+        }
+        let adminErrors: [Int: String] = [401: "unauthorized: not the admin token", 404: "not_found"]
+        func adminRoute(
+            _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: Value? = nil, query: [String] = [], ok: Int = 200,
+            _ handler: @escaping @Sendable (Request, LoomRequestContext) async throws -> Response
+        ) -> Endpoint {
+            Endpoint(
+                method: method, path: path, summary: summary, access: .admin, body: body, query: query,
+                responses: adminErrors.merging([ok: ok == 204 ? "Done" : "Success"]) { a, _ in a }, handler: handler)
+        }
+        endpoints += [
+            Endpoint(
+                method: .post, path: "/admin/apps", summary: "Create an app or a new draft version from YAML or JSON (?publish=true to publish it)",
+                access: .admin, query: ["file", "message", "author", "publish"],
+                responses: [201: "A new version", 200: "Unchanged: no new version", 401: "unauthorized", 413: "payload_too_large", 422: "invalid_workflow: FILE:LINE:COLUMN messages"],
+                handler: admin.deploy),
+            adminRoute(.get, "/admin/apps", "List apps", admin.list),
+            adminRoute(.get, "/admin/apps/{app}", "An app and its versions", admin.show),
+            adminRoute(.delete, "/admin/apps/{app}", "Delete an app with its versions, keys and runs", ok: 204, admin.delete),
+            adminRoute(.get, "/admin/apps/{app}/versions", "An app's versions", admin.versions),
+            adminRoute(.get, "/admin/apps/{app}/versions/{version}", "One version with its source", admin.version),
+            adminRoute(.post, "/admin/apps/{app}/publish", "Publish a version (the draft when none is named)", body: ["type": "object", "properties": ["version": ["type": "integer"]]], admin.publish),
+            adminRoute(.post, "/admin/apps/{app}/rollback", "Publish the previously published version again", admin.rollback),
+            adminRoute(.get, "/admin/apps/{app}/diff", "What changed between two versions", query: ["from", "to"], admin.diff),
+            adminRoute(.post, "/admin/apps/{app}/keys", "Create an app key (shown once)", body: ["type": "object", "properties": ["name": ["type": "string"]]], ok: 201, admin.createKey),
+            adminRoute(.post, "/admin/apps/{app}/call", "Run an app as its callers do, with the admin token (loom call)", body: runBody, admin.call),
+            adminRoute(.get, "/admin/keys", "List keys (prefixes only)", query: ["app"], admin.keys),
+            adminRoute(.delete, "/admin/keys/{id}", "Revoke a key", ok: 204, admin.revokeKey),
+            adminRoute(.get, "/admin/runs", "List runs, newest first", query: ["app", "status", "since", "until", "limit"], admin.runs),
+            adminRoute(.get, "/admin/runs/{id}", "A run with its node runs", admin.runDetail),
+            adminRoute(.get, "/admin/models", "Configured models and whether they answer", admin.modelHealth),
+            Endpoint(
+                method: .get, path: "/healthz", summary: "Database and model reachability", access: .none,
+                responses: [200: "ok or degraded", 503: "the database is unavailable"], handler: operations.health),
+            Endpoint(method: .get, path: "/metrics", summary: "Prometheus metrics", access: .none, responses: [200: "Metrics"], handler: operations.prometheus),
+            Endpoint(
+                method: .get, path: "/openapi.json", summary: "This description", access: .none, responses: [200: "OpenAPI 3 document"],
+                handler: operations.document),
+        ]
+        return endpoints
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+import LoomStore
+import ServiceLifecycle
+
+/// Keeps this server registered and beating, and fails runs of servers that stopped beating.
+struct ServerPresence: Service {
+    let store: Store
+    let serverId: UUID
+    let interval: Duration
+    let staleAfter: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await store.servers.register(serverId, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier))
+                    let failed = try await store.servers.failOrphanedRuns(staleAfter: staleAfter)
+                    if !failed.isEmpty {
+                        logger.warning("failed runs left by a stopped server", metadata: ["runs": "\(failed.map { $0.uuidString.lowercased() })"])
+                    }
+                } catch {
+                    logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+        try? await store.servers.deregister(serverId)
+    }
+}
+
+/// Cancels runs on this server when any server announces their stop.
+struct StopListener: Service {
+    let store: Store
+    let active: ActiveRuns
+
+    func run() async throws {
+        let active = self.active
+        await cancelWhenGracefulShutdown {
+            await RunStopChannel(store: store).listen { runId in active.stop(runId) }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import AsyncHTTPClient
+import Foundation
+import LoomStore
+import LoomTestSupport
+import LoomWorkflow
+import NIOCore
+import Testing
+
+/// The database going away under a running server, and a server killed in the middle of a run.
+@Suite struct FaultTests {
+    @Test func requestsFailCleanlyWhileTheDatabaseRestartsThenRecover() async throws {
+        let cluster = try await PrivateCluster.create()
+        do {
+            try await ServerHarness.with(databaseURL: cluster.url, databaseTimeout: .seconds(1)) { server in
+                let key = try await server.publishExample("ticket-triage.yaml")
+                let body = #"{"inputs": {"ticket": "refund"}}"#
+                #expect(try await server.request(.POST, "/v1/workflows/run", token: key, body: body).status == 200)
+                try await cluster.stop()
+                let down = try await server.request(.POST, "/v1/workflows/run", token: key, body: body)
+                #expect(down.status == 503, "\(down.text)")
+                #expect(down.body[path: ["code"]] == "database_unavailable")
+                let health = try await server.request(.GET, "/healthz")
+                #expect(health.status == 503 && health.body[path: ["status"]] == "unavailable")
+                try await cluster.start()
+                try await server.eventually(timeout: .seconds(30)) {
+                    try await server.request(.POST, "/v1/workflows/run", token: key, body: body).status == 200
+                }
+                #expect(try await server.request(.GET, "/healthz").status == 200)
+            }
+        } catch {
+            await cluster.destroy()
+            throw error
+        }
+        await cluster.destroy()
+    }
+
+    @Test func aRunLeftByAKilledServerIsFailedByTheNextOne() async throws {
+        try await TestHTTPServer.with({ _ in OpenAIStub.stream(Array(repeating: "x", count: 100), pause: .milliseconds(100)) }) { modelPort in
+            let database = try await TestDatabase.create()
+            let models = try LoomProcess.scratchFile("models.yaml", "default: stub\nmodels:\n  stub: {base_url: \"http://127.0.0.1:\(modelPort)/v1\"}\n")
+            let port = try await TestHTTPServer.closedPort()
+            let process = Process()
+            process.executableURL = LoomProcess.executable
+            process.arguments = ["serve", "--port", String(port)]
+            process.environment = ProcessInfo.processInfo.environment.merging([
+                "DATABASE_URL": database, "LOOM_ADMIN_TOKEN": ServerHarness.adminToken, "LOOM_MODELS": models.path,
+                "LOOM_MIGRATIONS": TestDatabase.migrations, "LOOM_LOG_LEVEL": "error",
+            ]) { _, new in new }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+            let doomed = ServerHarness(baseURL: "http://127.0.0.1:\(port)", store: try await Self.unusedStore(), client: HTTPClient(eventLoopGroupProvider: .singleton))
+            try await doomed.eventually(timeout: .seconds(30)) { (try? await doomed.request(.GET, "/openapi.json").status) == 200 }
+            let key = try await doomed.publish(RunControlTests.slow)
+            let (ids, found) = AsyncStream.makeStream(of: UUID.self)
+            let client = Task {
+                _ = try? await doomed.stream("/v1/workflows/run", token: key, body: RunControlTests.body) { frame in
+                    if case .data(let value) = frame, let id = value[path: ["task_id"]]?.stringValue.flatMap(UUID.init(uuidString:)) { found.yield(id) }
+                    return true
+                }
+            }
+            var runId: UUID?
+            for await id in ids {
+                runId = id
+                break
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            _ = await client.result
+            try await doomed.client.shutdown()
+            let id = try #require(runId)
+
+            try await ServerHarness.with(databaseURL: database, configure: {
+                $0.heartbeatInterval = .milliseconds(200)
+                $0.staleServerAfter = .seconds(1)
+            }) { next in
+                #expect(try await next.store.runs.find(id)?.status == "running")
+                try await next.eventually { try await next.store.runs.find(id)?.status == "failed" }
+                #expect(try await next.store.runs.find(id)?.error == "the server running it stopped before the run finished")
+            }
+        }
+    }
+
+    /// The doomed server's harness talks HTTP only.
+    static func unusedStore() async throws -> Store {
+        Store(client: .init(configuration: try DatabaseURL.configuration("postgres://nobody@127.0.0.1:9/none"), backgroundLogger: .init(label: "unused")), logger: .init(label: "unused"))
+    }
+}
