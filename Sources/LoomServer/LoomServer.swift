@@ -56,14 +56,16 @@ public struct LoomServer: Sendable {
         let services = EngineServices(
             models: models, http: fetcher, httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
         let engine = WorkflowEngine(services: services, limits: configuration.runLimits)
+        let journal = RunJournal(store: store, checkpointAfter: configuration.checkpointAfter, logger: logger)
         let runner = AppRunner(
-            store: store, engine: engine, workflows: WorkflowCache(store: store, loader: loader), active: active, metrics: metrics,
+            store: store, journal: journal, engine: engine, workflows: WorkflowCache(store: store, loader: loader), active: active, metrics: metrics,
             configuration: configuration, serverId: serverId, logger: logger)
-        let auth = Authenticator(store: store, adminTokenHash: adminHash)
+        let cache = AccessCache()
+        let auth = Authenticator(store: store, adminTokenHash: adminHash, cache: cache)
         let service = ServiceAPIController(auth: auth, runner: runner, store: store, configuration: configuration, metrics: metrics)
         let chat = ChatController(auth: auth, runner: runner, store: store, configuration: configuration, metrics: metrics)
         let admin = AdminController(
-            auth: auth, store: store, loader: loader, models: models, configuration: configuration, service: service, chat: chat)
+            auth: auth, changes: AccessChanges(store: store, cache: cache), store: store, loader: loader, models: models, configuration: configuration, service: service, chat: chat)
         let document = DocumentBox()
         let operations = OperationsController(store: store, models: models, metrics: metrics) { document.value }
         let endpoints = LoomRoutes.endpoints(service: service, chat: chat, admin: admin, operations: operations)
@@ -83,6 +85,8 @@ public struct LoomServer: Sendable {
             services: [
                 ServerPresence(store: store, serverId: serverId, interval: configuration.heartbeatInterval, staleAfter: configuration.staleServerAfter, logger: logger),
                 StopListener(store: store, active: active),
+                AccessListener(store: store, cache: cache),
+                journal,
             ],
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port

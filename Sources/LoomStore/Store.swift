@@ -10,6 +10,8 @@ public struct Store: Sendable {
     /// How long one operation may wait, connection included: while the database is down the pool keeps trying to
     /// connect and would hold requests forever.
     public var operationTimeout: Duration
+    /// Whether the last operation reached the database; callers refuse new work while it did not.
+    public let health = DatabaseHealth()
 
     public init(client: PostgresClient, logger: Logger, operationTimeout: Duration = .seconds(5)) {
         self.client = client
@@ -37,13 +39,17 @@ public struct Store: Sendable {
         }
         defer { timer.cancel() }
         do {
-            return try await withTaskCancellationHandler {
+            let value = try await withTaskCancellationHandler {
                 try await outcome.value()
             } onCancel: {
                 operation.cancel()
             }
+            health.reached()
+            return value
         } catch {
-            throw StoreError.wrap(error)
+            let wrapped = StoreError.wrap(error)
+            if case .unavailable = wrapped as? StoreError { health.missed() }
+            throw wrapped
         }
     }
 
@@ -107,4 +113,13 @@ extension Result where Failure == any Error {
             self = .failure(error)
         }
     }
+}
+
+/// Whether the database answered the last operation.
+public final class DatabaseHealth: Sendable {
+    private let down = Atomic<Bool>(false)
+
+    public var isAvailable: Bool { !down.load(ordering: .relaxed) }
+    func reached() { down.store(false, ordering: .relaxed) }
+    func missed() { down.store(true, ordering: .relaxed) }
 }

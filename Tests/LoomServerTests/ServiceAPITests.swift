@@ -133,6 +133,30 @@ import Testing
         }
     }
 
+    @Test func aRevocationOrPublishThroughOneServerReachesTheOthers() async throws {
+        let database = try await TestDatabase.create()
+        try await ServerHarness.with(databaseURL: database) { first in
+            let key = try await first.publishExample("ticket-triage.yaml")
+            try await ServerHarness.with(databaseURL: database) { second in
+                let body = #"{"inputs": {"ticket": "refund"}}"#
+                #expect(try await first.request(.POST, "/v1/workflows/run", token: key, body: body).body[path: ["data", "version"]] == 1)
+                // A new version published through the second server is what the first one runs next.
+                let changed = try String(contentsOf: ServerHarness.root.appendingPathComponent("workflows/ticket-triage.yaml"), encoding: .utf8)
+                    .replacingOccurrences(of: "your refund request is with", with: "your refund is with")
+                _ = try await second.admin(.POST, "/admin/apps?publish=true", body: changed, contentType: "application/yaml")
+                try await first.eventually(timeout: .seconds(2)) {
+                    try await first.request(.POST, "/v1/workflows/run", token: key, body: body).body[path: ["data", "version"]] == 2
+                }
+                let keys = try await second.admin(.GET, "/admin/keys?app=ticket-triage")
+                let id = try #require(keys.body[path: ["data", "0", "id"]]?.stringValue)
+                #expect(try await second.admin(.DELETE, "/admin/keys/\(id)").status == 204)
+                try await first.eventually(timeout: .seconds(2)) {
+                    try await first.request(.POST, "/v1/workflows/run", token: key, body: body).status == 401
+                }
+            }
+        }
+    }
+
     @Test func appKeysAndTheAdminTokenOpenOnlyTheirOwnAPIs() async throws {
         try await ServerHarness.with { server in
             let key = try await server.publishExample("ticket-triage.yaml")

@@ -91,15 +91,15 @@ import Testing
 
     @Test func stopAnnouncementsReachListeners() async throws {
         try await TestDatabase.withStore { store in
-            let channel = RunStopChannel(store: store)
+            let channel = NotificationChannel(NotificationChannel.runStops, store: store)
             let wanted = UUID()
             let (heard, signal) = AsyncStream.makeStream(of: UUID.self)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await channel.listen { signal.yield($0) } }
+                group.addTask { await channel.listen { if let id = UUID(uuidString: $0) { signal.yield(id) } } }
                 // Announce until the listener is subscribed and hears one.
                 group.addTask {
                     while !Task.isCancelled {
-                        try await channel.announce(wanted)
+                        try await channel.announce(wanted.uuidString)
                         try await Task.sleep(for: .milliseconds(50))
                     }
                 }

@@ -7,6 +7,7 @@ import LoomWorkflow
 /// The admin API (admin token): apps and versions, keys, runs, models — what the `loom` CLI talks to.
 struct AdminController: Sendable {
     let auth: Authenticator
+    let changes: AccessChanges
     let store: Store
     let loader: WorkflowLoader
     let models: OpenAICompatibleProvider
@@ -57,6 +58,7 @@ struct AdminController: Sendable {
         var app = result.app
         let publish = option("publish") == "true"
         if publish { app = try await store.apps.publish(app.slug, version: result.version, by: option("author") ?? "admin") }
+        await changes.appChanged(app.id)
         return JSONResponse.make(
             ["app": Self.app(app), "version": .int(result.version), "created": .bool(result.created), "published": .bool(publish)],
             status: result.created ? .created : .ok)
@@ -77,7 +79,9 @@ struct AdminController: Sendable {
 
     func delete(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try auth.admin(request)
-        try await store.apps.delete(try slug(context))
+        let app = try await store.apps.get(try slug(context))
+        try await store.apps.delete(app.slug)
+        await changes.appChanged(app.id)
         return Response(status: .noContent)
     }
 
@@ -97,12 +101,15 @@ struct AdminController: Sendable {
         let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
         let version = try ServiceAPIController.version(body)
         let app = try await store.apps.publish(try slug(context), version: version, by: try body.text("author") ?? "admin")
+        await changes.appChanged(app.id)
         return JSONResponse.make(Self.app(app))
     }
 
     func rollback(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try auth.admin(request)
-        return JSONResponse.make(Self.app(try await store.apps.rollback(try slug(context))))
+        let app = try await store.apps.rollback(try slug(context))
+        await changes.appChanged(app.id)
+        return JSONResponse.make(Self.app(app))
     }
 
     /// `?from=A&to=B` (numbers; `to` defaults to the draft).
@@ -149,6 +156,7 @@ struct AdminController: Sendable {
         try auth.admin(request)
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such key") }
         try await store.keys.revoke(id)
+        await changes.keyRevoked(id)
         return Response(status: .noContent)
     }
 

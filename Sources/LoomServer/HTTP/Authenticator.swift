@@ -10,11 +10,12 @@ struct AppAccess: Sendable {
     var publishedVersion: Int?
 }
 
-/// Checks `Authorization: Bearer …`: app keys against the store on every request (so a revoked key fails at
-/// once), the admin token against its hash.
+/// Checks `Authorization: Bearer …`: app keys against the store through the access cache (revocation evicts
+/// them everywhere), the admin token against its hash.
 struct Authenticator: Sendable {
     let store: Store
     let adminTokenHash: String
+    let cache: AccessCache
 
     private func bearer(_ request: Request) throws -> String {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
@@ -32,9 +33,14 @@ struct Authenticator: Sendable {
 
     /// The app a key opens; with `slug` (the `/apps/{app}/v1` routes) the key must belong to that app.
     func app(_ request: Request, slug: String?) async throws -> AppAccess {
-        let key = try bearer(request)
-        guard let grant = try await store.keys.grant(for: key) else {
-            throw APIError.unauthorized("unknown or revoked API key")
+        let hash = Secret.hash(try bearer(request))
+        let grant: KeyGrant
+        if let cached = cache.grant(hash: hash) {
+            grant = cached
+        } else {
+            guard let found = try await store.keys.grant(hash: hash) else { throw APIError.unauthorized("unknown or revoked API key") }
+            cache.remember(found, hash: hash)
+            grant = found
         }
         if let slug, slug != grant.app {
             throw APIError.forbidden("this key belongs to app '\(grant.app)', not '\(slug)'")
@@ -47,5 +53,29 @@ struct Authenticator: Sendable {
         try admin(request)
         let app = try await store.apps.get(slug)
         return AppAccess(appId: app.id, slug: app.slug, mode: app.mode, publishedVersion: app.publishedVersion)
+    }
+}
+
+/// Announces changes to keys and apps so every server's access cache forgets what they change.
+struct AccessChanges: Sendable {
+    let store: Store
+    let cache: AccessCache
+
+    func appChanged(_ id: Int) async {
+        await announce(AccessCache.appMessage(id))
+    }
+
+    func keyRevoked(_ id: UUID) async {
+        await announce(AccessCache.keyMessage(id))
+    }
+
+    private func announce(_ message: String) async {
+        cache.apply(message)
+        do {
+            try await NotificationChannel(NotificationChannel.access, store: store).announce(message)
+        } catch {
+            // Other servers still drop the entry when it expires.
+            store.logger.warning("could not announce an access change", metadata: ["change": "\(message)", "error": "\(error)"])
+        }
     }
 }

@@ -29,6 +29,7 @@ struct PreparedRun: Sendable {
 /// engine, makes the run stoppable from any server, and records it.
 final class AppRunner: Sendable {
     let store: Store
+    let journal: RunJournal
     let engine: WorkflowEngine
     let workflows: WorkflowCache
     let active: ActiveRuns
@@ -38,10 +39,11 @@ final class AppRunner: Sendable {
     let logger: Logger
 
     init(
-        store: Store, engine: WorkflowEngine, workflows: WorkflowCache, active: ActiveRuns, metrics: ServerMetrics,
+        store: Store, journal: RunJournal, engine: WorkflowEngine, workflows: WorkflowCache, active: ActiveRuns, metrics: ServerMetrics,
         configuration: ServerConfiguration, serverId: UUID, logger: Logger
     ) {
         self.store = store
+        self.journal = journal
         self.engine = engine
         self.workflows = workflows
         self.active = active
@@ -52,6 +54,10 @@ final class AppRunner: Sendable {
     }
 
     func prepare(_ app: AppAccess, _ request: RunRequest) async throws -> PreparedRun {
+        // A run the database cannot record is refused rather than lost.
+        guard store.health.isAvailable else {
+            throw APIError(.serviceUnavailable, "database_unavailable", "the database is unavailable; retry shortly")
+        }
         guard let published = app.publishedVersion else {
             throw APIError(.badRequest, "app_unavailable", "app '\(app.slug)' has no published version yet")
         }
@@ -77,7 +83,9 @@ final class AppRunner: Sendable {
             createdAt: run.createdAt)
         if run.request.streaming {
             // A streaming client may stop the run by its id at once, from any server: record it before it starts.
-            await recordStart(record)
+            await journal.startNow(record)
+        } else {
+            journal.began(record)
         }
         let context = RunContext(
             runId: run.id.uuidString.lowercased(), appId: run.app.slug, user: run.request.user, query: run.request.query,
@@ -97,19 +105,7 @@ final class AppRunner: Sendable {
         }
         active.register(run.id, app: run.app.appId) { task.cancel() }
         defer { active.unregister(run.id) }
-        let result = await withTaskGroup(of: Void.self) { group in
-            if !run.request.streaming {
-                let started = record
-                group.addTask {
-                    // Runs that end quickly are written once, at the end; longer ones become visible as running.
-                    guard (try? await Task.sleep(for: self.configuration.checkpointAfter)) != nil else { return }
-                    await self.recordStart(started)
-                }
-            }
-            let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
-            group.cancelAll()
-            return result
-        }
+        let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
         record.status = result.status.rawValue
         record.outputs = .object(result.outputs)
         record.error = result.error
@@ -117,33 +113,11 @@ final class AppRunner: Sendable {
         record.totalSteps = result.steps
         record.elapsedMilliseconds = result.elapsed.milliseconds
         record.finishedAt = Date()
-        await recordFinish(record, nodes: recorder.recorded)
+        if !(await journal.finished(record, nodes: recorder.recorded)) {
+            logger.warning("a finished run is not recorded yet; it will be when the database answers", metadata: ["run": "\(record.id)"])
+        }
         metrics.run(app: run.app.slug, status: result.status.rawValue)
         return result
-    }
-
-    private func recordStart(_ record: RunRecord) async {
-        do {
-            try await store.runs.start(record)
-        } catch {
-            logger.warning("could not record a run's start", metadata: ["run": "\(record.id)", "error": "\(error)"])
-        }
-    }
-
-    /// Writes the finished run, retrying while the database is briefly away (a restart).
-    private func recordFinish(_ record: RunRecord, nodes: [NodeRunRecord]) async {
-        var delay: Duration = .milliseconds(200)
-        for attempt in 1...6 {
-            do {
-                try await store.runs.finish(record, nodes: nodes)
-                return
-            } catch {
-                logger.warning("could not record a finished run", metadata: ["run": "\(record.id)", "attempt": "\(attempt)", "error": "\(error)"])
-                try? await Task.sleep(for: delay)
-                delay *= 2
-            }
-        }
-        logger.error("gave up recording a finished run", metadata: ["run": "\(record.id)", "status": "\(record.status)"])
     }
 
     /// Stops a run of `app` here, or announces the stop to the server running it. False when no such run exists.
@@ -151,7 +125,7 @@ final class AppRunner: Sendable {
         if active.stop(runId, app: app.appId) { return true }
         guard let run = try await store.runs.find(runId), run.appId == app.appId else { return false }
         if run.status == RunStatus.running.rawValue {
-            try await RunStopChannel(store: store).announce(runId)
+            try await NotificationChannel(NotificationChannel.runStops, store: store).announce(runId.uuidString.lowercased())
         }
         return true
     }

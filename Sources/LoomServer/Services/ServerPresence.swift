@@ -23,7 +23,8 @@ struct ServerPresence: Service {
                 } catch {
                     logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: interval)
+                // While the database is away, look again every second so work resumes soon after it returns.
+                try? await Task.sleep(for: store.health.isAvailable ? interval : min(interval, .seconds(1)))
             }
         }
         try? await store.servers.deregister(serverId)
@@ -38,7 +39,24 @@ struct StopListener: Service {
     func run() async throws {
         let active = self.active
         await cancelWhenGracefulShutdown {
-            await RunStopChannel(store: store).listen { runId in active.stop(runId) }
+            await NotificationChannel(NotificationChannel.runStops, store: store).listen { payload in
+                if let runId = UUID(uuidString: payload) { active.stop(runId) }
+            }
+        }
+    }
+}
+
+/// Keeps this server's key and app cache in step with changes made through any server.
+struct AccessListener: Service {
+    let store: Store
+    let cache: AccessCache
+
+    func run() async throws {
+        let cache = self.cache
+        await cancelWhenGracefulShutdown {
+            await NotificationChannel(NotificationChannel.access, store: store).listen(onSubscribed: { cache.flush() }) { payload in
+                cache.apply(payload)
+            }
         }
     }
 }

@@ -28,7 +28,7 @@ public struct Migration: Sendable {
             guard let data = FileManager.default.contents(atPath: "\(directory)/\(file)"), let sql = String(data: data, encoding: .utf8) else {
                 throw StoreError.migration("cannot read \(directory)/\(file)")
             }
-            let checksum = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            let checksum = Secret.hex(SHA256.hash(data: data))
             migrations.append(Migration(version: version, name: file, sql: sql, checksum: checksum))
         }
         return migrations

@@ -83,9 +83,9 @@ public struct NodeRunRecord: Sendable {
     }
 
     /// The JSON object `jsonb_to_recordset` reads when node runs are written.
-    var row: Value {
+    func row(run: UUID) -> Value {
         [
-            "id": .string(id), "node_id": .string(nodeId), "node_type": .string(nodeType), "title": .string(title), "step": .int(step),
+            "id": .string(id), "run_id": .string(run.uuidString), "node_id": .string(nodeId), "node_type": .string(nodeType), "title": .string(title), "step": .int(step),
             "status": .string(status), "inputs": inputs, "outputs": outputs, "error": error.map(Value.string) ?? .null,
             "retries": .int(retries), "elapsed_ms": .double(elapsedMilliseconds), "total_tokens": .int(totalTokens),
             "iteration_id": iterationId.map(Value.string) ?? .null, "iteration_index": iterationIndex.map(Value.int) ?? .null,

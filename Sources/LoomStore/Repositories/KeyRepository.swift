@@ -58,11 +58,15 @@ public struct KeyRepository: Sendable {
 
     /// The app a key opens, or nil when the key is unknown or revoked.
     public func grant(for secret: String) async throws -> KeyGrant? {
+        try await grant(hash: Secret.hash(secret))
+    }
+
+    public func grant(hash: String) async throws -> KeyGrant? {
         try await store.perform {
             let rows = try await store.client.query(
                 """
                 SELECT k.id, a.id, a.slug, a.mode, a.published_version FROM api_keys k JOIN apps a ON a.id = k.app_id
-                WHERE k.secret_hash = \(Secret.hash(secret)) AND k.revoked_at IS NULL
+                WHERE k.secret_hash = \(hash) AND k.revoked_at IS NULL
                 """, logger: store.logger)
             for try await row in rows.decode((UUID, Int, String, String, Int?).self) {
                 return KeyGrant(keyId: row.0, appId: row.1, app: row.2, mode: row.3, publishedVersion: row.4)

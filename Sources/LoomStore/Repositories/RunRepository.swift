@@ -24,31 +24,40 @@ public struct RunRepository: Sendable {
         try? JSONDocumentReader.parse(text).value
     }
 
-    /// Records a run as running, so other servers can see and stop it and it is failed if this server dies.
-    public func start(_ run: RunRecord) async throws {
+    /// Records runs as running, so other servers can see and stop them and they are failed if this server dies.
+    /// A run already written (finished) is left alone.
+    public func start(_ runs: [RunRecord]) async throws {
+        guard !runs.isEmpty else { return }
+        let rows = JSONWriter.string(.array(runs.map(Self.row)))
         try await store.perform {
             try await store.client.query(
                 """
                 INSERT INTO runs (id, app_id, version, status, inputs, user_id, conversation_id, server_id, created_at)
-                VALUES (\(run.id), \(run.appId), \(run.version), 'running', \(JSONWriter.string(run.inputs))::jsonb, \(run.user),
-                        \(run.conversationId), \(run.serverId), \(run.createdAt))
+                SELECT r.id, r.app_id, r.version, 'running', r.inputs, r.user_id, r.conversation_id, r.server_id, to_timestamp(r.created_at)
+                FROM jsonb_to_recordset(\(rows)::jsonb) AS r(\(unescaped: Self.recordColumns))
                 ON CONFLICT (id) DO NOTHING
                 """, logger: store.logger)
         }
     }
 
-    /// Writes the finished run and its node runs in one statement (one round trip, one commit).
-    public func finish(_ run: RunRecord, nodes: [NodeRunRecord]) async throws {
-        let nodeRows = JSONWriter.string(.array(nodes.map(\.row)))
+    public func start(_ run: RunRecord) async throws {
+        try await start([run])
+    }
+
+    /// Writes finished runs and their node runs in one statement: one round trip and one commit for the batch.
+    public func finish(_ batch: [(run: RunRecord, nodes: [NodeRunRecord])]) async throws {
+        guard !batch.isEmpty else { return }
+        let runRows = JSONWriter.string(.array(batch.map { Self.row($0.run) }))
+        let nodeRows = JSONWriter.string(.array(batch.flatMap { entry in entry.nodes.map { $0.row(run: entry.run.id) } }))
         try await store.perform {
             try await store.client.query(
                 """
-                WITH run AS (
+                WITH finished AS (
                     INSERT INTO runs (id, app_id, version, status, inputs, outputs, error, user_id, conversation_id, server_id,
                                       total_tokens, total_steps, elapsed_ms, created_at, finished_at)
-                    VALUES (\(run.id), \(run.appId), \(run.version), \(run.status), \(JSONWriter.string(run.inputs))::jsonb,
-                            \(run.outputs.map { JSONWriter.string($0) })::jsonb, \(run.error), \(run.user), \(run.conversationId),
-                            \(run.serverId), \(run.totalTokens), \(run.totalSteps), \(run.elapsedMilliseconds), \(run.createdAt), \(run.finishedAt))
+                    SELECT r.id, r.app_id, r.version, r.status, r.inputs, r.outputs, r.error, r.user_id, r.conversation_id, r.server_id,
+                           r.total_tokens, r.total_steps, r.elapsed_ms, to_timestamp(r.created_at), to_timestamp(r.finished_at)
+                    FROM jsonb_to_recordset(\(runRows)::jsonb) AS r(\(unescaped: Self.recordColumns))
                     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, outputs = EXCLUDED.outputs, error = EXCLUDED.error,
                         total_tokens = EXCLUDED.total_tokens, total_steps = EXCLUDED.total_steps, elapsed_ms = EXCLUDED.elapsed_ms,
                         finished_at = EXCLUDED.finished_at
@@ -56,15 +65,39 @@ public struct RunRepository: Sendable {
                 )
                 INSERT INTO node_runs (id, run_id, node_id, node_type, title, step, status, inputs, outputs, error, retries, elapsed_ms,
                                        total_tokens, iteration_id, iteration_index, finished_at)
-                SELECT n.id, (SELECT id FROM run), n.node_id, n.node_type, n.title, n.step, n.status, n.inputs, n.outputs, n.error,
+                SELECT n.id, n.run_id, n.node_id, n.node_type, n.title, n.step, n.status, n.inputs, n.outputs, n.error,
                        n.retries, n.elapsed_ms, n.total_tokens, n.iteration_id, n.iteration_index, to_timestamp(n.finished_at)
                 FROM jsonb_to_recordset(\(nodeRows)::jsonb) AS n(
-                    id text, node_id text, node_type text, title text, step integer, status text, inputs jsonb, outputs jsonb, error text,
-                    retries integer, elapsed_ms double precision, total_tokens integer, iteration_id text, iteration_index integer,
+                    id text, run_id uuid, node_id text, node_type text, title text, step integer, status text, inputs jsonb, outputs jsonb,
+                    error text, retries integer, elapsed_ms double precision, total_tokens integer, iteration_id text, iteration_index integer,
                     finished_at double precision)
+                WHERE n.run_id IN (SELECT id FROM finished)
                 ON CONFLICT (id) DO NOTHING
                 """, logger: store.logger)
         }
+    }
+
+    public func finish(_ run: RunRecord, nodes: [NodeRunRecord]) async throws {
+        try await finish([(run, nodes)])
+    }
+
+    static let recordColumns = """
+        id uuid, app_id bigint, version integer, status text, inputs jsonb, outputs jsonb, error text, user_id text, conversation_id uuid,
+        server_id uuid, total_tokens integer, total_steps integer, elapsed_ms double precision, created_at double precision,
+        finished_at double precision
+        """
+
+    /// The JSON object `jsonb_to_recordset` reads for a run.
+    static func row(_ run: RunRecord) -> Value {
+        let optional = { (text: String?) in text.map(Value.string) ?? .null }
+        return [
+            "id": .string(run.id.uuidString), "app_id": .int(run.appId), "version": .int(run.version), "status": .string(run.status),
+            "inputs": run.inputs, "outputs": run.outputs ?? .null, "error": optional(run.error), "user_id": .string(run.user),
+            "conversation_id": optional(run.conversationId?.uuidString), "server_id": optional(run.serverId?.uuidString),
+            "total_tokens": .int(run.totalTokens), "total_steps": .int(run.totalSteps),
+            "elapsed_ms": run.elapsedMilliseconds.map(Value.double) ?? .null, "created_at": .double(run.createdAt.timeIntervalSince1970),
+            "finished_at": run.finishedAt.map { .double($0.timeIntervalSince1970) } ?? .null,
+        ]
     }
 
     public func find(_ id: UUID) async throws -> RunRecord? {

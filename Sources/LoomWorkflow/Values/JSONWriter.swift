@@ -1,59 +1,59 @@
-import Foundation
-
-/// Writes `Value`s as JSON. Keys are sorted so equal values always give equal text (canonical form).
+/// Writes `Value`s as JSON, byte by byte. Keys are sorted so equal values always give equal text (canonical form).
 public enum JSONWriter {
     public static func string(_ value: Value, pretty: Bool = false) -> String {
-        var out = ""
+        String(decoding: bytes(value, pretty: pretty), as: UTF8.self)
+    }
+
+    public static func bytes(_ value: Value, pretty: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
         write(value, into: &out, indent: pretty ? 0 : nil)
         return out
     }
 
-    public static func bytes(_ value: Value) -> [UInt8] {
-        Array(string(value).utf8)
-    }
-
-    private static func write(_ value: Value, into out: inout String, indent: Int?) {
+    private static func write(_ value: Value, into out: inout [UInt8], indent: Int?) {
         switch value {
-        case .null: out += "null"
-        case .bool(let flag): out += flag ? "true" : "false"
-        case .int(let number): out += String(number)
-        case .double(let number): out += format(number)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .int(let number): out.append(contentsOf: String(number).utf8)
+        case .double(let number): out.append(contentsOf: format(number).utf8)
         case .string(let text): writeString(text, into: &out)
         case .array(let items):
             if items.isEmpty {
-                out += "[]"
+                out.append(contentsOf: "[]".utf8)
                 return
             }
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (position, item) in items.enumerated() {
-                if position > 0 { out += "," }
+                if position > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, indent.map { $0 + 1 })
                 write(item, into: &out, indent: indent.map { $0 + 1 })
             }
             newline(&out, indent)
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let fields):
             if fields.isEmpty {
-                out += "{}"
+                out.append(contentsOf: "{}".utf8)
                 return
             }
-            out += "{"
-            for (position, key) in fields.keys.sorted().enumerated() {
-                if position > 0 { out += "," }
+            out.append(UInt8(ascii: "{"))
+            for (position, entry) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, indent.map { $0 + 1 })
-                writeString(key, into: &out)
-                out += indent == nil ? ":" : ": "
-                write(fields[key]!, into: &out, indent: indent.map { $0 + 1 })
+                writeString(entry.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                if indent != nil { out.append(UInt8(ascii: " ")) }
+                write(entry.value, into: &out, indent: indent.map { $0 + 1 })
             }
             newline(&out, indent)
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func newline(_ out: inout String, _ indent: Int?) {
+    private static func newline(_ out: inout [UInt8], _ indent: Int?) {
         guard let indent else { return }
-        out += "\n"
-        out += String(repeating: "  ", count: indent)
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * 2))
     }
 
     /// Integral doubles print without a fraction; non-finite numbers have no JSON form and print as null.
@@ -65,31 +65,34 @@ public enum JSONWriter {
         return "\(number)"
     }
 
-    private static func writeString(_ text: String, into out: inout String) {
-        out += "\""
-        var pendingStart = text.unicodeScalars.startIndex
-        let scalars = text.unicodeScalars
-        var index = scalars.startIndex
-        while index != scalars.endIndex {
-            let scalar = scalars[index]
-            let escape: String?
-            switch scalar {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\n": escape = "\\n"
-            case "\r": escape = "\\r"
-            case "\t": escape = "\\t"
-            default:
-                escape = scalar.value < 0x20 ? String(format: "\\u%04x", scalar.value) : nil
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Copies runs of bytes that need no escaping in one go; UTF-8 beyond ASCII passes through unchanged.
+    private static func writeString(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { bytes in
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                runStart = index + 1
+                out.append(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\"))
+                case UInt8(ascii: "\n"): out.append(UInt8(ascii: "n"))
+                case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
+                case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
+                default:
+                    out.append(contentsOf: "u00".utf8)
+                    out.append(hexDigits[Int(byte >> 4)])
+                    out.append(hexDigits[Int(byte & 0xF)])
+                }
             }
-            if let escape {
-                out.unicodeScalars.append(contentsOf: scalars[pendingStart..<index])
-                out += escape
-                pendingStart = scalars.index(after: index)
-            }
-            index = scalars.index(after: index)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
-        out.unicodeScalars.append(contentsOf: scalars[pendingStart..<scalars.endIndex])
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

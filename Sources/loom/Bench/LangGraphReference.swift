@@ -17,19 +17,19 @@ struct LangGraphReference {
         let venv = scratch + "/langgraph-venv"
         python = venv + "/bin/python"
         if !FileManager.default.fileExists(atPath: python) {
-            try Self.shell(["python3", "-m", "venv", venv])
+            try Shell.run(["python3", "-m", "venv", venv])
         }
-        if (try? Self.shell([python, "-c", "import langgraph"])) == nil {
+        if (try? Shell.run([python, "-c", "import langgraph"])) == nil {
             print("installing \(Self.package) into \(venv) …")
-            try Self.shell([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", Self.package])
+            try Shell.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", Self.package])
         }
-        version = try Self.shell([python, "-c", "import importlib.metadata as m; print(m.version('langgraph'))"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        pythonVersion = try Self.shell([python, "-c", "import platform; print(platform.python_version())"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        version = try Shell.run([python, "-c", "import importlib.metadata as m; print(m.version('langgraph'))"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        pythonVersion = try Shell.run([python, "-c", "import platform; print(platform.python_version())"]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Seconds per run for each graph, keyed like `EngineBenchGraph.name`.
     func measure(runs: Int) throws -> [String: EngineBenchGraph.Measurement] {
-        let output = try Self.shell([python, Self.script, "--runs", String(runs)])
+        let output = try Shell.run([python, Self.script, "--runs", String(runs)])
         guard let line = output.split(separator: "\n").last, let object = try? JSONDocumentReader.parse(String(line)).value.objectValue else {
             throw EngineBenchError.reference("unexpected output from \(Self.script): \(output.suffix(300))")
         }
@@ -39,23 +39,5 @@ struct LangGraphReference {
             rows[name] = EngineBenchGraph.Measurement(secondsPerRun: seconds, nodeCount: Int(nodes))
         }
         return rows
-    }
-
-    @discardableResult
-    static func shell(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw EngineBenchError.reference("\(arguments.joined(separator: " ")) failed: \(text.suffix(400))")
-        }
-        return text
     }
 }

@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import LoomStore
+import ServiceLifecycle
+import Synchronization
+
+/// Writes runs to PostgreSQL for the whole server, in batches. Finished runs wait for the write that includes
+/// them (a group commit: under load many runs share one transaction); blocking runs still going after
+/// `checkpointAfter` are written as running. One loop, woken by work and by a 100 ms tick — no timer per run.
+/// While the database is away, finished runs stay queued (up to `backlogLimit`) and are written when it returns.
+final class RunJournal: Service, Sendable {
+    private struct Finished {
+        var run: RunRecord
+        var nodes: [NodeRunRecord]
+        /// Nil once the caller was told the first write failed; the run stays queued until it is written.
+        var committed: CheckedContinuation<Bool, Never>?
+    }
+
+    private struct State {
+        var finished: [Finished] = []
+        /// Blocking runs not yet visible in the database, by id.
+        var inFlight: [UUID: RunRecord] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakeups: AsyncStream<Void>
+    private let store: Store
+    private let checkpointAfter: Duration
+    private let logger: Logger
+    static let batchLimit = 256
+    static let backlogLimit = 100_000
+
+    init(store: Store, checkpointAfter: Duration, logger: Logger) {
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.store = store
+        self.checkpointAfter = checkpointAfter
+        self.logger = logger
+    }
+
+    /// A blocking run began: it becomes visible as running if it lasts.
+    func began(_ run: RunRecord) {
+        state.withLock { $0.inFlight[run.id] = run }
+    }
+
+    /// Writes a run as running now (streaming runs: their client may stop them at once, from any server).
+    func startNow(_ run: RunRecord) async {
+        do {
+            try await store.runs.start(run)
+        } catch {
+            logger.warning("could not record a run's start", metadata: ["run": "\(run.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Queues the finished run and returns once it is written (false when the first attempt failed: it is written
+    /// later).
+    func finished(_ run: RunRecord, nodes: [NodeRunRecord]) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let dropped = state.withLock { state -> [Finished] in
+                state.inFlight[run.id] = nil
+                state.finished.append(Finished(run: run, nodes: nodes, committed: continuation))
+                let excess = max(0, state.finished.count - Self.backlogLimit)
+                defer { state.finished.removeFirst(excess) }
+                return Array(state.finished.prefix(excess))
+            }
+            for entry in dropped {
+                logger.error("dropped an unrecorded run: the backlog is full", metadata: ["run": "\(entry.run.id)"])
+                entry.committed?.resume(returning: false)
+            }
+            wake.yield()
+        }
+    }
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [wake] in
+                while (try? await Task.sleep(for: .milliseconds(100))) != nil { wake.yield() }
+            }
+            await cancelWhenGracefulShutdown {
+                for await _ in self.wakeups {
+                    await self.writeCheckpoints()
+                    while await self.writeFinished() {}
+                }
+            }
+            group.cancelAll()
+        }
+        // Whatever finished during shutdown is still written.
+        while await writeFinished() {}
+    }
+
+    private func writeCheckpoints() async {
+        let due = state.withLock { state -> [RunRecord] in
+            let cutoff = Date().addingTimeInterval(-checkpointAfter.seconds)
+            let due = state.inFlight.values.filter { $0.createdAt <= cutoff }
+            for run in due { state.inFlight[run.id] = nil }
+            return due
+        }
+        guard !due.isEmpty else { return }
+        do {
+            try await store.runs.start(due)
+        } catch {
+            logger.warning("could not record running runs", metadata: ["runs": "\(due.count)", "error": "\(error)"])
+        }
+    }
+
+    /// Writes one batch; false when there was nothing to write or the write failed (the batch goes back in front).
+    private func writeFinished() async -> Bool {
+        let batch = state.withLock { state -> [Finished] in
+            let batch = Array(state.finished.prefix(Self.batchLimit))
+            state.finished.removeFirst(batch.count)
+            return batch
+        }
+        guard !batch.isEmpty else { return false }
+        do {
+            try await store.runs.finish(batch.map { ($0.run, $0.nodes) })
+            for entry in batch { entry.committed?.resume(returning: true) }
+            return true
+        } catch {
+            logger.warning("could not record finished runs; keeping them to retry", metadata: ["runs": "\(batch.count)", "error": "\(error)"])
+            var retry = batch
+            for index in retry.indices {
+                retry[index].committed?.resume(returning: false)
+                retry[index].committed = nil
+            }
+            state.withLock { $0.finished.insert(contentsOf: retry, at: 0) }
+            // The tick wakes the loop again; meanwhile do not spin.
+            try? await Task.sleep(for: .milliseconds(500))
+            return false
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import ArgumentParser
+import Foundation
+import Logging
+import LoomConnectors
+import LoomServer
+import LoomStore
+import LoomWorkflow
+import PostgresNIO
+
+struct HTTPBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http",
+        abstract: "POST /v1/workflows/run for a start→template→end app under wrk at 1, 16 and 64 connections, next to pgbench's one-row insert on the same PostgreSQL.")
+
+    @Option(help: "Seconds per load level.") var seconds = 20
+    @Option(help: "Concurrent connections, comma-separated.") var connections = "1,16,64"
+    @Flag(help: "Skip the pgbench reference.") var skipReference = false
+
+    static let app = """
+        app: bench-http
+        inputs: {name: {type: text, default: world}}
+        nodes:
+          - {id: start, type: start, next: greet}
+          - {id: greet, type: template, template: "Hello {{ start.name }}", next: done}
+          - {id: done, type: end, outputs: {greeting: "{{ greet.output }}"}}
+        """
+
+    func run() async throws {
+        #if DEBUG
+            print("warning: this is a debug build; figures are only meaningful from `swift build -c release`")
+        #endif
+        CommandLogging.bootstrap(defaultLevel: .error)
+        let levels = connections.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        try Shell.run(["deploy/install-system-packages", "wrk"])
+        let cluster = try BenchDatabase.prepare()
+        defer { cluster.tearDown() }
+        let database = try await BenchDatabase.createDatabase(on: cluster.url)
+        print("PostgreSQL: \(DatabaseURL.redacted(cluster.url)) (\(cluster.started ? "a scratch cluster this benchmark started" : "DATABASE_URL"))")
+
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.adminToken = Secret.generate(prefix: "bench")
+        configuration.migrationsDirectory = DatabaseEnvironment.migrations("migrations")
+        configuration.maxConcurrentRunsPerApp = 1024
+        let adminToken = configuration.adminToken!
+        let server = LoomServer(configuration: configuration, catalog: .bundled, logger: Logger(label: "loom.bench"))
+        let (ports, announce) = AsyncStream.makeStream(of: Int.self)
+        try await Store.with(try DatabaseURL.configuration(database), logger: Logger(label: "loom.bench")) { store in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await server.run(store: store, handleSignals: false, onListening: { announce.yield($0) }, showAdminToken: { _ in })
+                }
+                var port = 0
+                for await bound in ports {
+                    port = bound
+                    break
+                }
+                let base = "http://127.0.0.1:\(port)"
+                let admin = AdminClient(baseURL: base, token: adminToken)
+                _ = try await admin.send(.POST, "/admin/apps?publish=true&file=bench-http.yaml", body: Array(Self.app.utf8), contentType: "application/yaml")
+                let key = try await admin.send(.POST, "/admin/apps/bench-http/keys", body: Array("{}".utf8))[path: ["key"]]?.text ?? ""
+
+                var rows: [[String]] = []
+                for level in levels {
+                    let before = try await Self.recordedRuns(store)
+                    let result = try WrkRun.run(url: base + "/v1/workflows/run", key: key, connections: level, seconds: seconds)
+                    let recorded = try await Self.recordedRuns(store) - before
+                    var reference = "–"
+                    if !skipReference {
+                        let tps = try PgbenchRun.insertTPS(url: database, clients: level, seconds: seconds)
+                        reference = String(format: "%.0f", tps) + String(format: " (%.0f%%)", result.requestsPerSecond / tps * 100)
+                    }
+                    rows.append([
+                        String(level), String(format: "%.0f", result.requestsPerSecond), String(format: "%.2f", result.p50Milliseconds),
+                        String(format: "%.2f", result.p99Milliseconds), String(result.errors), String(recorded), reference,
+                    ])
+                }
+                print("POST /v1/workflows/run (blocking; start → template → end; each run recorded with its node runs), wrk -t1, \(seconds) s per level")
+                print("reference: pgbench -n -j1 -T\(seconds), one INSERT of one row per transaction, same PostgreSQL; the percentage is Loom's runs/s over it\n")
+                print(TextTable.render(["connections", "runs/s", "p50 ms", "p99 ms", "errors", "recorded", "pgbench tps (loom %)"], rows))
+                group.cancelAll()
+            }
+        }
+        await BenchDatabase.dropDatabase(database, on: cluster.url)
+    }
+
+    static func recordedRuns(_ store: Store) async throws -> Int {
+        var count = 0
+        for try await value in try await store.client.query("SELECT count(*)::int FROM runs WHERE status = 'succeeded'").decode(Int.self) { count = value }
+        return count
+    }
+}
+
+/// The PostgreSQL the benchmark uses: DATABASE_URL, or a scratch cluster it starts and removes.
+struct BenchDatabase {
+    var url: String
+    var directory: String?
+    var started: Bool { directory != nil }
+
+    static func prepare() throws -> BenchDatabase {
+        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty { return BenchDatabase(url: url) }
+        let directory = ".loom/bench/postgres-\(UUID().uuidString.prefix(8))"
+        try Shell.run(["deploy/postgres", "init", directory])
+        let url = try Shell.run(["deploy/postgres", "url", directory]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return BenchDatabase(url: url, directory: directory)
+    }
+
+    func tearDown() {
+        guard let directory else { return }
+        _ = try? Shell.run(["deploy/postgres", "stop", directory])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    static func createDatabase(on url: String) async throws -> String {
+        let name = "loom_bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        try await Store.with(try DatabaseURL.configuration(url), logger: Logger(label: "loom.bench")) { store in
+            try await store.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        }
+        var components = URLComponents(string: url)!
+        components.path = "/" + name
+        return components.string!
+    }
+
+    static func dropDatabase(_ database: String, on url: String) async {
+        guard let name = URLComponents(string: database)?.path.dropFirst() else { return }
+        _ = try? await Store.with(try DatabaseURL.configuration(url), logger: Logger(label: "loom.bench")) { store in
+            try await store.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+        }
+    }
+}
+
+/// wrk driving one URL; counts non-2xx answers and runs that did not succeed as errors.
+struct WrkRun {
+    var requestsPerSecond: Double
+    var p50Milliseconds: Double
+    var p99Milliseconds: Double
+    var errors: Int
+
+    static func run(url: String, key: String, connections: Int, seconds: Int) throws -> WrkRun {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("loom-wrk-\(UUID().uuidString).lua").path
+        try """
+            wrk.method = "POST"
+            wrk.body = '{"inputs": {"name": "bench"}, "response_mode": "blocking", "user": "bench"}'
+            wrk.headers["Content-Type"] = "application/json"
+            wrk.headers["Authorization"] = "Bearer \(key)"
+            failures = 0
+            response = function(status, headers, body)
+              if status ~= 200 or not string.find(body, '"status":"succeeded"', 1, true) then failures = failures + 1 end
+            end
+            done = function(summary, latency, requests)
+              local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+              io.write(string.format("LOOM %f %f %f %d\\n", summary.requests / (summary.duration / 1e6),
+                latency:percentile(50) / 1000, latency:percentile(99) / 1000, errors + failures))
+            end
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        let output = try Shell.run(["wrk", "-t1", "-c\(connections)", "-d\(seconds)s", "--timeout", "10s", "-s", script, url])
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("LOOM ") }) else {
+            throw EngineBenchError.reference("unexpected wrk output: \(output.suffix(400))")
+        }
+        let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard fields.count == 4 else { throw EngineBenchError.reference("unexpected wrk summary: \(line)") }
+        return WrkRun(requestsPerSecond: fields[0], p50Milliseconds: fields[1], p99Milliseconds: fields[2], errors: Int(fields[3]))
+    }
+}
+
+/// pgbench's transactions per second for a one-row INSERT on the same database.
+enum PgbenchRun {
+    static func insertTPS(url: String, clients: Int, seconds: Int) throws -> Double {
+        let setup = FileManager.default.temporaryDirectory.appendingPathComponent("loom-pgbench-\(UUID().uuidString).sql").path
+        try "\\set id random(1, 2000000000)\nINSERT INTO bench_rows (id, note) VALUES (:id, 'one recorded run');\n"
+            .write(toFile: setup, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: setup) }
+        let psql = try binary("psql")
+        try Shell.run([psql, url, "-q", "-c", "CREATE TABLE IF NOT EXISTS bench_rows (id bigint, note text)"])
+        let output = try Shell.run([try binary("pgbench"), "-n", "-j1", "-c\(clients)", "-T\(seconds)", "-f", setup, url], withSignals: true)
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+            let tps = Double(line.dropFirst(6).prefix { $0 != " " })
+        else {
+            throw EngineBenchError.reference("unexpected pgbench output: \(output.suffix(400))")
+        }
+        return tps
+    }
+
+    static func binary(_ name: String) throws -> String {
+        let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted(by: >).map { "/usr/lib/postgresql/\($0)/bin/\(name)" } ?? []
+        guard let found = candidates.first(where: FileManager.default.isExecutableFile) else {
+            throw EngineBenchError.reference("\(name) not found; run deploy/install-system-packages")
+        }
+        return found
+    }
+}
