@@ -18,10 +18,12 @@ struct Authenticator: Sendable {
     let cache: AccessCache
 
     private func bearer(_ request: Request) throws -> String {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        guard let header = request.headers[.authorization], header.utf8.count > 7,
+            header.utf8.prefix(7).map({ $0 | 0x20 }) == Array("bearer ".utf8)
+        else {
             throw APIError.unauthorized("send the key as 'Authorization: Bearer <key>'")
         }
-        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        return String(header.dropFirst(7).drop { $0 == " " })
     }
 
     func admin(_ request: Request) throws {

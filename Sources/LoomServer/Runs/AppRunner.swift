@@ -37,6 +37,8 @@ final class AppRunner: Sendable {
     let configuration: ServerConfiguration
     let serverId: UUID
     let logger: Logger
+    /// Read once: `ProcessInfo.environment` copies the whole environment on every call.
+    let environment = ProcessInfo.processInfo.environment
 
     init(
         store: Store, journal: RunJournal, engine: WorkflowEngine, workflows: WorkflowCache, active: ActiveRuns, metrics: ServerMetrics,
@@ -90,7 +92,7 @@ final class AppRunner: Sendable {
         let context = RunContext(
             runId: run.id.uuidString.lowercased(), appId: run.app.slug, user: run.request.user, query: run.request.query,
             conversationId: run.request.conversationId?.uuidString.lowercased(), startedAt: run.createdAt,
-            environment: ProcessInfo.processInfo.environment, history: run.request.history)
+            environment: environment, history: run.request.history)
         let engine = self.engine
         let task = Task {
             do {

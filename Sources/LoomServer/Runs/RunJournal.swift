@@ -30,6 +30,9 @@ final class RunJournal: Service, Sendable {
     private let logger: Logger
     static let batchLimit = 256
     static let backlogLimit = 100_000
+    /// Batches written at once: while one commits the next is on its way, as concurrent clients do for pgbench.
+    static let concurrentWrites = 4
+    private let writing = Atomic<Int>(0)
 
     init(store: Store, checkpointAfter: Duration, logger: Logger) {
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -72,20 +75,29 @@ final class RunJournal: Service, Sendable {
     }
 
     func run() async throws {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [wake] in
-                while (try? await Task.sleep(for: .milliseconds(100))) != nil { wake.yield() }
-            }
-            await cancelWhenGracefulShutdown {
-                for await _ in self.wakeups {
-                    await self.writeCheckpoints()
-                    while await self.writeFinished() {}
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [wake] in
+                    while (try? await Task.sleep(for: .milliseconds(100))) != nil { wake.yield() }
                 }
+                for await _ in wakeups {
+                    await writeCheckpoints()
+                    while writing.load(ordering: .relaxed) < Self.concurrentWrites, let batch = takeBatch() {
+                        writing.wrappingAdd(1, ordering: .relaxed)
+                        group.addTask {
+                            await self.write(batch)
+                            self.writing.wrappingSubtract(1, ordering: .relaxed)
+                            self.wake.yield()
+                        }
+                    }
+                }
+                group.cancelAll()
             }
-            group.cancelAll()
+        } onGracefulShutdown: { [wake] in
+            wake.finish()
         }
         // Whatever finished during shutdown is still written.
-        while await writeFinished() {}
+        while let batch = takeBatch(), await write(batch) {}
     }
 
     private func writeCheckpoints() async {
@@ -103,14 +115,18 @@ final class RunJournal: Service, Sendable {
         }
     }
 
-    /// Writes one batch; false when there was nothing to write or the write failed (the batch goes back in front).
-    private func writeFinished() async -> Bool {
-        let batch = state.withLock { state -> [Finished] in
+    private func takeBatch() -> [Finished]? {
+        state.withLock { state in
+            guard !state.finished.isEmpty else { return nil }
             let batch = Array(state.finished.prefix(Self.batchLimit))
             state.finished.removeFirst(batch.count)
             return batch
         }
-        guard !batch.isEmpty else { return false }
+    }
+
+    /// Writes one batch; on failure the batch goes back in front to be retried, and false is returned.
+    @discardableResult
+    private func write(_ batch: [Finished]) async -> Bool {
         do {
             try await store.runs.finish(batch.map { ($0.run, $0.nodes) })
             for entry in batch { entry.committed?.resume(returning: true) }
