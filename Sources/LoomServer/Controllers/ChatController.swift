@@ -65,7 +65,7 @@ struct ChatController: Sendable {
                 request: RunRequest(inputs: run.inputs, user: user, version: run.version, query: query, conversationId: conversation!.id, streaming: streaming),
                 createdAt: prepared.createdAt)
         }
-        let exchange = Exchange(run: prepared, conversationId: conversation!.id, messageId: UUID(), query: query)
+        let exchange = Exchange(run: prepared, conversationId: conversation!.id, messageId: .random(), query: query)
         let ready = prepared
         if streaming {
             let runner = self.runner

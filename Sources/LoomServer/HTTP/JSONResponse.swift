@@ -6,7 +6,7 @@ import NIOCore
 enum JSONResponse {
     static func make(_ value: Value, status: HTTPResponse.Status = .ok) -> Response {
         var buffer = ByteBuffer()
-        buffer.writeBytes(JSONWriter.bytes(value))
+        buffer.writeBytes(JSONWriter.bytes(value, sortKeys: false))
         return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
     }
 }

@@ -71,7 +71,7 @@ final class AppRunner: Sendable {
                 .tooManyRequests, "too_many_requests",
                 "app '\(app.slug)' is already running \(active.limitPerApp) runs on this server; retry shortly")
         }
-        return PreparedRun(id: UUID(), app: app, version: version, workflow: workflow, inputs: inputs, request: request, createdAt: Date())
+        return PreparedRun(id: .random(), app: app, version: version, workflow: workflow, inputs: inputs, request: request, createdAt: Date())
     }
 
     /// Executes a prepared run to its end, passing every event on, and records it. Cancelling the calling task

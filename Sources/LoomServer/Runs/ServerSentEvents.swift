@@ -8,7 +8,7 @@ enum ServerSentEvents {
     static func frame(_ value: Value) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeString("data: ")
-        buffer.writeBytes(JSONWriter.bytes(value))
+        buffer.writeBytes(JSONWriter.bytes(value, sortKeys: false))
         buffer.writeString("\n\n")
         return buffer
     }

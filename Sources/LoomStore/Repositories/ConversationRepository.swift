@@ -7,7 +7,7 @@ public struct ConversationRepository: Sendable {
     let store: Store
 
     public func create(appId: Int, user: String, name: String, inputs: Value) async throws -> ConversationRecord {
-        let id = UUID()
+        let id = UUID.random()
         try await store.perform {
             try await store.client.query(
                 """

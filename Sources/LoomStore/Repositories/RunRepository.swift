@@ -28,7 +28,7 @@ public struct RunRepository: Sendable {
     /// A run already written (finished) is left alone.
     public func start(_ runs: [RunRecord]) async throws {
         guard !runs.isEmpty else { return }
-        let rows = JSONWriter.string(.array(runs.map(Self.row)))
+        let rows = JSONWriter.string(.array(runs.map(Self.row)), sortKeys: false)
         try await store.perform {
             try await store.client.query(
                 """
@@ -47,8 +47,8 @@ public struct RunRepository: Sendable {
     /// Writes finished runs and their node runs in one statement: one round trip and one commit for the batch.
     public func finish(_ batch: [(run: RunRecord, nodes: [NodeRunRecord])]) async throws {
         guard !batch.isEmpty else { return }
-        let runRows = JSONWriter.string(.array(batch.map { Self.row($0.run) }))
-        let nodeRows = JSONWriter.string(.array(batch.flatMap { entry in entry.nodes.map { $0.row(run: entry.run.id) } }))
+        let runRows = JSONWriter.string(.array(batch.map { Self.row($0.run) }), sortKeys: false)
+        let nodeRows = JSONWriter.string(.array(batch.flatMap { entry in entry.nodes.map { $0.row(run: entry.run.id) } }), sortKeys: false)
         try await store.perform {
             try await store.client.query(
                 """

@@ -24,6 +24,10 @@ struct GraphRunner: Sendable {
                         state.stopped = true
                         break
                     }
+                    if ContinuousClock.now >= coordinator.deadline {
+                        state.failure = coordinator.timeLimitMessage
+                        break
+                    }
                     guard let step = coordinator.takeStep() else {
                         state.failure = "the run exceeded \(coordinator.limits.maxSteps) node executions (limit max_steps)"
                         break
@@ -91,7 +95,9 @@ struct GraphRunner: Sendable {
                 }
             case .failed:
                 if failure == nil {
-                    failure = "node '\(spec.id)' (\(spec.type)) failed: \(completion.outcome.error ?? "unknown error")"
+                    failure = completion.outcome.errorType == NodeError.runTimeLimitType
+                        ? completion.outcome.error
+                        : "node '\(spec.id)' (\(spec.type)) failed: \(completion.outcome.error ?? "unknown error")"
                 }
             case .stopped, .running:
                 stopped = true

@@ -1,6 +1,8 @@
 /// Why a node failed. `type` becomes the `error_type` output under `on_error`.
 public enum NodeError: Error, Sendable, CustomStringConvertible {
     case timedOut(Duration)
+    /// The run's own time limit ran out while the node waited.
+    case runTimeLimit(String)
     case serviceUnavailable(String)
     case invalidValue(String)
     case model(ModelError)
@@ -13,6 +15,7 @@ public enum NodeError: Error, Sendable, CustomStringConvertible {
     public var type: String {
         switch self {
         case .timedOut: return "timeout"
+        case .runTimeLimit: return Self.runTimeLimitType
         case .serviceUnavailable: return "service_unavailable"
         case .invalidValue: return "invalid_value"
         case .model: return "model_error"
@@ -27,7 +30,7 @@ public enum NodeError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .timedOut(let limit): return "timed out after \(JSONWriter.format(limit.seconds)) s"
-        case .serviceUnavailable(let message), .invalidValue(let message), .notMapped(let message): return message
+        case .serviceUnavailable(let message), .invalidValue(let message), .notMapped(let message), .runTimeLimit(let message): return message
         case .model(let error): return error.description
         case .http(let error): return error.description
         case .tool(let name, let message): return "tool '\(name)': \(message)"
@@ -36,6 +39,8 @@ public enum NodeError: Error, Sendable, CustomStringConvertible {
         case .failed(_, let message): return message
         }
     }
+
+    static let runTimeLimitType = "run_time_limit"
 
     /// Classifies any error a node threw.
     static func from(_ error: any Error) -> NodeError {

@@ -35,6 +35,10 @@ struct NodeRunner: Sendable {
                     return completion(.stopped, [:], error: "stopped", handle: EdgeHandle.source, started: started, retries: retries)
                 }
                 let failure = NodeError.from(error)
+                if case .runTimeLimit = failure {
+                    // The run is over: no retry, and no error strategy can continue it.
+                    return completion(.failed, [:], error: failure.description, errorType: failure.type, handle: EdgeHandle.source, started: started, retries: retries)
+                }
                 if let retry = spec.policy.retry, retries < retry.maxRetries, failure.isRetryable {
                     retries += 1
                     coordinator.emit(.nodeRetry(execution, attempt: retries, error: failure.description))
@@ -55,7 +59,8 @@ struct NodeRunner: Sendable {
         if type(of: behavior).runsInstantly && spec.policy.timeout == nil {
             return try await behavior.run(context)
         }
-        let limit = spec.policy.timeout ?? max(coordinator.deadline - .now, .zero)
+        let remaining = max(coordinator.deadline - .now, .zero)
+        let limit = min(spec.policy.timeout ?? remaining, remaining)
         return try await withThrowingTaskGroup(of: NodeResult?.self) { group in
             group.addTask { try await behavior.run(context) }
             group.addTask {
@@ -63,7 +68,12 @@ struct NodeRunner: Sendable {
                 return nil
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next(), let result = first else { throw NodeError.timedOut(limit) }
+            guard let first = try await group.next(), let result = first else {
+                if limit == remaining && spec.policy.timeout.map({ $0 >= remaining }) != false {
+                    throw NodeError.runTimeLimit(coordinator.timeLimitMessage)
+                }
+                throw NodeError.timedOut(limit)
+            }
             return result
         }
     }

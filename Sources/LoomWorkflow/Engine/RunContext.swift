@@ -14,7 +14,7 @@ public struct RunContext: Sendable {
     public var history: [ChatMessage]
 
     public init(
-        runId: String = UUID().uuidString.lowercased(), appId: String? = nil, user: String = "anonymous",
+        runId: String = UUID.random().uuidString.lowercased(), appId: String? = nil, user: String = "anonymous",
         query: String? = nil, conversationId: String? = nil, startedAt: Date = Date(), environment: [String: String] = [:],
         history: [ChatMessage] = []
     ) {

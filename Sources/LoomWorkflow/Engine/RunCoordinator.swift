@@ -25,6 +25,10 @@ final class RunCoordinator: Sendable {
 
     var runId: String { context.runId }
 
+    var timeLimitMessage: String {
+        "the run exceeded its time limit of \(JSONWriter.format(limits.maxDuration.seconds)) s (limit max_seconds)"
+    }
+
     /// A unique id for the execution numbered `step`: the run's UUID with its last group replaced by the step,
     /// so ids cost no random numbers and sort by step within a run.
     func executionId(step: Int) -> String {

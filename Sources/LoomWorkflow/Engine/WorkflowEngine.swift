@@ -31,48 +31,22 @@ public struct WorkflowEngine: Sendable {
         pool.set(environmentVariables(context, workflow: workflow), for: VariableNamespace.env)
 
         let runner = GraphRunner(graph: workflow.graph, coordinator: coordinator, iteration: nil, depth: 0)
-        let initialPool = pool
-        let outcome = await withTaskGroup(of: DeadlineRace.self) { group in
-            group.addTask { .finished(await runner.run(initialPool)) }
-            group.addTask {
-                do {
-                    try await Task.sleep(until: coordinator.deadline)
-                    return .deadlinePassed
-                } catch {
-                    // Cancelled: the run itself reports how it stopped.
-                    return .cancelled
-                }
-            }
-            var outcome: GraphRunner.Outcome?
-            while let next = await group.next() {
-                switch next {
-                case .finished(let finished): outcome = finished
-                case .deadlinePassed: outcome = nil
-                case .cancelled: continue
-                }
-                break
-            }
-            group.cancelAll()
-            return outcome
-        }
+        // The time limit needs no timer of its own: waiting nodes get the remaining time as their timeout, and no
+        // node starts after the deadline.
+        let outcome = await runner.run(pool)
 
         var result = RunResult(
             runId: context.runId, status: .succeeded, outputs: [:], error: nil, elapsed: .now - started, usage: coordinator.totalUsage,
             steps: coordinator.stepCount)
-        if let outcome {
-            result.outputs = Self.outputs(of: workflow.graph, outcome)
-            if let failure = outcome.failure {
-                result.status = .failed
-                result.error = failure
-            } else if outcome.stopped || Task.isCancelled {
-                result.status = .stopped
-                result.error = "the run was stopped"
-            } else if coordinator.hadExceptions {
-                result.status = .partialSucceeded
-            }
-        } else {
+        result.outputs = Self.outputs(of: workflow.graph, outcome)
+        if let failure = outcome.failure {
             result.status = .failed
-            result.error = "the run exceeded its time limit of \(JSONWriter.format(limits.maxDuration.seconds)) s (limit max_seconds)"
+            result.error = failure
+        } else if outcome.stopped || Task.isCancelled {
+            result.status = .stopped
+            result.error = "the run was stopped"
+        } else if coordinator.hadExceptions {
+            result.status = .partialSucceeded
         }
         coordinator.emit(.workflowFinished(result))
         services.logger.log(
@@ -82,12 +56,6 @@ public struct WorkflowEngine: Sendable {
                 "error": "\(result.error ?? "")",
             ])
         return result
-    }
-
-    private enum DeadlineRace: Sendable {
-        case finished(GraphRunner.Outcome)
-        case deadlinePassed
-        case cancelled
     }
 
     /// The run's outputs: those of every end node that ran, in the order they finished; with answer nodes,

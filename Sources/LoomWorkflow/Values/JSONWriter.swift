@@ -1,17 +1,18 @@
-/// Writes `Value`s as JSON, byte by byte. Keys are sorted so equal values always give equal text (canonical form).
+/// Writes `Value`s as JSON, byte by byte. Keys are sorted so equal values always give equal text (canonical form);
+/// `sortKeys: false` skips that for JSON only machines read (responses, rows for the database).
 public enum JSONWriter {
-    public static func string(_ value: Value, pretty: Bool = false) -> String {
-        String(decoding: bytes(value, pretty: pretty), as: UTF8.self)
+    public static func string(_ value: Value, pretty: Bool = false, sortKeys: Bool = true) -> String {
+        String(decoding: bytes(value, pretty: pretty, sortKeys: sortKeys), as: UTF8.self)
     }
 
-    public static func bytes(_ value: Value, pretty: Bool = false) -> [UInt8] {
+    public static func bytes(_ value: Value, pretty: Bool = false, sortKeys: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128)
-        write(value, into: &out, indent: pretty ? 0 : nil)
+        write(value, into: &out, indent: pretty ? 0 : nil, sortKeys: sortKeys)
         return out
     }
 
-    private static func write(_ value: Value, into out: inout [UInt8], indent: Int?) {
+    private static func write(_ value: Value, into out: inout [UInt8], indent: Int?, sortKeys: Bool) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -27,7 +28,7 @@ public enum JSONWriter {
             for (position, item) in items.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, indent.map { $0 + 1 })
-                write(item, into: &out, indent: indent.map { $0 + 1 })
+                write(item, into: &out, indent: indent.map { $0 + 1 }, sortKeys: sortKeys)
             }
             newline(&out, indent)
             out.append(UInt8(ascii: "]"))
@@ -37,13 +38,14 @@ public enum JSONWriter {
                 return
             }
             out.append(UInt8(ascii: "{"))
-            for (position, entry) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
+            let entries = sortKeys ? fields.sorted { $0.key < $1.key } : Array(fields)
+            for (position, entry) in entries.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, indent.map { $0 + 1 })
                 writeString(entry.key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 if indent != nil { out.append(UInt8(ascii: " ")) }
-                write(entry.value, into: &out, indent: indent.map { $0 + 1 })
+                write(entry.value, into: &out, indent: indent.map { $0 + 1 }, sortKeys: sortKeys)
             }
             newline(&out, indent)
             out.append(UInt8(ascii: "}"))
