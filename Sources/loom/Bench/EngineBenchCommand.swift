@@ -29,8 +29,8 @@ struct EngineBenchCommand: AsyncParsableCommand {
         var referenceNote = "skipped (--skip-reference)"
         if !skipReference {
             do {
-                let reference = try LangGraphReference(scratch: scratch)
-                referenceRows = try reference.measure(runs: runs)
+                let reference = try await LangGraphReference.prepare(scratch: scratch)
+                referenceRows = try await reference.measure(runs: runs)
                 referenceNote = "LangGraph \(reference.version), Python \(reference.pythonVersion), default executor"
             } catch {
                 referenceNote = "unavailable: \(error)"

@@ -31,9 +31,8 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         #endif
         CommandLogging.bootstrap(defaultLevel: .error)
         let levels = connections.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        try Shell.run(["deploy/install-system-packages", "wrk"])
-        let cluster = try BenchDatabase.prepare()
-        defer { cluster.tearDown() }
+        try await Shell.run(["deploy/install-system-packages", "wrk"])
+        let cluster = try await BenchDatabase.prepare()
         let database = try await BenchDatabase.createDatabase(on: cluster.url)
         print("PostgreSQL: \(DatabaseURL.redacted(cluster.url)) (\(cluster.started ? "a scratch cluster this benchmark started" : "DATABASE_URL"))")
 
@@ -63,11 +62,11 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                 var rows: [[String]] = []
                 for level in levels {
                     let before = try await Self.recordedRuns(store)
-                    let result = try WrkRun.run(url: base + "/v1/workflows/run", key: key, connections: level, seconds: seconds)
+                    let result = try await WrkRun.run(url: base + "/v1/workflows/run", key: key, connections: level, seconds: seconds)
                     let recorded = try await Self.recordedRuns(store) - before
                     var reference = "–"
                     if !skipReference {
-                        let tps = try PgbenchRun.insertTPS(url: database, clients: level, seconds: seconds)
+                        let tps = try await PgbenchRun.insertTPS(url: database, clients: level, seconds: seconds)
                         reference = String(format: "%.0f", tps) + String(format: " (%.0f%%)", result.requestsPerSecond / tps * 100)
                     }
                     rows.append([
@@ -82,6 +81,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             }
         }
         await BenchDatabase.dropDatabase(database, on: cluster.url)
+        await cluster.tearDown()
     }
 
     static func recordedRuns(_ store: Store) async throws -> Int {
@@ -97,17 +97,17 @@ struct BenchDatabase {
     var directory: String?
     var started: Bool { directory != nil }
 
-    static func prepare() throws -> BenchDatabase {
+    static func prepare() async throws -> BenchDatabase {
         if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty { return BenchDatabase(url: url) }
         let directory = ".loom/bench/postgres-\(UUID().uuidString.prefix(8))"
-        try Shell.run(["deploy/postgres", "init", directory])
-        let url = try Shell.run(["deploy/postgres", "url", directory]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try await Shell.run(["deploy/postgres", "init", directory])
+        let url = try await Shell.run(["deploy/postgres", "url", directory]).trimmingCharacters(in: .whitespacesAndNewlines)
         return BenchDatabase(url: url, directory: directory)
     }
 
-    func tearDown() {
+    func tearDown() async {
         guard let directory else { return }
-        _ = try? Shell.run(["deploy/postgres", "stop", directory])
+        _ = try? await Shell.run(["deploy/postgres", "stop", directory])
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -136,7 +136,7 @@ struct WrkRun {
     var p99Milliseconds: Double
     var errors: Int
 
-    static func run(url: String, key: String, connections: Int, seconds: Int) throws -> WrkRun {
+    static func run(url: String, key: String, connections: Int, seconds: Int) async throws -> WrkRun {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("loom-wrk-\(UUID().uuidString).lua").path
         try """
             wrk.method = "POST"
@@ -154,7 +154,7 @@ struct WrkRun {
             end
             """.write(toFile: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: script) }
-        let output = try Shell.run(["wrk", "-t1", "-c\(connections)", "-d\(seconds)s", "--timeout", "10s", "-s", script, url])
+        let output = try await Shell.run(["wrk", "-t1", "-c\(connections)", "-d\(seconds)s", "--timeout", "10s", "-s", script, url])
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("LOOM ") }) else {
             throw EngineBenchError.reference("unexpected wrk output: \(output.suffix(400))")
         }
@@ -166,14 +166,14 @@ struct WrkRun {
 
 /// pgbench's transactions per second for a one-row INSERT on the same database.
 enum PgbenchRun {
-    static func insertTPS(url: String, clients: Int, seconds: Int) throws -> Double {
+    static func insertTPS(url: String, clients: Int, seconds: Int) async throws -> Double {
         let setup = FileManager.default.temporaryDirectory.appendingPathComponent("loom-pgbench-\(UUID().uuidString).sql").path
         try "\\set id random(1, 2000000000)\nINSERT INTO bench_rows (id, note) VALUES (:id, 'one recorded run');\n"
             .write(toFile: setup, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: setup) }
         let psql = try binary("psql")
-        try Shell.run([psql, url, "-q", "-c", "CREATE TABLE IF NOT EXISTS bench_rows (id bigint, note text)"])
-        let output = try Shell.run([try binary("pgbench"), "-n", "-j1", "-c\(clients)", "-T\(seconds)", "-f", setup, url], withSignals: true)
+        try await Shell.run([psql, url, "-q", "-c", "CREATE TABLE IF NOT EXISTS bench_rows (id bigint, note text)"])
+        let output = try await Shell.run([try binary("pgbench"), "-n", "-j1", "-c\(clients)", "-T\(seconds)", "-f", setup, url], withSignals: true)
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
             let tps = Double(line.dropFirst(6).prefix { $0 != " " })
         else {

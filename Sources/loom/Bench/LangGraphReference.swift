@@ -10,26 +10,27 @@ struct LangGraphReference {
     let version: String
     let pythonVersion: String
 
-    init(scratch: String) throws {
+    static func prepare(scratch: String) async throws -> LangGraphReference {
         guard FileManager.default.fileExists(atPath: Self.script) else {
             throw EngineBenchError.reference("\(Self.script) not found: run the benchmark from the repository root")
         }
         let venv = scratch + "/langgraph-venv"
-        python = venv + "/bin/python"
+        let python = venv + "/bin/python"
         if !FileManager.default.fileExists(atPath: python) {
-            try Shell.run(["python3", "-m", "venv", venv])
+            try await Shell.run(["python3", "-m", "venv", venv])
         }
-        if (try? Shell.run([python, "-c", "import langgraph"])) == nil {
+        if (try? await Shell.run([python, "-c", "import langgraph"])) == nil {
             print("installing \(Self.package) into \(venv) …")
-            try Shell.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", Self.package])
+            try await Shell.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", Self.package])
         }
-        version = try Shell.run([python, "-c", "import importlib.metadata as m; print(m.version('langgraph'))"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        pythonVersion = try Shell.run([python, "-c", "import platform; print(platform.python_version())"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let version = try await Shell.run([python, "-c", "import importlib.metadata as m; print(m.version('langgraph'))"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let pythonVersion = try await Shell.run([python, "-c", "import platform; print(platform.python_version())"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return LangGraphReference(python: python, version: version, pythonVersion: pythonVersion)
     }
 
     /// Seconds per run for each graph, keyed like `EngineBenchGraph.name`.
-    func measure(runs: Int) throws -> [String: EngineBenchGraph.Measurement] {
-        let output = try Shell.run([python, Self.script, "--runs", String(runs)])
+    func measure(runs: Int) async throws -> [String: EngineBenchGraph.Measurement] {
+        let output = try await Shell.run([python, Self.script, "--runs", String(runs)])
         guard let line = output.split(separator: "\n").last, let object = try? JSONDocumentReader.parse(String(line)).value.objectValue else {
             throw EngineBenchError.reference("unexpected output from \(Self.script): \(output.suffix(300))")
         }

@@ -9,8 +9,18 @@ enum Shell {
     /// Programs that time themselves with SIGALRM (pgbench -T) need it delivered, but a child inherits this
     /// process's signal mask, where the concurrency runtime's threads block it: `withSignals` starts them through a
     /// small wrapper that clears the mask first.
+    /// Runs on a Dispatch thread: waiting for a process must not hold a Swift concurrency thread, which in
+    /// `loom bench http` also serves the server under test.
     @discardableResult
-    static func run(_ arguments: [String], withSignals: Bool = false) throws -> String {
+    static func run(_ arguments: [String], withSignals: Bool = false) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runBlocking(arguments, withSignals: withSignals) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], withSignals: Bool) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let unblock = ["python3", "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp(sys.argv[1], sys.argv[1:])"]
