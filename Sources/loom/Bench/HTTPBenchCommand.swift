@@ -64,19 +64,24 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                     let before = try await Self.recordedRuns(store)
                     let result = try await WrkRun.run(url: base + "/v1/workflows/run", key: key, connections: level, seconds: seconds)
                     let recorded = try await Self.recordedRuns(store) - before
-                    var reference = "–"
+                    var references = ["–", "–"]
                     if !skipReference {
-                        let tps = try await PgbenchRun.insertTPS(url: database, clients: level, seconds: seconds)
-                        reference = String(format: "%.0f", tps) + String(format: " (%.0f%%)", result.requestsPerSecond / tps * 100)
+                        let share = { (tps: Double) in String(format: "%.0f (%.0f%%)", tps, result.requestsPerSecond / tps * 100) }
+                        references = [
+                            share(try await PgbenchRun.insertTPS(url: database, clients: level, seconds: seconds)),
+                            share(try await PgbenchRun.runWriteTPS(url: database, clients: level, seconds: seconds)),
+                        ]
                     }
                     rows.append([
                         String(level), String(format: "%.0f", result.requestsPerSecond), String(format: "%.2f", result.p50Milliseconds),
-                        String(format: "%.2f", result.p99Milliseconds), String(result.errors), String(recorded), reference,
-                    ])
+                        String(format: "%.2f", result.p99Milliseconds), String(result.errors), String(recorded),
+                    ] + references)
                 }
                 print("POST /v1/workflows/run (blocking; start → template → end; each run recorded with its node runs), wrk -t1, \(seconds) s per level")
-                print("reference: pgbench -n -j1 -T\(seconds), one INSERT of one row per transaction, same PostgreSQL; the percentage is Loom's runs/s over it\n")
-                print(TextTable.render(["connections", "runs/s", "p50 ms", "p99 ms", "errors", "recorded", "pgbench tps (loom %)"], rows))
+                print("references: pgbench -n -j1 -T\(seconds) on the same PostgreSQL at the same client count; in brackets Loom's runs/s over it")
+                print("  insert tps: one INSERT of one row (no index) per transaction — the issue's ceiling")
+                print("  run-write tps: Loom's own write for one run (run row + 3 node-run rows, with their indexes) per transaction\n")
+                print(TextTable.render(["connections", "runs/s", "p50 ms", "p99 ms", "errors", "recorded", "insert tps (loom %)", "run-write tps (loom %)"], rows))
                 group.cancelAll()
             }
         }
@@ -164,16 +169,37 @@ struct WrkRun {
     }
 }
 
-/// pgbench's transactions per second for a one-row INSERT on the same database.
+/// pgbench on the same database: the issue's reference (a one-row INSERT per transaction) and, for comparison,
+/// the write Loom makes for one run (its run row and three node-run rows, with their indexes) per transaction.
 enum PgbenchRun {
     static func insertTPS(url: String, clients: Int, seconds: Int) async throws -> Double {
-        let setup = FileManager.default.temporaryDirectory.appendingPathComponent("loom-pgbench-\(UUID().uuidString).sql").path
-        try "\\set id random(1, 2000000000)\nINSERT INTO bench_rows (id, note) VALUES (:id, 'one recorded run');\n"
-            .write(toFile: setup, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: setup) }
-        let psql = try binary("psql")
-        try await Shell.run([psql, url, "-q", "-c", "CREATE TABLE IF NOT EXISTS bench_rows (id bigint, note text)"])
-        let output = try await Shell.run([try binary("pgbench"), "-n", "-j1", "-c\(clients)", "-T\(seconds)", "-f", setup, url], withSignals: true)
+        try await Shell.run([try binary("psql"), url, "-q", "-c", "CREATE TABLE IF NOT EXISTS bench_rows (id bigint, note text)"])
+        return try await tps(
+            script: "\\set id random(1, 2000000000)\nINSERT INTO bench_rows (id, note) VALUES (:id, 'one recorded run');\n",
+            url: url, clients: clients, seconds: seconds)
+    }
+
+    static func runWriteTPS(url: String, clients: Int, seconds: Int) async throws -> Double {
+        let script = """
+            WITH run AS (
+              INSERT INTO runs (id, app_id, version, status, inputs, outputs, user_id, total_steps, elapsed_ms, created_at, finished_at)
+              SELECT gen_random_uuid(), (SELECT id FROM apps LIMIT 1), 1, 'succeeded', '{"name": "bench"}', '{"greeting": "Hello bench"}',
+                     'bench', 3, 0.1, now(), now()
+              RETURNING id)
+            INSERT INTO node_runs (id, run_id, node_id, node_type, title, step, status, inputs, outputs, elapsed_ms, finished_at)
+            SELECT md5(random()::text) || n, (SELECT id FROM run), 'n' || n, 'template', 'n' || n, n, 'succeeded', '{}',
+                   '{"output": "Hello bench"}', 0.01, now()
+            FROM generate_series(1, 3) AS n;
+
+            """
+        return try await tps(script: script, url: url, clients: clients, seconds: seconds)
+    }
+
+    private static func tps(script: String, url: String, clients: Int, seconds: Int) async throws -> Double {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("loom-pgbench-\(UUID().uuidString).sql").path
+        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let output = try await Shell.run([try binary("pgbench"), "-n", "-j1", "-c\(clients)", "-T\(seconds)", "-f", file, url], withSignals: true)
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
             let tps = Double(line.dropFirst(6).prefix { $0 != " " })
         else {
