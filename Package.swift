@@ -32,6 +32,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // OpenBLAS through pkg-config (Debian's libopenblas-dev).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // The bundled inference engine: model files, tokenizers, Llama and BERT, generation. No NIO; kernels are
+        // optimised even in debug builds so tests run the real models at speed.
+        .target(
+            name: "LoomInference",
+            dependencies: ["COpenBLAS", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         // Implementations of the engine's outward protocols over the network (OpenAI-compatible models, HTTP).
         .target(
             name: "LoomConnectors",
@@ -95,6 +104,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/LoomTestSupport"
+        ),
+        .testTarget(
+            name: "LoomInferenceTests",
+            dependencies: ["LoomInference"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: [.unsafeFlags(["-O"])]
         ),
         .testTarget(
             name: "LoomConnectorsTests",

@@ -1,0 +1,87 @@
+/// What to generate: a prompt and how to sample, when to stop.
+public struct GenerationRequest: Sendable {
+    public var prompt: [Int]
+    public var maxTokens: Int
+    public var sampling: SamplingParameters
+    /// Text that ends the generation; it is not part of the result.
+    public var stop: [String]
+
+    public init(prompt: [Int], maxTokens: Int = 128, sampling: SamplingParameters = SamplingParameters(), stop: [String] = []) {
+        self.prompt = prompt
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.stop = stop
+    }
+}
+
+/// How a generation ended, as OpenAI names it.
+public enum FinishReason: String, Sendable {
+    case stop
+    case length
+    case cancelled
+}
+
+/// Text produced so far: each generated token's text as it becomes complete, stop strings withheld until they can
+/// no longer match, and the reason the generation ended.
+public struct GenerationState: Sendable {
+    public private(set) var tokens: [Int] = []
+    public private(set) var text = ""
+    private var decoder = UTF8Stream()
+    /// Text decoded but not yet released, because it could be the start of a stop string.
+    private var held = ""
+    public let request: GenerationRequest
+    public private(set) var finish: FinishReason?
+
+    public init(_ request: GenerationRequest) {
+        self.request = request
+    }
+
+    /// Adds a token; returns the text it releases.
+    public mutating func append(_ token: Int, model: LlamaModel) -> String {
+        guard finish == nil else { return "" }
+        tokens.append(token)
+        if model.stopTokens.contains(token) {
+            finish = .stop
+            return flush()
+        }
+        held += decoder.append(model.tokenizer.bytes(of: token))
+        if let stop = request.stop.compactMap({ stop in held.range(of: stop).map { (stop, $0) } }).min(by: { $0.1.lowerBound < $1.1.lowerBound }) {
+            let released = String(held[..<stop.1.lowerBound])
+            held = ""
+            text += released
+            finish = .stop
+            return released
+        }
+        if tokens.count >= request.maxTokens {
+            finish = .length
+            return flush()
+        }
+        // Release everything that cannot be the beginning of a stop string.
+        let keep = request.stop.map { stop in Self.overlap(held, stop) }.max() ?? 0
+        let released = String(held.dropLast(keep))
+        held = String(held.suffix(keep))
+        text += released
+        return released
+    }
+
+    public mutating func cancel() {
+        if finish == nil { finish = .cancelled }
+    }
+
+    private mutating func flush() -> String {
+        let released = held + decoder.finish()
+        held = ""
+        text += released
+        return released
+    }
+
+    /// The longest suffix of `text` that is a proper prefix of `stop`.
+    static func overlap(_ text: String, _ stop: String) -> Int {
+        var length = min(text.count, stop.count - 1)
+        while length > 0 {
+            if text.hasSuffix(String(stop.prefix(length))) { return length }
+            length -= 1
+        }
+        return 0
+    }
+}

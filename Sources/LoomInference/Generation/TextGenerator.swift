@@ -1,0 +1,59 @@
+/// Generates one sequence at a time on a runner: the prompt in chunks, then a token per pass. The worker's
+/// scheduler interleaves many sequences instead; this serves the CLI, tests and benchmarks.
+public struct TextGenerator: Sendable {
+    public struct Result: Sendable {
+        public var tokens: [Int]
+        public var text: String
+        public var finish: FinishReason
+        public var promptTokens: Int
+    }
+
+    public let runner: LlamaRunner
+    /// Prompt tokens per prefill pass.
+    public static let prefillChunk = 256
+
+    public init(runner: LlamaRunner) {
+        self.runner = runner
+    }
+
+    /// Runs the prompt through the model; returns the logits after its last token.
+    public func prefill(_ prompt: [Int], cache: KVCache) -> [Float] {
+        var logits: [Float] = []
+        var start = 0
+        while start < prompt.count {
+            let end = min(start + Self.prefillChunk, prompt.count)
+            let steps = (start..<end).map { LlamaRunner.Step(token: prompt[$0], position: $0, cache: cache, wantsLogits: $0 == prompt.count - 1) }
+            logits = runner.forward(steps).last ?? logits
+            start = end
+        }
+        return logits
+    }
+
+    public func generate(_ request: GenerationRequest, isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }) -> Result {
+        let model = runner.model
+        let cache = runner.makeCache()
+        var state = GenerationState(request)
+        var sampler = Sampler(request.sampling)
+        var logits = prefill(request.prompt, cache: cache)
+        var position = request.prompt.count
+        var history = request.prompt
+        while state.finish == nil {
+            if isCancelled() {
+                state.cancel()
+                break
+            }
+            let token = sampler.next(logits, history: history)
+            history.append(token)
+            let text = state.append(token, model: model)
+            if !text.isEmpty { onText(text) }
+            guard state.finish == nil else { break }
+            if position >= model.configuration.context {
+                _ = state.append(model.endOfSequence, model: model)
+                break
+            }
+            logits = runner.forward([LlamaRunner.Step(token: token, position: position, cache: cache, wantsLogits: true)])[0]
+            position += 1
+        }
+        return Result(tokens: state.tokens, text: state.text, finish: state.finish ?? .stop, promptTokens: request.prompt.count)
+    }
+}

@@ -1,0 +1,70 @@
+import COpenBLAS
+
+/// `y = W x` for one vector or many: rows are spread over the compute pool. One vector uses the block kernels;
+/// several dequantise a tile of rows at a time and multiply it with all vectors through sgemm, so each weight is
+/// read once per batch.
+public final class Linear: @unchecked Sendable {
+    // Scratch buffers are owned here and used by one forward pass at a time (callers serialise passes).
+    let pool: ComputePool
+    private var sums: UnsafeMutablePointer<Float>
+    private var sumsCapacity = 0
+    private var tiles: [UnsafeMutablePointer<Float>]
+    private var tileCapacity = 0
+    static let tileRows = 64
+
+    public init(pool: ComputePool) {
+        self.pool = pool
+        self.sums = .allocate(capacity: 1)
+        self.tiles = (0..<pool.threads).map { _ in .allocate(capacity: 1) }
+        openblas_set_num_threads(1)
+    }
+
+    deinit {
+        sums.deallocate()
+        for tile in tiles { tile.deallocate() }
+    }
+
+    /// `y[0..<rows] = W · x`.
+    public func apply(_ w: WeightMatrix, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let blocks = w.columns / 32
+        if blocks > sumsCapacity {
+            sums.deallocate()
+            sums = .allocate(capacity: blocks)
+            sumsCapacity = blocks
+        }
+        BlockSums.compute(x, count: w.columns, into: sums)
+        let sums = UnsafePointer(self.sums)
+        pool.parallelFor(w.rows) { range in
+            w.multiply(x, blockSums: sums, into: y, rows: range)
+        }
+    }
+
+    /// `Y[i] = W · X[i]` for `count` vectors stored row after row (`X` is count × columns, `Y` count × rows).
+    public func apply(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        if count == 1 {
+            apply(w, x, into: y)
+            return
+        }
+        let tileSize = Self.tileRows * w.columns
+        if tileSize > tileCapacity {
+            for tile in tiles { tile.deallocate() }
+            tiles = (0..<pool.threads).map { _ in .allocate(capacity: tileSize) }
+            tileCapacity = tileSize
+        }
+        let tileCount = (w.rows + Self.tileRows - 1) / Self.tileRows
+        let tiles = self.tiles
+        pool.run { part in
+            let scratch = tiles[part]
+            var tile = part
+            while tile < tileCount {
+                let first = tile &* Self.tileRows
+                let rows = min(Self.tileRows, w.rows - first)
+                w.dequantize(rows: first..<first + rows, into: scratch)
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(rows), Int32(w.columns), 1, x, Int32(w.columns), scratch,
+                    Int32(w.columns), 0, y + first, Int32(w.rows))
+                tile &+= tiles.count
+            }
+        }
+    }
+}

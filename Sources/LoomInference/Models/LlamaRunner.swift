@@ -1,0 +1,215 @@
+import Foundation
+
+/// Runs a `LlamaModel` over batches of tokens: the prompt of one sequence at once (prefill), or one token of each
+/// of several sequences (batched decode) — the weights are read once for the whole batch either way. Holds the
+/// scratch memory of a pass, so one runner serves one caller at a time.
+public final class LlamaRunner: @unchecked Sendable {
+    // Mutable scratch, used by `forward` only, which callers serialise (the worker's scheduler thread).
+    public struct Step {
+        public var token: Int
+        public var position: Int
+        public var cache: KVCache
+        public var wantsLogits: Bool
+
+        public init(token: Int, position: Int, cache: KVCache, wantsLogits: Bool) {
+            self.token = token
+            self.position = position
+            self.cache = cache
+            self.wantsLogits = wantsLogits
+        }
+    }
+
+    public let model: LlamaModel
+    public let pool: ComputePool
+    let linear: Linear
+    private var capacity = 0
+    private var x: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
+    private var normed: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
+    private var q: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
+    private var k: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
+    private var v: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
+    private var attention: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
+    private var projected: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
+    private var gate: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
+    private var up: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
+    private var scores: [UnsafeMutablePointer<Float>]
+    private var scoresCapacity = 0
+    private let inverseFrequencies: [Float]
+
+    public init(model: LlamaModel, pool: ComputePool) {
+        self.model = model
+        self.pool = pool
+        self.linear = Linear(pool: pool)
+        self.scores = (0..<pool.threads).map { _ in .allocate(capacity: 1) }
+        let half = model.configuration.headDimension / 2
+        inverseFrequencies = (0..<half).map { powf(model.configuration.ropeBase, -2 * Float($0) / Float(2 * half)) }
+    }
+
+    deinit {
+        for buffer in [x, normed, q, k, v, attention, projected, gate, up] + scores { buffer.deallocate() }
+    }
+
+    public func makeCache() -> KVCache {
+        KVCache(layers: model.configuration.layers, width: model.configuration.kvWidth)
+    }
+
+    private func reserve(_ count: Int) {
+        guard count > capacity else { return }
+        let c = model.configuration
+        for buffer in [x, normed, q, k, v, attention, projected, gate, up] { buffer.deallocate() }
+        x = .allocate(capacity: count * c.embedding)
+        normed = .allocate(capacity: count * c.embedding)
+        q = .allocate(capacity: count * c.embedding)
+        k = .allocate(capacity: count * c.kvWidth)
+        v = .allocate(capacity: count * c.kvWidth)
+        attention = .allocate(capacity: count * c.embedding)
+        projected = .allocate(capacity: count * c.embedding)
+        gate = .allocate(capacity: count * c.feedForward)
+        up = .allocate(capacity: count * c.feedForward)
+        capacity = count
+    }
+
+    /// Runs the steps through the model, filling each sequence's cache, and returns the logits of the steps that
+    /// asked for them, in order.
+    public func forward(_ steps: [Step]) -> [[Float]] {
+        let c = model.configuration
+        let n = steps.count
+        guard n > 0 else { return [] }
+        reserve(n)
+        for step in steps { step.cache.reserve(step.position + 1) }
+        let longest = steps.map(\.position).max()! + 1
+        if longest > scoresCapacity {
+            for buffer in scores { buffer.deallocate() }
+            scores = (0..<pool.threads).map { _ in .allocate(capacity: longest) }
+            scoresCapacity = longest
+        }
+        for (index, step) in steps.enumerated() {
+            QuantKernels.dequantizeRow(model.embedding.row(step.token), type: model.embedding.type, count: c.embedding, into: x + index * c.embedding)
+        }
+        for (layerIndex, layer) in model.layers.enumerated() {
+            rmsNorm(x, layer.attentionNorm, count: n, into: normed)
+            linear.apply(layer.query, normed, count: n, into: q)
+            linear.apply(layer.key, normed, count: n, into: k)
+            linear.apply(layer.value, normed, count: n, into: v)
+            for (index, step) in steps.enumerated() {
+                rotate(q + index * c.embedding, heads: c.heads, position: step.position)
+                rotate(k + index * c.kvWidth, heads: c.kvHeads, position: step.position)
+                let offset = step.position * c.kvWidth
+                (step.cache.keys[layerIndex] + offset).update(from: k + index * c.kvWidth, count: c.kvWidth)
+                (step.cache.values[layerIndex] + offset).update(from: v + index * c.kvWidth, count: c.kvWidth)
+            }
+            attend(steps, layer: layerIndex)
+            linear.apply(layer.attentionOutput, attention, count: n, into: projected)
+            add(projected, into: x, count: n * c.embedding)
+            rmsNorm(x, layer.feedForwardNorm, count: n, into: normed)
+            linear.apply(layer.gate, normed, count: n, into: gate)
+            linear.apply(layer.up, normed, count: n, into: up)
+            swiGLU(gate, up, count: n * c.feedForward)
+            linear.apply(layer.down, gate, count: n, into: projected)
+            add(projected, into: x, count: n * c.embedding)
+        }
+        for step in steps { step.cache.count = max(step.cache.count, step.position + 1) }
+
+        let wanted = steps.indices.filter { steps[$0].wantsLogits }
+        guard !wanted.isEmpty else { return [] }
+        for (row, index) in wanted.enumerated() {
+            (normed + row * c.embedding).update(from: x + index * c.embedding, count: c.embedding)
+        }
+        rmsNorm(normed, model.outputNorm, count: wanted.count, into: normed)
+        var logits = [Float](repeating: 0, count: wanted.count * c.vocabulary)
+        logits.withUnsafeMutableBufferPointer { buffer in
+            linear.apply(model.output, normed, count: wanted.count, into: buffer.baseAddress!)
+        }
+        return (0..<wanted.count).map { Array(logits[$0 * c.vocabulary..<($0 + 1) * c.vocabulary]) }
+    }
+
+    private func rmsNorm(_ input: UnsafeMutablePointer<Float>, _ weight: [Float], count: Int, into output: UnsafeMutablePointer<Float>) {
+        let width = weight.count
+        let epsilon = model.configuration.epsilon
+        weight.withUnsafeBufferPointer { w in
+            for row in 0..<count {
+                let source = input + row * width
+                let target = output + row * width
+                var squares: Float = 0
+                for index in 0..<width { squares += source[index] * source[index] }
+                let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
+                for index in 0..<width { target[index] = source[index] * scale * w[index] }
+            }
+        }
+    }
+
+    /// RoPE, ggml's "normal" mode: adjacent pairs (2i, 2i+1) turn by position × base^(-2i/d).
+    private func rotate(_ vector: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
+        let dimension = model.configuration.headDimension
+        let p = Float(position)
+        for (pair, frequency) in inverseFrequencies.enumerated() {
+            let angle = p * frequency
+            let cosine = cosf(angle)
+            let sine = sinf(angle)
+            for head in 0..<heads {
+                let base = vector + head * dimension + 2 * pair
+                let a = base[0]
+                let b = base[1]
+                base[0] = a * cosine - b * sine
+                base[1] = a * sine + b * cosine
+            }
+        }
+    }
+
+    /// Grouped-query attention of every step over its sequence's cache up to its own position.
+    private func attend(_ steps: [Step], layer: Int) {
+        let c = model.configuration
+        let dimension = c.headDimension
+        let group = c.heads / c.kvHeads
+        let scale = 1 / Float(dimension).squareRoot()
+        let jobs = steps.count * c.heads
+        let q = self.q
+        let attention = self.attention
+        let scores = self.scores
+        pool.run { part in
+            let buffer = scores[part]
+            var job = part
+            while job < jobs {
+                let index = job / c.heads
+                let head = job % c.heads
+                let step = steps[index]
+                let query = q + index * c.embedding + head * dimension
+                let keys = step.cache.keys[layer] + (head / group) * dimension
+                let values = step.cache.values[layer] + (head / group) * dimension
+                let length = step.position + 1
+                var maximum = -Float.infinity
+                for t in 0..<length {
+                    let score = QuantKernels.dotF32(keys + t &* c.kvWidth, UnsafePointer(query), count: dimension) * scale
+                    buffer[t] = score
+                    maximum = max(maximum, score)
+                }
+                var total: Float = 0
+                for t in 0..<length {
+                    let weight = expf(buffer[t] - maximum)
+                    buffer[t] = weight
+                    total += weight
+                }
+                let out = attention + index * c.embedding + head * dimension
+                out.initialize(repeating: 0, count: dimension)
+                for t in 0..<length {
+                    let weight = buffer[t] / total
+                    let row = values + t &* c.kvWidth
+                    for d in 0..<dimension { out[d] += weight * row[d] }
+                }
+                job += scores.count
+            }
+        }
+    }
+
+    private func add(_ source: UnsafeMutablePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        for index in 0..<count { target[index] += source[index] }
+    }
+
+    /// gate ← silu(gate) × up.
+    private func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafeMutablePointer<Float>, count: Int) {
+        for index in 0..<count {
+            let g = gate[index]
+            gate[index] = g / (1 + expf(-g)) * up[index]
+        }
+    }
+}
