@@ -1,0 +1,201 @@
+import COpenBLAS
+import Foundation
+
+/// A BERT encoder for sentence embeddings (all-MiniLM-L6-v2): token, position and segment embeddings, post-norm
+/// layers with GELU, mean pooling over real tokens, L2 normalisation. A batch of texts runs as one padded matrix
+/// through sgemm, with a mask keeping padding out of attention and pooling.
+public final class BertEncoder: @unchecked Sendable {
+    // Weights are immutable after loading; `embed` allocates its own working memory per call.
+    struct Layer {
+        var query: [Float], queryBias: [Float]
+        var key: [Float], keyBias: [Float]
+        var value: [Float], valueBias: [Float]
+        var output: [Float], outputBias: [Float]
+        var attentionNorm: (weight: [Float], bias: [Float])
+        var intermediate: [Float], intermediateBias: [Float]
+        var down: [Float], downBias: [Float]
+        var outputNorm: (weight: [Float], bias: [Float])
+    }
+
+    public let tokenizer: WordPieceTokenizer
+    public let hidden: Int
+    public let heads: Int
+    public let intermediateSize: Int
+    public let maxTokens: Int
+    let wordEmbeddings: WeightMatrix
+    let positionEmbeddings: [Float]
+    let segmentEmbedding: [Float]
+    let embeddingNorm: (weight: [Float], bias: [Float])
+    let layers: [Layer]
+    let epsilon: Float = 1e-12
+    let file: SafetensorsFile
+    public let pool: ComputePool
+
+    /// Loads `model.safetensors`, `vocab.txt` and `config.json` from `directory`.
+    public init(directory: String, pool: ComputePool, maxTokens: Int = 256) throws(ModelFileError) {
+        let file = try SafetensorsFile(path: directory + "/model.safetensors")
+        tokenizer = try WordPieceTokenizer(vocabularyFile: directory + "/vocab.txt")
+        var hidden = 384, heads = 12, intermediate = 1536, layerCount = 6
+        if let data = FileManager.default.contents(atPath: directory + "/config.json"),
+            let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        {
+            hidden = config["hidden_size"] as? Int ?? hidden
+            heads = config["num_attention_heads"] as? Int ?? heads
+            intermediate = config["intermediate_size"] as? Int ?? intermediate
+            layerCount = config["num_hidden_layers"] as? Int ?? layerCount
+        }
+        self.file = file
+        self.pool = pool
+        self.hidden = hidden
+        self.heads = heads
+        self.intermediateSize = intermediate
+        wordEmbeddings = try file.matrix("embeddings.word_embeddings.weight")
+        positionEmbeddings = try file.vector("embeddings.position_embeddings.weight")
+        self.maxTokens = min(maxTokens, positionEmbeddings.count / hidden)
+        segmentEmbedding = Array(try file.vector("embeddings.token_type_embeddings.weight").prefix(hidden))
+        embeddingNorm = (try file.vector("embeddings.LayerNorm.weight"), try file.vector("embeddings.LayerNorm.bias"))
+        var layers: [Layer] = []
+        for index in 0..<layerCount {
+            let p = "encoder.layer.\(index)."
+            let v = { (name: String) throws(ModelFileError) -> [Float] in try file.vector(p + name) }
+            layers.append(Layer(
+                query: try v("attention.self.query.weight"), queryBias: try v("attention.self.query.bias"),
+                key: try v("attention.self.key.weight"), keyBias: try v("attention.self.key.bias"),
+                value: try v("attention.self.value.weight"), valueBias: try v("attention.self.value.bias"),
+                output: try v("attention.output.dense.weight"), outputBias: try v("attention.output.dense.bias"),
+                attentionNorm: (try v("attention.output.LayerNorm.weight"), try v("attention.output.LayerNorm.bias")),
+                intermediate: try v("intermediate.dense.weight"), intermediateBias: try v("intermediate.dense.bias"),
+                down: try v("output.dense.weight"), downBias: try v("output.dense.bias"),
+                outputNorm: (try v("output.LayerNorm.weight"), try v("output.LayerNorm.bias"))))
+        }
+        self.layers = layers
+    }
+
+    /// Unit-length embeddings, one per text, and the token count of each.
+    public func embed(_ texts: [String]) -> (vectors: [[Float]], tokens: [Int]) {
+        let ids = texts.map { tokenizer.encode($0, maxLength: maxTokens) }
+        return (embed(tokenIds: ids), ids.map(\.count))
+    }
+
+    /// Embeddings of already tokenised texts (each with its [CLS] and [SEP]).
+    public func embed(tokenIds: [[Int]]) -> [[Float]] {
+        guard !tokenIds.isEmpty else { return [] }
+        let length = tokenIds.map(\.count).max()!
+        let batch = tokenIds.count
+        let rows = batch * length
+        let h = hidden
+        var x = [Float](repeating: 0, count: rows * h)
+        for (b, ids) in tokenIds.enumerated() {
+            for (t, id) in ids.enumerated() {
+                let row = (b * length + t) * h
+                let word = wordEmbeddings.rowValues(id)
+                for d in 0..<h { x[row + d] = word[d] + positionEmbeddings[t * h + d] + segmentEmbedding[d] }
+            }
+        }
+        layerNorm(&x, embeddingNorm, rows: rows)
+        var q = [Float](repeating: 0, count: rows * h), k = q, v = q, context = q, projected = q
+        var intermediate = [Float](repeating: 0, count: rows * intermediateSize)
+        for layer in layers {
+            dense(x, layer.query, layer.queryBias, rows: rows, inputs: h, outputs: h, into: &q)
+            dense(x, layer.key, layer.keyBias, rows: rows, inputs: h, outputs: h, into: &k)
+            dense(x, layer.value, layer.valueBias, rows: rows, inputs: h, outputs: h, into: &v)
+            attention(q, k, v, lengths: tokenIds.map(\.count), length: length, into: &context)
+            dense(context, layer.output, layer.outputBias, rows: rows, inputs: h, outputs: h, into: &projected)
+            for index in 0..<x.count { x[index] += projected[index] }
+            layerNorm(&x, layer.attentionNorm, rows: rows)
+            dense(x, layer.intermediate, layer.intermediateBias, rows: rows, inputs: h, outputs: intermediateSize, into: &intermediate)
+            for index in 0..<intermediate.count {
+                let value = intermediate[index]
+                intermediate[index] = 0.5 * value * (1 + erff(value * 0.70710678))
+            }
+            dense(intermediate, layer.down, layer.downBias, rows: rows, inputs: intermediateSize, outputs: h, into: &projected)
+            for index in 0..<x.count { x[index] += projected[index] }
+            layerNorm(&x, layer.outputNorm, rows: rows)
+        }
+        return tokenIds.enumerated().map { b, ids in
+            var pooled = [Float](repeating: 0, count: h)
+            for t in 0..<ids.count {
+                for d in 0..<h { pooled[d] += x[(b * length + t) * h + d] }
+            }
+            let norm = pooled.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return pooled.map { $0 / max(norm, 1e-12) }
+        }
+    }
+
+    /// `output = input · Wᵀ + bias` for `rows` rows, split over the compute pool.
+    private func dense(_ input: [Float], _ weight: [Float], _ bias: [Float], rows: Int, inputs: Int, outputs: Int, into output: inout [Float]) {
+        input.withUnsafeBufferPointer { x in
+            weight.withUnsafeBufferPointer { w in
+                output.withUnsafeMutableBufferPointer { y in
+                    let (x, w, y) = (x.baseAddress!, w.baseAddress!, y.baseAddress!)
+                    for row in 0..<rows { (y + row * outputs).update(from: bias, count: outputs) }
+                    pool.parallelFor(rows) { range in
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(range.count), Int32(outputs), Int32(inputs), 1,
+                            x + range.lowerBound * inputs, Int32(inputs), w, Int32(inputs), 1, y + range.lowerBound * outputs, Int32(outputs))
+                    }
+                }
+            }
+        }
+    }
+
+    private func layerNorm(_ x: inout [Float], _ parameters: (weight: [Float], bias: [Float]), rows: Int) {
+        let h = hidden
+        for row in 0..<rows {
+            let base = row * h
+            var mean: Float = 0
+            for d in 0..<h { mean += x[base + d] }
+            mean /= Float(h)
+            var variance: Float = 0
+            for d in 0..<h { variance += (x[base + d] - mean) * (x[base + d] - mean) }
+            let scale = 1 / (variance / Float(h) + epsilon).squareRoot()
+            for d in 0..<h { x[base + d] = (x[base + d] - mean) * scale * parameters.weight[d] + parameters.bias[d] }
+        }
+    }
+
+    /// Self-attention within each text; padding positions are neither attended to nor attending.
+    private func attention(_ q: [Float], _ k: [Float], _ v: [Float], lengths: [Int], length: Int, into context: inout [Float]) {
+        let h = hidden
+        let dimension = h / heads
+        let scale = 1 / Float(dimension).squareRoot()
+        q.withUnsafeBufferPointer { q in
+            k.withUnsafeBufferPointer { k in
+                v.withUnsafeBufferPointer { v in
+                    context.withUnsafeMutableBufferPointer { out in
+                        let (q, k, v, out) = (q.baseAddress!, k.baseAddress!, v.baseAddress!, out.baseAddress!)
+                        let jobs = lengths.count * heads
+                        pool.parallelFor(jobs) { range in
+                            var scores = [Float](repeating: 0, count: length)
+                            for job in range {
+                                let b = job / heads
+                                let head = job % heads
+                                let n = lengths[b]
+                                for i in 0..<n {
+                                    let query = q + (b * length + i) * h + head * dimension
+                                    var maximum = -Float.infinity
+                                    for j in 0..<n {
+                                        let score = QuantKernels.dotF32(k + (b * length + j) * h + head * dimension, query, count: dimension) * scale
+                                        scores[j] = score
+                                        maximum = max(maximum, score)
+                                    }
+                                    var total: Float = 0
+                                    for j in 0..<n {
+                                        scores[j] = expf(scores[j] - maximum)
+                                        total += scores[j]
+                                    }
+                                    let target = out + (b * length + i) * h + head * dimension
+                                    target.initialize(repeating: 0, count: dimension)
+                                    for j in 0..<n {
+                                        let weight = scores[j] / total
+                                        let row = v + (b * length + j) * h + head * dimension
+                                        for d in 0..<dimension { target[d] += weight * row[d] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
