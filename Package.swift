@@ -38,7 +38,7 @@ let package = Package(
         // optimised even in debug builds so tests run the real models at speed.
         .target(
             name: "LoomInference",
-            dependencies: ["COpenBLAS", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
         // Implementations of the engine's outward protocols over the network (OpenAI-compatible models, HTTP).
@@ -83,6 +83,7 @@ let package = Package(
                 "LoomConnectors",
                 "LoomStore",
                 "LoomServer",
+                "LoomInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -49,12 +49,15 @@ enum Reference {
         return root.appendingPathComponent(".loom/models").path
     }
 
-    static let smolLM: LlamaModel = {
-        let path = modelsDirectory + "/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf"
-        do {
-            return try LlamaModel(path: path)
-        } catch {
-            fatalError("\(error): run `loom models pull` (./deploy/test does) to fetch the bundled models")
-        }
-    }()
+    struct ModelMissing: Error, CustomStringConvertible {
+        var underlying: any Error
+        var description: String { "\(underlying): run `loom models pull` (./deploy/test does) to fetch the bundled models" }
+    }
+
+    /// Loaded once for every test; a missing file fails each test that needs it instead of crashing the run.
+    private static let loadedSmolLM: Result<LlamaModel, ModelMissing> = Result {
+        try LlamaModel(path: modelsDirectory + "/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf")
+    }.mapError { ModelMissing(underlying: $0) }
+
+    static func smolLM() throws -> LlamaModel { try loadedSmolLM.get() }
 }
