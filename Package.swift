@@ -41,6 +41,20 @@ let package = Package(
             dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: [.unsafeFlags(["-O"])]
         ),
+        // `loom worker`: the OpenAI-compatible API over the bundled engine, and the pool that runs and routes to workers.
+        .target(
+            name: "LoomWorker",
+            dependencies: [
+                "LoomInference",
+                "LoomWorkflow",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Implementations of the engine's outward protocols over the network (OpenAI-compatible models, HTTP).
         .target(
             name: "LoomConnectors",
@@ -84,6 +98,7 @@ let package = Package(
                 "LoomStore",
                 "LoomServer",
                 "LoomInference",
+                "LoomWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -48,7 +48,7 @@ import Testing
             let port = try await TestHTTPServer.closedPort()
             let process = Process()
             process.executableURL = LoomProcess.executable
-            process.arguments = ["serve", "--port", String(port)]
+            process.arguments = ["serve", "--port", String(port), "--workers", "0"]
             process.environment = ProcessInfo.processInfo.environment.merging([
                 "DATABASE_URL": database, "LOOM_ADMIN_TOKEN": ServerHarness.adminToken, "LOOM_MODELS": models.path,
                 "LOOM_MIGRATIONS": TestDatabase.migrations, "LOOM_LOG_LEVEL": "error",

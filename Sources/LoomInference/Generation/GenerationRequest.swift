@@ -14,6 +14,21 @@ public struct GenerationRequest: Sendable {
     }
 }
 
+/// A finished generation: its tokens and text, why it ended, and the prompt's length for usage counts.
+public struct GenerationSummary: Sendable {
+    public var tokens: [Int]
+    public var text: String
+    public var finish: FinishReason
+    public var promptTokens: Int
+
+    public init(tokens: [Int], text: String, finish: FinishReason, promptTokens: Int) {
+        self.tokens = tokens
+        self.text = text
+        self.finish = finish
+        self.promptTokens = promptTokens
+    }
+}
+
 /// How a generation ended, as OpenAI names it.
 public enum FinishReason: String, Sendable {
     case stop

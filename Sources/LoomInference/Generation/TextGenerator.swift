@@ -1,13 +1,6 @@
 /// Generates one sequence at a time on a runner: the prompt in chunks, then a token per pass. The worker's
 /// scheduler interleaves many sequences instead; this serves the CLI, tests and benchmarks.
 public struct TextGenerator: Sendable {
-    public struct Result: Sendable {
-        public var tokens: [Int]
-        public var text: String
-        public var finish: FinishReason
-        public var promptTokens: Int
-    }
-
     public let runner: LlamaRunner
     /// Prompt tokens per prefill pass.
     public static let prefillChunk = 256
@@ -29,9 +22,11 @@ public struct TextGenerator: Sendable {
         return logits
     }
 
-    public func generate(_ request: GenerationRequest, isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }) -> Result {
+    public func generate(_ request: GenerationRequest, isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }) -> GenerationSummary {
         let model = runner.model
         let cache = runner.makeCache()
+        var request = request
+        request.maxTokens = max(1, min(request.maxTokens, model.configuration.context - request.prompt.count))
         var state = GenerationState(request)
         var sampler = Sampler(request.sampling)
         var logits = prefill(request.prompt, cache: cache)
@@ -47,13 +42,9 @@ public struct TextGenerator: Sendable {
             let text = state.append(token, model: model)
             if !text.isEmpty { onText(text) }
             guard state.finish == nil else { break }
-            if position >= model.configuration.context {
-                _ = state.append(model.endOfSequence, model: model)
-                break
-            }
             logits = runner.forward([LlamaRunner.Step(token: token, position: position, cache: cache, wantsLogits: true)])[0]
             position += 1
         }
-        return Result(tokens: state.tokens, text: state.text, finish: state.finish ?? .stop, promptTokens: request.prompt.count)
+        return GenerationSummary(tokens: state.tokens, text: state.text, finish: state.finish ?? .stop, promptTokens: request.prompt.count)
     }
 }

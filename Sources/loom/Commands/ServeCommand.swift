@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import LoomServer
 import LoomStore
+import LoomWorker
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var models: ModelsOption
 
+    @Option(help: "Bundled inference workers to run (default 1, or LOOM_WORKERS; 0 runs none, for a deployment that uses other model servers).")
+    var workers: Int?
+
     func run() async throws {
         CommandLogging.bootstrap(defaultLevel: .info)
         let environment = ProcessInfo.processInfo.environment
@@ -30,8 +34,24 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "loom.server")
         let server = LoomServer(configuration: configuration, catalog: catalog, logger: logger)
         let timeout = environment["LOOM_DB_TIMEOUT_S"].flatMap(Double.init).map { Duration.milliseconds(Int($0 * 1000)) } ?? .seconds(5)
-        try await Store.with(database, logger: logger, operationTimeout: timeout) { store in
-            try await server.run(store: store)
+        var pool = WorkerPool.Configuration(environment: environment, executable: WorkerPool.Configuration.currentExecutable)
+        if let workers { pool.workers = workers }
+        guard pool.workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
+        try await withThrowingTaskGroup(of: Void.self) { [pool] group in
+            if pool.workers > 0 {
+                let workerPool = WorkerPool(configuration: pool, logger: Logger(label: "loom.pool"))
+                group.addTask {
+                    try await workerPool.run(onListening: { port in logger.info("inference pool listening", metadata: ["port": "\(port)", "workers": "\(pool.workers)"]) })
+                }
+            }
+            group.addTask {
+                try await Store.with(database, logger: logger, operationTimeout: timeout) { store in
+                    try await server.run(store: store)
+                }
+            }
+            // The server ends on SIGINT/SIGTERM, the pool with it; either failing ends both.
+            try await group.next()
+            group.cancelAll()
         }
     }
 }

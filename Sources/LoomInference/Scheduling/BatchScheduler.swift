@@ -1,0 +1,224 @@
+import Foundation
+import Synchronization
+
+/// Continuous batching on a thread of its own: every pass over the weights carries one decode step of each running
+/// sequence plus a slice of a newcomer's prompt, and new sequences join between passes. Work that must not overlap
+/// a pass (embedding a batch) queues here too, so one set of compute threads serves everything.
+public final class BatchScheduler: @unchecked Sendable {
+    // `waiting`, `tasks` and `stopping` are guarded by `condition`; `running` and the jobs' generation state belong
+    // to the scheduler thread alone.
+    public struct Limits: Sendable {
+        /// Sequences decoded together.
+        public var maxBatch: Int
+        /// Sequences waiting for a place in the batch before new ones are refused.
+        public var maxWaiting: Int
+        /// Prompt tokens prefilled per pass, so a long prompt does not stall the running streams.
+        public var prefillTokensPerPass: Int
+
+        public init(maxBatch: Int = 8, maxWaiting: Int = 32, prefillTokensPerPass: Int = 128) {
+            self.maxBatch = max(1, maxBatch)
+            self.maxWaiting = max(0, maxWaiting)
+            self.prefillTokensPerPass = max(1, prefillTokensPerPass)
+        }
+    }
+
+    public enum Event: Sendable {
+        case text(String)
+        case finished(GenerationSummary)
+    }
+
+    /// A queued sequence: its events, and a way to end it early (a client that went away).
+    public struct Submission: Sendable {
+        public let events: AsyncStream<Event>
+        public let cancel: @Sendable () -> Void
+    }
+
+    public enum Rejection: Error, Equatable, CustomStringConvertible {
+        case queueFull(waiting: Int)
+        case promptTooLong(tokens: Int, context: Int)
+        case emptyPrompt
+        case shutDown
+
+        public var description: String {
+            switch self {
+            case .queueFull(let waiting): "the worker is busy: \(waiting) requests are already waiting; retry shortly"
+            case .promptTooLong(let tokens, let context): "the prompt has \(tokens) tokens; this model's context is \(context) tokens"
+            case .emptyPrompt: "the prompt is empty"
+            case .shutDown: "the worker is shutting down"
+            }
+        }
+    }
+
+    public let runner: LlamaRunner
+    public let limits: Limits
+    private let condition = NSCondition()
+    private var waiting: [Job] = []
+    private var tasks: [() -> Void] = []
+    private var stopping = false
+    private var running: [Job] = []
+    private let counts = Atomic<Int>(0)
+
+    public init(runner: LlamaRunner, limits: Limits = Limits()) {
+        self.runner = runner
+        self.limits = limits
+        let thread = Thread { [self] in loop() }
+        thread.name = "loom-scheduler"
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    /// Sequences admitted and not yet finished (running or waiting).
+    public var outstanding: Int { counts.load(ordering: .relaxed) }
+
+    /// Queues a generation. The stream yields text as it is released and ends with `.finished`; a consumer that
+    /// stops listening, or `cancel`, ends the sequence before the next pass.
+    public func submit(_ request: GenerationRequest) throws(Rejection) -> Submission {
+        let context = runner.model.configuration.context
+        guard !request.prompt.isEmpty else { throw .emptyPrompt }
+        guard request.prompt.count < context else { throw .promptTooLong(tokens: request.prompt.count, context: context) }
+        var clamped = request
+        clamped.maxTokens = max(1, min(request.maxTokens, context - request.prompt.count))
+        let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
+        let job = Job(request: clamped, cache: runner.makeCache(), continuation: continuation)
+        let cancel: @Sendable () -> Void = { [weak self] in
+            job.cancelled.store(true, ordering: .relaxed)
+            self?.wake()
+        }
+        continuation.onTermination = { _ in cancel() }
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else { throw .shutDown }
+        guard waiting.count < limits.maxWaiting + max(0, limits.maxBatch - running.count) else {
+            throw .queueFull(waiting: waiting.count)
+        }
+        waiting.append(job)
+        counts.wrappingAdd(1, ordering: .relaxed)
+        condition.signal()
+        return Submission(events: stream, cancel: cancel)
+    }
+
+    /// Runs `body` on the scheduler thread between two passes.
+    public func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            condition.lock()
+            tasks.append { continuation.resume(returning: body()) }
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// Ends every sequence and stops the thread after its current pass.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func wake() {
+        condition.lock()
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while !stopping && waiting.isEmpty && tasks.isEmpty && running.isEmpty {
+                condition.wait()
+            }
+            if stopping {
+                let abandoned = running + waiting
+                waiting = []
+                let pending = tasks
+                tasks = []
+                condition.unlock()
+                for job in abandoned { job.end(.cancelled) }
+                for task in pending { task() }
+                return
+            }
+            let pending = tasks
+            tasks = []
+            let admitted = min(waiting.count, limits.maxBatch - running.count)
+            if admitted > 0 {
+                running += waiting.prefix(admitted)
+                waiting.removeFirst(admitted)
+            }
+            condition.unlock()
+
+            for task in pending { task() }
+            pass()
+        }
+    }
+
+    /// One forward pass: a decode step per running sequence, then prompt slices while the budget lasts.
+    private func pass() {
+        for job in running where job.cancelled.load(ordering: .relaxed) { job.end(.cancelled) }
+        retireFinished()
+        guard !running.isEmpty else { return }
+        var steps: [LlamaRunner.Step] = []
+        var sampled: [Job] = []
+        var budget = limits.prefillTokensPerPass
+        for job in running where job.prefilled == job.request.prompt.count {
+            steps.append(LlamaRunner.Step(token: job.history.last!, position: job.history.count - 1, cache: job.cache, wantsLogits: true))
+            sampled.append(job)
+        }
+        for job in running where job.prefilled < job.request.prompt.count && budget > 0 {
+            let prompt = job.request.prompt
+            let end = min(prompt.count, job.prefilled + budget)
+            for position in job.prefilled..<end {
+                steps.append(LlamaRunner.Step(token: prompt[position], position: position, cache: job.cache, wantsLogits: position == prompt.count - 1))
+            }
+            budget -= end - job.prefilled
+            job.prefilled = end
+            if end == prompt.count { sampled.append(job) }
+        }
+        let logits = runner.forward(steps)
+        for (job, row) in zip(sampled, logits) { job.accept(row, model: runner.model) }
+        retireFinished()
+    }
+
+    private func retireFinished() {
+        let before = running.count
+        running.removeAll { $0.state.finish != nil }
+        if running.count < before { counts.wrappingSubtract(before - running.count, ordering: .relaxed) }
+    }
+
+    /// One sequence as the scheduler thread sees it.
+    final class Job: @unchecked Sendable {
+        // Everything but `cancelled` is touched by the scheduler thread only.
+        let request: GenerationRequest
+        let cache: KVCache
+        let continuation: AsyncStream<Event>.Continuation
+        let cancelled = Atomic<Bool>(false)
+        var state: GenerationState
+        var sampler: Sampler
+        var history: [Int]
+        var prefilled = 0
+
+        init(request: GenerationRequest, cache: KVCache, continuation: AsyncStream<Event>.Continuation) {
+            self.request = request
+            self.cache = cache
+            self.continuation = continuation
+            self.state = GenerationState(request)
+            self.sampler = Sampler(request.sampling)
+            self.history = request.prompt
+        }
+
+        func accept(_ logits: [Float], model: LlamaModel) {
+            let token = sampler.next(logits, history: history)
+            history.append(token)
+            let text = state.append(token, model: model)
+            if !text.isEmpty { continuation.yield(.text(text)) }
+            // `submit` keeps prompt + max tokens within the context, so every sequence ends by here.
+            if state.finish != nil { end(nil) }
+        }
+
+        func end(_ reason: FinishReason?) {
+            if let reason, reason == .cancelled { state.cancel() }
+            continuation.yield(.finished(GenerationSummary(
+                tokens: state.tokens, text: state.text, finish: state.finish ?? .cancelled, promptTokens: request.prompt.count)))
+            continuation.finish()
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import LoomInference
+import LoomWorkflow
+
+/// The JSON of a chat completion or a text completion, whole or as stream chunks; the two APIs differ only in
+/// these shapes.
+struct CompletionShape {
+    enum Kind {
+        case chat, text
+    }
+
+    let kind: Kind
+    let id: String
+    let model: String
+    let created = Int(Date().timeIntervalSince1970)
+
+    init(kind: Kind, model: String) {
+        self.kind = kind
+        self.model = model
+        let random = UInt64.random(in: 0...UInt64.max)
+        id = (kind == .chat ? "chatcmpl-" : "cmpl-") + String(random, radix: 16)
+    }
+
+    private var object: String { kind == .chat ? "chat.completion" : "text_completion" }
+    private var chunkObject: String { kind == .chat ? "chat.completion.chunk" : "text_completion" }
+
+    static func finishReason(_ finish: FinishReason) -> Value {
+        // A cancelled sequence is never answered (its client left); `stop` keeps clients' enums closed.
+        .string(finish == .length ? "length" : "stop")
+    }
+
+    static func usage(_ summary: GenerationSummary) -> Value {
+        ["prompt_tokens": .int(summary.promptTokens), "completion_tokens": .int(summary.tokens.count), "total_tokens": .int(summary.promptTokens + summary.tokens.count)]
+    }
+
+    func whole(_ summary: GenerationSummary) -> Value {
+        let choice: Value =
+            kind == .chat
+            ? ["index": 0, "message": ["role": "assistant", "content": .string(summary.text)], "finish_reason": Self.finishReason(summary.finish), "logprobs": nil]
+            : ["index": 0, "text": .string(summary.text), "finish_reason": Self.finishReason(summary.finish), "logprobs": nil]
+        return ["id": .string(id), "object": .string(object), "created": .int(created), "model": .string(model), "choices": [choice], "usage": Self.usage(summary)]
+    }
+
+    /// The chunk that opens a chat stream (the assistant role), none for text completions.
+    var opening: Value? {
+        guard kind == .chat else { return nil }
+        return chunk(["index": 0, "delta": ["role": "assistant", "content": ""], "finish_reason": nil, "logprobs": nil])
+    }
+
+    func delta(_ text: String) -> Value {
+        kind == .chat
+            ? chunk(["index": 0, "delta": ["content": .string(text)], "finish_reason": nil, "logprobs": nil])
+            : chunk(["index": 0, "text": .string(text), "finish_reason": nil, "logprobs": nil])
+    }
+
+    func closing(_ summary: GenerationSummary) -> Value {
+        kind == .chat
+            ? chunk(["index": 0, "delta": [:], "finish_reason": Self.finishReason(summary.finish), "logprobs": nil])
+            : chunk(["index": 0, "text": "", "finish_reason": Self.finishReason(summary.finish), "logprobs": nil])
+    }
+
+    /// The usage chunk `stream_options.include_usage` asks for: no choices, only usage.
+    func usageChunk(_ summary: GenerationSummary) -> Value {
+        var value = chunk(nil)
+        if case .object(var fields) = value {
+            fields["usage"] = Self.usage(summary)
+            value = .object(fields)
+        }
+        return value
+    }
+
+    private func chunk(_ choice: Value?) -> Value {
+        ["id": .string(id), "object": .string(chunkObject), "created": .int(created), "model": .string(model), "choices": .array(choice.map { [$0] } ?? [])]
+    }
+}
