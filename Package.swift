@@ -143,6 +143,13 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "LoomWorkerTests",
+            dependencies: [
+                "LoomWorker", "LoomInference", "LoomTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
             name: "LoomCLITests",
             dependencies: ["LoomWorkflow", "LoomTestSupport"]
         ),

@@ -26,7 +26,7 @@ struct PoolRouter: Sendable {
 
     func health() -> Response {
         let workers: [Value] = slots.map { slot in
-            ["index": .int(slot.index), "port": .int(slot.port), "healthy": .bool(slot.isHealthy), "outstanding": .int(slot.outstanding), "restarts": .int(slot.restartCount)]
+            ["index": .int(slot.index), "port": .int(slot.port), "healthy": .bool(slot.isHealthy), "outstanding": .int(slot.outstanding), "restarts": .int(slot.restartCount), "pid": .int(Int(slot.pid))]
         }
         let healthy = slots.contains { $0.isHealthy }
         return WorkerJSON.response(["status": healthy ? "ok" : "unavailable", "workers": .array(workers)], status: healthy ? .ok : .serviceUnavailable)

@@ -8,6 +8,7 @@ public final class WorkerSlot: Sendable {
     private let healthy = Atomic<Bool>(false)
     private let inFlight = Atomic<Int>(0)
     private let restarts = Atomic<Int>(0)
+    private let processId = Atomic<Int32>(0)
 
     init(index: Int, port: Int) {
         self.index = index
@@ -17,12 +18,15 @@ public final class WorkerSlot: Sendable {
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
     public var outstanding: Int { inFlight.load(ordering: .relaxed) }
     public var restartCount: Int { restarts.load(ordering: .relaxed) }
+    /// The running process, 0 between runs.
+    public var pid: Int32 { processId.load(ordering: .relaxed) }
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     func markHealthy(_ value: Bool) { healthy.store(value, ordering: .relaxed) }
     func begin() { inFlight.wrappingAdd(1, ordering: .relaxed) }
     func end() { inFlight.wrappingSubtract(1, ordering: .relaxed) }
     func restarted() { restarts.wrappingAdd(1, ordering: .relaxed) }
+    func running(_ pid: Int32) { processId.store(pid, ordering: .relaxed) }
 }
 
 extension [WorkerSlot] {

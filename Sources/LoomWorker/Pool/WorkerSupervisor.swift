@@ -18,6 +18,7 @@ struct WorkerSupervisor: Sendable {
             let started = ContinuousClock.now
             let status = await runOnce()
             slot.markHealthy(false)
+            slot.running(0)
             guard !Task.isCancelled else { return }
             slot.restarted()
             // A worker that ran a while gets restarted at once; one that keeps failing waits longer each time.
@@ -43,6 +44,7 @@ struct WorkerSupervisor: Sendable {
         } catch {
             return "could not start \(executable): \(error)"
         }
+        slot.running(process.processIdentifier)
         logger.info("worker started", metadata: ["worker": "\(slot.index)", "pid": "\(process.processIdentifier)", "port": "\(slot.port)"])
         return await withTaskCancellationHandler {
             await withTaskGroup(of: String?.self) { group in

@@ -1,0 +1,107 @@
+import AsyncHTTPClient
+import Foundation
+import LoomInference
+import LoomTestSupport
+import LoomWorker
+import NIOCore
+import Testing
+
+/// The worker's OpenAI-compatible API over the real bundled models.
+@Suite(.serialized) struct OpenAIAPITests {
+    static let question = #"{"model": "smollm2-135m", "messages": [{"role": "user", "content": "What is the capital of France?"}], "temperature": 0, "max_tokens": 24"#
+
+    @Test func chatCompletionAnswersWithTheModelsGreedyText() async throws {
+        try await WorkerHarness.with { worker in
+            let reply = try await worker.post("/v1/chat/completions", Self.question + "}")
+            #expect(reply.status == 200)
+            let chat = worker.models.chat["smollm2-135m"]!
+            let prompt = chat.model.chatTemplate.render([ChatTemplate.Message(role: "user", content: "What is the capital of France?")])
+            let expected = try worker.greedy(prompt, maxTokens: 24)
+            let choice = (reply.json["choices"] as? [[String: Any]])?.first
+            #expect((choice?["message"] as? [String: Any])?["content"] as? String == expected.text)
+            #expect(choice?["finish_reason"] as? String == (expected.finish == .length ? "length" : "stop"))
+            let usage = reply.json["usage"] as? [String: Any]
+            #expect(usage?["prompt_tokens"] as? Int == expected.promptTokens)
+            #expect(usage?["completion_tokens"] as? Int == expected.tokens.count)
+            #expect(reply.json["object"] as? String == "chat.completion")
+        }
+    }
+
+    @Test func streamedChatSendsTheRoleThenTheSameTextThenDone() async throws {
+        try await WorkerHarness.with { worker in
+            let whole = try await worker.post("/v1/chat/completions", Self.question + "}")
+            let stream = try await worker.post("/v1/chat/completions", Self.question + #", "stream": true, "stream_options": {"include_usage": true}}"#)
+            #expect(stream.status == 200)
+            #expect(stream.headers.first(name: "content-type") == "text/event-stream")
+            let events = stream.events
+            #expect(events.last == "[DONE]")
+            let chunks = events.dropLast().compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(chunks.count == events.count - 1)
+            let deltas = chunks.compactMap { ($0["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any] }
+            #expect(deltas.first?["role"] as? String == "assistant")
+            let text = deltas.compactMap { $0["content"] as? String }.joined()
+            let expected = ((whole.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String
+            #expect(text == expected)
+            let usage = chunks.last?["usage"] as? [String: Any]
+            #expect(usage?["completion_tokens"] as? Int == (whole.json["usage"] as? [String: Any])?["completion_tokens"] as? Int)
+            #expect(chunks.allSatisfy { $0["object"] as? String == "chat.completion.chunk" })
+        }
+    }
+
+    @Test func completionsAnswerBlockingAndStreamedAlike() async throws {
+        try await WorkerHarness.with { worker in
+            let body = #"{"model": "smollm2-135m", "prompt": "The three primary colours are", "temperature": 0, "max_tokens": 16"#
+            let whole = try await worker.post("/v1/completions", body + "}")
+            #expect(whole.status == 200)
+            let expected = try worker.greedy("The three primary colours are", maxTokens: 16)
+            #expect((whole.json["choices"] as? [[String: Any]])?.first?["text"] as? String == expected.text)
+            let stream = try await worker.post("/v1/completions", body + #", "stream": true}"#)
+            let pieces = stream.events.dropLast().compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .compactMap { ($0["choices"] as? [[String: Any]])?.first?["text"] as? String }
+            #expect(pieces.joined() == expected.text)
+            #expect(stream.events.last == "[DONE]")
+        }
+    }
+
+    @Test func stopStringsEndTheTextBeforeThem() async throws {
+        try await WorkerHarness.with { worker in
+            let reply = try await worker.post("/v1/completions", #"{"model": "smollm2-135m", "prompt": "1, 2, 3, 4,", "temperature": 0, "max_tokens": 30, "stop": [" 7"]}"#)
+            let choice = (reply.json["choices"] as? [[String: Any]])?.first
+            #expect(choice?["text"] as? String == " 5, 6,")
+            #expect(choice?["finish_reason"] as? String == "stop")
+        }
+    }
+
+    @Test func embeddingsEqualTheEncodersAndKeepTheInputOrder() async throws {
+        try await WorkerHarness.with { worker in
+            let texts = ["A man is eating food.", "short", "A much longer sentence about the weather in the mountains during the spring."]
+            let input = String(data: try JSONSerialization.data(withJSONObject: texts), encoding: .utf8)!
+            let reply = try await worker.post("/v1/embeddings", #"{"model": "minilm-l6", "input": \#(input)}"#)
+            #expect(reply.status == 200)
+            let data = reply.json["data"] as? [[String: Any]] ?? []
+            #expect(data.map { $0["index"] as? Int } == [0, 1, 2])
+            let encoder = worker.models.embedding["minilm-l6"]!.encoder
+            for (text, item) in zip(texts, data) {
+                let expected = encoder.embed([text]).vectors[0]
+                let vector = (item["embedding"] as? [Double]) ?? []
+                #expect(vector.count == 384)
+                #expect(zip(vector, expected).map { abs($0 - Double($1)) }.max() ?? 1 < 1e-5, "\(text)")
+            }
+            let one = try await worker.post("/v1/embeddings", #"{"model": "minilm-l6", "input": "short"}"#)
+            #expect((one.json["data"] as? [[String: Any]])?.count == 1)
+            #expect(((one.json["usage"] as? [String: Any])?["prompt_tokens"] as? Int ?? 0) == 3)
+        }
+    }
+
+    @Test func modelsHealthAndMetricsDescribeTheWorker() async throws {
+        try await WorkerHarness.with { worker in
+            let models = try await worker.get("/v1/models")
+            #expect(((models.json["data"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String } == ["minilm-l6", "smollm2-135m"])
+            #expect(try await worker.get("/healthz").status == 200)
+            _ = try await worker.post("/v1/completions", #"{"model": "smollm2-135m", "prompt": "Hi", "max_tokens": 3, "temperature": 0}"#)
+            let metrics = try await worker.get("/metrics").text
+            #expect(metrics.contains(#"loom_worker_completion_tokens_total{model="smollm2-135m"} 3"#))
+            #expect(metrics.contains("loom_worker_requests_total"))
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import LoomInference
+import LoomTestSupport
+import LoomWorker
+import NIOCore
+import NIOHTTP1
+
+/// A `loom worker` in the test process on a free port, serving the real bundled models.
+struct WorkerHarness {
+    let baseURL: String
+    let client: HTTPClient
+    let models: WorkerModels
+
+    struct Reply {
+        var status: Int
+        var headers: HTTPHeaders
+        var text: String
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:] }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+        var errorParam: String? { (json["error"] as? [String: Any])?["param"] as? String }
+        /// The `data:` payloads of an SSE body.
+        var events: [String] { text.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) } }
+    }
+
+    static func registry() throws -> ModelRegistry {
+        try ModelRegistry.load(file: LoomProcess.root.appendingPathComponent("deploy/worker-models.json").path)
+    }
+
+    static func with<T: Sendable>(
+        configure: (inout WorkerServer.Configuration) -> Void = { _ in }, _ body: @Sendable (WorkerHarness) async throws -> T
+    ) async throws -> T {
+        var configuration = WorkerServer.Configuration()
+        configuration.port = 0
+        configuration.threads = 2
+        configure(&configuration)
+        let server = try WorkerServer(configuration: configuration, registry: try registry(), logger: Logger(label: "test.worker"))
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await server.run(handleSignals: false) { listening.yield($0) }
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            let port = await iterator.next()!
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let harness = WorkerHarness(baseURL: "http://127.0.0.1:\(port)", client: client, models: server.models)
+            do {
+                let result = try await body(harness)
+                try await client.shutdown()
+                group.cancelAll()
+                return result
+            } catch {
+                try? await client.shutdown()
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    func post(_ path: String, _ json: String) async throws -> Reply {
+        try await Self.post(client: client, baseURL + path, json)
+    }
+
+    static func post(client: HTTPClient, _ url: String, _ json: String) async throws -> Reply {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: json))
+        let response = try await client.execute(request, timeout: .seconds(120))
+        var body = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, text: body.readString(length: body.readableBytes) ?? "")
+    }
+
+    func get(_ path: String) async throws -> Reply {
+        let response = try await client.execute(HTTPClientRequest(url: baseURL + path), timeout: .seconds(30))
+        var body = try await response.body.collect(upTo: 16 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, text: body.readString(length: body.readableBytes) ?? "")
+    }
+
+    /// The greedy completion the engine gives for `prompt` on its own, to compare the API's answers with.
+    func greedy(_ prompt: String, maxTokens: Int) throws -> GenerationSummary {
+        let chat = models.chat["smollm2-135m"]!
+        let runner = LlamaRunner(model: chat.model, pool: ComputePool(threads: 1))
+        return TextGenerator(runner: runner).generate(GenerationRequest(prompt: chat.model.encode(prompt), maxTokens: maxTokens))
+    }
+}

@@ -1,0 +1,109 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import LoomTestSupport
+import LoomWorker
+import Testing
+
+/// The pool as `loom serve` runs it: real `loom worker` processes behind the router.
+@Suite(.serialized) struct WorkerPoolTests {
+    static func with<T: Sendable>(workers: Int, _ body: @Sendable (_ baseURL: String, _ client: HTTPClient) async throws -> T) async throws -> T {
+        var configuration = WorkerPool.Configuration(executable: LoomProcess.executable.path)
+        configuration.workers = workers
+        configuration.port = 0
+        configuration.threadsPerWorker = 1
+        configuration.workerArguments = ["--registry", LoomProcess.root.appendingPathComponent("deploy/worker-models.json").path]
+        let pool = WorkerPool(configuration: configuration, logger: Logger(label: "test.pool"))
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await pool.run { listening.yield($0) }
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            let baseURL = "http://127.0.0.1:\(await iterator.next()!)"
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            defer { group.cancelAll() }
+            do {
+                try await waitUntil(timeout: .seconds(60)) { try await health(baseURL, client).filter { $0["healthy"] as? Bool == true }.count == workers }
+                let result = try await body(baseURL, client)
+                try await client.shutdown()
+                return result
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+        }
+    }
+
+    static func health(_ baseURL: String, _ client: HTTPClient) async throws -> [[String: Any]] {
+        let response = try await client.execute(HTTPClientRequest(url: baseURL + "/healthz"), timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
+        return json?["workers"] as? [[String: Any]] ?? []
+    }
+
+    static func waitUntil(timeout: Duration, _ condition: () async throws -> Bool) async throws {
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < timeout {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("condition not met within \(timeout)")
+    }
+
+    @Test func aRequestWhoseWorkerDiesBeforeAnsweringIsRetriedAndTheWorkerRestarted() async throws {
+        try await Self.with(workers: 1) { baseURL, client in
+            let pid = try await Self.health(baseURL, client).first?["pid"] as? Int ?? 0
+            #expect(pid > 0)
+            let answer = Task {
+                try await WorkerHarness.post(
+                    client: client, baseURL + "/v1/completions", #"{"model": "smollm2-135m", "prompt": "Count: one two three", "max_tokens": 120, "temperature": 0}"#)
+            }
+            try await Task.sleep(for: .milliseconds(150))
+            kill(Int32(pid), SIGKILL)
+            let reply = try await answer.value
+            #expect(reply.status == 200)
+            #expect((reply.json["choices"] as? [[String: Any]])?.first?["text"] as? String != nil)
+            let worker = try await Self.health(baseURL, client).first
+            #expect(worker?["restarts"] as? Int == 1)
+            #expect(worker?["pid"] as? Int != pid)
+        }
+    }
+
+    @Test func concurrentStreamsGoToTheLeastBusyWorker() async throws {
+        try await Self.with(workers: 2) { baseURL, client in
+            let body = #"{"model": "smollm2-135m", "prompt": "Tell me about rivers.", "max_tokens": 200, "temperature": 0.7, "stream": true}"#
+            var request = HTTPClientRequest(url: baseURL + "/v1/completions")
+            request.method = .POST
+            request.body = .bytes(.init(string: body))
+            let first = try await client.execute(request, timeout: .seconds(120))
+            let second = try await client.execute(request, timeout: .seconds(120))
+            let outstanding = try await Self.health(baseURL, client).map { $0["outstanding"] as? Int }
+            #expect(outstanding == [1, 1])
+            for response in [first, second] {
+                let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                #expect(text.hasSuffix("data: [DONE]\n\n"))
+            }
+        }
+    }
+
+    @Test func noWorkerAnswersMeans503AfterTheRetryWindow() async throws {
+        var configuration = WorkerPool.Configuration(executable: "/nonexistent/loom")
+        configuration.port = 0
+        configuration.retryWindow = .milliseconds(500)
+        let pool = WorkerPool(configuration: configuration, logger: Logger(label: "test.pool"))
+        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run { listening.yield($0) } }
+            var iterator = ports.makeAsyncIterator()
+            let port = await iterator.next()!
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let reply = try await WorkerHarness.post(client: client, "http://127.0.0.1:\(port)/v1/completions", #"{"model": "smollm2-135m", "prompt": "hi"}"#)
+            #expect(reply.status == 503)
+            #expect(reply.errorCode == "workers_unavailable")
+            try await client.shutdown()
+            group.cancelAll()
+        }
+    }
+}
