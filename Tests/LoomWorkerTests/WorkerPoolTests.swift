@@ -73,7 +73,7 @@ import Testing
 
     @Test func concurrentStreamsGoToTheLeastBusyWorker() async throws {
         try await Self.with(workers: 2) { baseURL, client in
-            let body = #"{"model": "smollm2-135m", "prompt": "Tell me about rivers.", "max_tokens": 200, "temperature": 0.7, "stream": true}"#
+            let body = WorkerErrorTests.counting(maxTokens: 200)
             var request = HTTPClientRequest(url: baseURL + "/v1/completions")
             request.method = .POST
             request.body = .bytes(.init(string: body))

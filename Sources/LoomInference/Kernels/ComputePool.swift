@@ -5,19 +5,25 @@ import Synchronization
 /// Runs heavy math on a fixed number of threads of its own, never on the caller's concurrency or event-loop threads.
 /// Workers spin briefly between jobs (a forward pass issues a few hundred per token) and then sleep.
 public final class ComputePool: @unchecked Sendable {
-    // Job state is published through `generation` (release) and read after it (acquire); see `run`.
+    // Job state is published through `generation` (release) and read after it (acquire); see `run`. It lives in
+    // `Shared`, which the threads keep alive until they have seen `stopping`, so a pool can be dropped any time.
+    private final class Shared: @unchecked Sendable {
+        let generation = Atomic<Int>(0)
+        let remaining = Atomic<Int>(0)
+        var job: ((Int) -> Void)?
+        let wake = DispatchSemaphore(value: 0)
+        let sleepers = Atomic<Int>(0)
+        let stopping = Atomic<Bool>(false)
+    }
+
     public let threads: Int
-    private let generation = Atomic<Int>(0)
-    private let remaining = Atomic<Int>(0)
-    private var job: ((Int) -> Void)?
-    private let wake = DispatchSemaphore(value: 0)
-    private let sleepers = Atomic<Int>(0)
-    private let stopping = Atomic<Bool>(false)
+    private let shared = Shared()
 
     public init(threads: Int) {
         self.threads = max(1, threads)
         for worker in 1..<self.threads {
-            let thread = Thread { [unowned self] in self.work(worker) }
+            let shared = self.shared
+            let thread = Thread { Self.work(worker, shared) }
             thread.name = "loom-compute-\(worker)"
             thread.stackSize = 1 << 20
             thread.start()
@@ -25,8 +31,8 @@ public final class ComputePool: @unchecked Sendable {
     }
 
     deinit {
-        stopping.store(true, ordering: .releasing)
-        for _ in 1..<threads { wake.signal() }
+        shared.stopping.store(true, ordering: .releasing)
+        for _ in 1..<threads { shared.wake.signal() }
     }
 
     /// Calls `body(part)` for every part in 0..<threads, in parallel; returns when all are done.
@@ -35,15 +41,16 @@ public final class ComputePool: @unchecked Sendable {
             body(0)
             return
         }
+        let shared = self.shared
         withoutActuallyEscaping(body) { body in
-            job = body
-            remaining.store(threads - 1, ordering: .relaxed)
-            generation.wrappingAdd(1, ordering: .releasing)
-            let asleep = sleepers.exchange(0, ordering: .acquiringAndReleasing)
-            for _ in 0..<asleep { wake.signal() }
+            shared.job = body
+            shared.remaining.store(threads - 1, ordering: .relaxed)
+            shared.generation.wrappingAdd(1, ordering: .releasing)
+            let asleep = shared.sleepers.exchange(0, ordering: .acquiringAndReleasing)
+            for _ in 0..<asleep { shared.wake.signal() }
             body(0)
-            while remaining.load(ordering: .acquiring) > 0 {}
-            job = nil
+            while shared.remaining.load(ordering: .acquiring) > 0 {}
+            shared.job = nil
         }
     }
 
@@ -62,26 +69,26 @@ public final class ComputePool: @unchecked Sendable {
         }
     }
 
-    private func work(_ index: Int) {
+    private static func work(_ index: Int, _ shared: Shared) {
         var seen = 0
-        while !stopping.load(ordering: .acquiring) {
+        while !shared.stopping.load(ordering: .acquiring) {
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
+            while shared.generation.load(ordering: .acquiring) == seen {
                 spins += 1
                 if spins < 20_000 { continue }
-                sleepers.wrappingAdd(1, ordering: .acquiringAndReleasing)
+                shared.sleepers.wrappingAdd(1, ordering: .acquiringAndReleasing)
                 // Re-check after announcing sleep, so a job posted meanwhile is not missed.
-                if generation.load(ordering: .acquiring) != seen {
-                    _ = wake.wait(timeout: .now())
+                if shared.generation.load(ordering: .acquiring) != seen {
+                    _ = shared.wake.wait(timeout: .now())
                     break
                 }
-                wake.wait()
-                if stopping.load(ordering: .acquiring) { return }
+                shared.wake.wait()
+                if shared.stopping.load(ordering: .acquiring) { return }
                 spins = 0
             }
-            seen = generation.load(ordering: .acquiring)
-            job?(index)
-            remaining.wrappingSubtract(1, ordering: .releasing)
+            seen = shared.generation.load(ordering: .acquiring)
+            shared.job?(index)
+            shared.remaining.wrappingSubtract(1, ordering: .releasing)
         }
     }
 }

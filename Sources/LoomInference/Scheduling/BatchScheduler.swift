@@ -88,7 +88,8 @@ public final class BatchScheduler: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !stopping else { throw .shutDown }
-        guard waiting.count < limits.maxWaiting + max(0, limits.maxBatch - running.count) else {
+        // Running and waiting sequences together; `running` itself belongs to the scheduler thread.
+        guard outstanding < limits.maxBatch + limits.maxWaiting else {
             throw .queueFull(waiting: waiting.count)
         }
         waiting.append(job)
@@ -133,7 +134,10 @@ public final class BatchScheduler: @unchecked Sendable {
                 let pending = tasks
                 tasks = []
                 condition.unlock()
-                for job in abandoned { job.end(.cancelled) }
+                for job in abandoned {
+                    job.state.cancel()
+                    job.end()
+                }
                 for task in pending { task() }
                 return
             }
@@ -153,8 +157,11 @@ public final class BatchScheduler: @unchecked Sendable {
 
     /// One forward pass: a decode step per running sequence, then prompt slices while the budget lasts.
     private func pass() {
-        for job in running where job.cancelled.load(ordering: .relaxed) { job.end(.cancelled) }
-        retireFinished()
+        for job in running where job.cancelled.load(ordering: .relaxed) {
+            job.state.cancel()
+            retire(job)
+        }
+        running.removeAll { $0.state.finish != nil }
         guard !running.isEmpty else { return }
         var steps: [LlamaRunner.Step] = []
         var sampled: [Job] = []
@@ -174,14 +181,17 @@ public final class BatchScheduler: @unchecked Sendable {
             if end == prompt.count { sampled.append(job) }
         }
         let logits = runner.forward(steps)
-        for (job, row) in zip(sampled, logits) { job.accept(row, model: runner.model) }
-        retireFinished()
+        for (job, row) in zip(sampled, logits) {
+            job.accept(row, model: runner.model)
+            if job.state.finish != nil { retire(job) }
+        }
+        running.removeAll { $0.state.finish != nil }
     }
 
-    private func retireFinished() {
-        let before = running.count
-        running.removeAll { $0.state.finish != nil }
-        if running.count < before { counts.wrappingSubtract(before - running.count, ordering: .relaxed) }
+    /// Counts a finished sequence out before its consumer hears of it, so `outstanding` is never stale to them.
+    private func retire(_ job: Job) {
+        counts.wrappingSubtract(1, ordering: .relaxed)
+        job.end()
     }
 
     /// One sequence as the scheduler thread sees it.
@@ -209,13 +219,11 @@ public final class BatchScheduler: @unchecked Sendable {
             let token = sampler.next(logits, history: history)
             history.append(token)
             let text = state.append(token, model: model)
+            // `submit` keeps prompt + max tokens within the context, so every sequence finishes by its limit.
             if !text.isEmpty { continuation.yield(.text(text)) }
-            // `submit` keeps prompt + max tokens within the context, so every sequence ends by here.
-            if state.finish != nil { end(nil) }
         }
 
-        func end(_ reason: FinishReason?) {
-            if let reason, reason == .cancelled { state.cancel() }
+        func end() {
             continuation.yield(.finished(GenerationSummary(
                 tokens: state.tokens, text: state.text, finish: state.finish ?? .cancelled, promptTokens: request.prompt.count)))
             continuation.finish()
