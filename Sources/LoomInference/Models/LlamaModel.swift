@@ -84,6 +84,13 @@ public final class LlamaModel: Sendable {
         stopTokens = stops
     }
 
+    /// Weight bytes one decode step reads: every tensor once (a separate token-embedding table only a row, which
+    /// is left out). Divided into memory bandwidth, it bounds single-stream decode speed.
+    public var bytesReadPerToken: Int {
+        let tied = file.tensors["output.weight"] == nil
+        return file.tensors.values.filter { tied || $0.name != "token_embd.weight" }.reduce(0) { $0 + $1.type.bytes(for: $1.elementCount) }
+    }
+
     /// Token ids for a prompt, with the beginning-of-sequence token when the model wants one.
     public func encode(_ prompt: String) -> [Int] {
         let ids = tokenizer.encode(prompt)

@@ -1,0 +1,88 @@
+import ArgumentParser
+import COpenBLAS
+import Foundation
+import LoomInference
+import LoomWorkflow
+
+struct InferenceBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inference",
+        abstract: "Prefill, single-stream and 8-stream decode, and embeddings of the bundled models on 1 and 2 threads, next to llama.cpp and this machine's ceilings.")
+
+    @Option(help: "Thread counts to measure, comma-separated.")
+    var threads = "1,2"
+
+    @Option(help: "Best of this many repeats per figure.")
+    var repeats = 3
+
+    @Flag(help: "Skip llama.cpp (the benchmark installs llama-cpp-python into a scratch virtual environment; the first build takes ~15 minutes).")
+    var skipReference = false
+
+    @Option(help: "Where the scratch virtual environment for the reference lives.")
+    var scratch = ".loom/bench"
+
+    static let promptTokens = 512
+    static let decodeTokens = 128
+    static let streams = 8
+    static let passageTokens = 128
+    static let passages = 64
+
+    func run() async throws {
+        #if DEBUG
+            print("warning: this is a debug build; figures are only meaningful from `swift build -c release`")
+        #endif
+        let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+        guard !threadCounts.isEmpty else { throw ValidationError("--threads takes counts such as 1,2") }
+        let (registry, chatEntry) = try LocalModels.entry("smollm2-135m", kind: .chat)
+        let model = try LlamaModel(path: registry.location(of: chatEntry))
+        let (_, embeddingEntry) = try LocalModels.entry("minilm-l6", kind: .embedding)
+
+        let bandwidth = InferenceBenchFigures.copyBandwidth()
+        let bytesPerToken = model.bytesReadPerToken
+        var rows: [[String]] = []
+        var notes: [String] = []
+        for count in threadCounts {
+            let pool = ComputePool(threads: count)
+            let encoder = try BertEncoder(directory: registry.location(of: embeddingEntry), pool: pool)
+            let figures = InferenceBenchFigures(model: model, encoder: encoder, pool: pool, repeats: repeats)
+            let prefill = figures.prefillTokensPerSecond(Self.promptTokens)
+            let single = await figures.decodeTokensPerSecond(streams: 1, tokens: Self.decodeTokens)
+            let batched = await figures.decodeTokensPerSecond(streams: Self.streams, tokens: Self.decodeTokens)
+            let embeddings = figures.passagesPerSecond(count: Self.passages, tokens: Self.passageTokens)
+            let gflops = figures.sgemmGFLOPS(rows: Self.passages * Self.passageTokens, columns: encoder.intermediateSize, inner: encoder.hidden)
+            let ceiling = gflops * 1e9 / figures.passageFLOPs(tokens: Self.passageTokens)
+            var reference: LlamaCppReference.Figures?
+            if !skipReference {
+                do {
+                    reference = try await LlamaCppReference.prepare(scratch: scratch).measure(model: registry.location(of: chatEntry), threads: count, repeats: repeats)
+                    if let version = reference?.version, !notes.contains(where: { $0.hasPrefix("llama.cpp") }) {
+                        notes.append("llama.cpp: llama-cpp-python \(version), same GGUF, same prompt tokens, best of \(repeats)")
+                    }
+                } catch {
+                    notes.append("llama.cpp unavailable on \(count) thread(s): \(error)")
+                }
+            }
+            rows.append([
+                String(count), Self.format(prefill), reference.map { Self.format($0.prefill) } ?? "–", Self.format(single),
+                reference.map { Self.format($0.decode) } ?? "–", reference.map { Self.ratio(single, $0.decode) } ?? "–", Self.format(batched),
+                Self.ratio(batched, single), Self.format(embeddings), Self.format(ceiling), String(format: "%.0f%%", 100 * embeddings / ceiling),
+                String(format: "%.0f", gflops),
+            ])
+        }
+        print("Inference benchmark: SmolLM2-135M-Instruct Q4_1 (\(bytesPerToken / 1_000_000) MB read per decoded token) and all-MiniLM-L6-v2, best of \(repeats)")
+        print("prefill: one \(Self.promptTokens)-token prompt · decode: \(Self.decodeTokens) tokens per stream through the worker's batch scheduler · embeddings: \(Self.passages) passages of \(Self.passageTokens) tokens")
+        print("decode bandwidth ceiling: \(Self.format(bandwidth)) GB/s copy bandwidth measured now ÷ \(bytesPerToken / 1_000_000) MB = \(Self.format(bandwidth * 1e9 / Double(bytesPerToken))) tokens/s (../shared/docs/performance.md: ≈ 250)")
+        print("embedding ceiling: sgemm GFLOP/s measured now (\(Self.passages * Self.passageTokens)×\(384)·\(384)×1536, rows split over the threads) ÷ \(String(format: "%.2f", InferenceBenchFigures.passageFLOPs(tokens: Self.passageTokens, hidden: 384, intermediate: 1536, layers: 6) / 1e9)) GFLOP per passage")
+        for note in notes { print(note) }
+        print("")
+        print(TextTable.render(
+            ["threads", "prefill tok/s", "llama.cpp", "decode tok/s", "llama.cpp", "÷ llama.cpp", "8-stream tok/s", "÷ single", "passages/s", "ceiling", "of ceiling", "sgemm GFLOP/s"],
+            rows))
+    }
+
+    static func format(_ number: Double) -> String {
+        number >= 100 ? String(format: "%.0f", number) : String(format: "%.1f", number)
+    }
+
+    static func ratio(_ a: Double, _ b: Double) -> String { String(format: "%.2f×", a / b) }
+}

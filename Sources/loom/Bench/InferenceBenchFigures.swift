@@ -1,0 +1,141 @@
+import COpenBLAS
+import Foundation
+import LoomInference
+
+/// The measurements behind `loom bench inference`, each the best of a few repeats.
+struct InferenceBenchFigures {
+    let model: LlamaModel
+    let encoder: BertEncoder
+    let pool: ComputePool
+    let repeats: Int
+
+    /// Ordinary text, cut to a token count.
+    func promptTokens(_ count: Int) -> [Int] {
+        let text = Array(repeating: "The river runs past the old mill and into the valley.", count: count / 8 + 8).joined(separator: " ")
+        return Array(model.encode(text).prefix(count))
+    }
+
+    func best(_ measure: () -> Double) -> Double {
+        (0..<repeats).map { _ in measure() }.max() ?? 0
+    }
+
+    func prefillTokensPerSecond(_ count: Int) -> Double {
+        let runner = LlamaRunner(model: model, pool: pool)
+        let prompt = promptTokens(count)
+        let generator = TextGenerator(runner: runner)
+        return best {
+            let started = ContinuousClock.now
+            _ = generator.prefill(prompt, cache: runner.makeCache())
+            return Double(prompt.count) / (ContinuousClock.now - started).seconds
+        }
+    }
+
+    /// Aggregate tokens/s of `streams` sequences decoding `tokens` each through the batch scheduler, counted from
+    /// their first token (so prefill is not in it). The prompt makes greedy SmolLM2 count on, never stopping early.
+    func decodeTokensPerSecond(streams: Int, tokens: Int) async -> Double {
+        var results: [Double] = []
+        for _ in 0..<repeats {
+            let scheduler = BatchScheduler(runner: LlamaRunner(model: model, pool: pool), limits: .init(maxBatch: streams, prefillTokensPerPass: 512))
+            defer { scheduler.shutdown() }
+            let request = GenerationRequest(prompt: model.encode("1, 2, 3, 4, 5,"), maxTokens: tokens + 1)
+            let submissions = (0..<streams).compactMap { _ in try? scheduler.submit(request) }
+            let rates = await withTaskGroup(of: (ContinuousClock.Instant, ContinuousClock.Instant, Int).self) { group in
+                for submission in submissions {
+                    group.addTask {
+                        var first: ContinuousClock.Instant?
+                        var produced = 0
+                        for await event in submission.events {
+                            if case .finished(let summary) = event { produced = summary.tokens.count }
+                            if first == nil { first = .now }
+                        }
+                        return (first ?? .now, .now, produced)
+                    }
+                }
+                var spans: [(ContinuousClock.Instant, ContinuousClock.Instant, Int)] = []
+                for await span in group { spans.append(span) }
+                return spans
+            }
+            // After the first token of the first stream until the last stream ends: every stream's later tokens.
+            let start = rates.map(\.0).min()!
+            let end = rates.map(\.1).max()!
+            let decoded = rates.map { $0.2 - 1 }.reduce(0, +)
+            results.append(Double(decoded) / (end - start).seconds)
+        }
+        return results.max() ?? 0
+    }
+
+    func passagesPerSecond(count: Int, tokens: Int) -> Double {
+        // Real words, exactly `tokens` ids with [CLS] and [SEP].
+        let words = encoder.tokenizer.encode(Array(repeating: "the quiet river flows through green hills at dawn", count: tokens).joined(separator: " "), maxLength: 4096)
+        let body = Array(words.dropFirst().prefix(tokens - 2))
+        let passage = [words.first!] + body + [words.last!]
+        let batch = Array(repeating: passage, count: count)
+        _ = encoder.embed(tokenIds: Array(batch.prefix(2)))
+        return best {
+            let started = ContinuousClock.now
+            for start in stride(from: 0, to: count, by: 32) { _ = encoder.embed(tokenIds: Array(batch[start..<min(count, start + 32)])) }
+            return Double(count) / (ContinuousClock.now - started).seconds
+        }
+    }
+
+    /// sgemm at the encoder's largest shape, rows split over the pool as the encoder splits them.
+    func sgemmGFLOPS(rows: Int, columns: Int, inner: Int) -> Double {
+        let a = [Float](repeating: 0.5, count: rows * inner)
+        let b = [Float](repeating: 0.25, count: columns * inner)
+        var c = [Float](repeating: 0, count: rows * columns)
+        return best {
+            let started = ContinuousClock.now
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { c in
+                        let (a, b, c) = (a.baseAddress!, b.baseAddress!, c.baseAddress!)
+                        pool.parallelFor(rows) { range in
+                            cblas_sgemm(
+                                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(range.count), Int32(columns), Int32(inner), 1,
+                                a + range.lowerBound * inner, Int32(inner), b, Int32(inner), 0, c + range.lowerBound * columns, Int32(columns))
+                        }
+                    }
+                }
+            }
+            return 2 * Double(rows) * Double(columns) * Double(inner) / (ContinuousClock.now - started).seconds / 1e9
+        }
+    }
+
+    func passageFLOPs(tokens: Int) -> Double {
+        Self.passageFLOPs(tokens: tokens, hidden: encoder.hidden, intermediate: encoder.intermediateSize, layers: 6)
+    }
+
+    /// Multiply-adds ×2 of one passage: four hidden×hidden projections, the two feed-forward matrices, and attention.
+    static func passageFLOPs(tokens: Int, hidden: Int, intermediate: Int, layers: Int) -> Double {
+        let t = Double(tokens), h = Double(hidden), f = Double(intermediate)
+        return Double(layers) * (2 * t * (4 * h * h + 2 * h * f) + 2 * 2 * t * t * h)
+    }
+
+    /// GB/s of a large memcpy, best of five: what one decode stream can at most stream weights at.
+    static func copyBandwidth() -> Double {
+        let bytes = 256 << 20
+        let source = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let target = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        defer {
+            source.deallocate()
+            target.deallocate()
+        }
+        memset(source, 1, bytes)
+        memset(target, 0, bytes)
+        var best = 0.0
+        var check: UInt8 = 0
+        for round in 0..<5 {
+            let started = ContinuousClock.now
+            memcpy(target, source, bytes)
+            // Read + write.
+            best = max(best, 2 * Double(bytes) / (ContinuousClock.now - started).seconds / 1e9)
+            // Reading the copy keeps the optimiser from dropping it.
+            check &+= target.load(fromByteOffset: (round &* 7919) % bytes, as: UInt8.self)
+        }
+        return check == 0 ? 0 : best
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
