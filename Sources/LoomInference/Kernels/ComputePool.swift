@@ -1,3 +1,4 @@
+import COpenBLAS
 import Dispatch
 import Foundation
 import Synchronization
@@ -21,6 +22,9 @@ public final class ComputePool: @unchecked Sendable {
 
     public init(threads: Int) {
         self.threads = max(1, threads)
+        // Parallelism is the pool's: OpenBLAS runs single-threaded inside each pool thread. Its own threads would
+        // compete with ours and spin in sched_yield.
+        openblas_set_num_threads(1)
         for worker in 1..<self.threads {
             let shared = self.shared
             let thread = Thread { Self.work(worker, shared) }

@@ -16,7 +16,6 @@ public final class Linear: @unchecked Sendable {
         self.pool = pool
         self.sums = .allocate(capacity: 1)
         self.tiles = (0..<pool.threads).map { _ in .allocate(capacity: 1) }
-        openblas_set_num_threads(1)
     }
 
     deinit {

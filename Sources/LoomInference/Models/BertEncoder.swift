@@ -164,33 +164,35 @@ public final class BertEncoder: @unchecked Sendable {
                     context.withUnsafeMutableBufferPointer { out in
                         let (q, k, v, out) = (q.baseAddress!, k.baseAddress!, v.baseAddress!, out.baseAddress!)
                         let jobs = lengths.count * heads
+                        // Per text and head, two sgemm calls: scores = scale·Q·Kᵀ over the text's real tokens, then
+                        // softmax by row, then context = scores·V. Rows of Q, K, V sit `h` apart.
                         pool.parallelFor(jobs) { range in
-                            var scores = [Float](repeating: 0, count: length)
+                            let scores = UnsafeMutablePointer<Float>.allocate(capacity: length * length)
+                            defer { scores.deallocate() }
                             for job in range {
                                 let b = job / heads
                                 let head = job % heads
                                 let n = lengths[b]
+                                let offset = (b * length) * h + head * dimension
+                                cblas_sgemm(
+                                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(dimension), scale, q + offset, Int32(h),
+                                    k + offset, Int32(h), 0, scores, Int32(n))
                                 for i in 0..<n {
-                                    let query = q + (b * length + i) * h + head * dimension
+                                    let row = scores + i &* n
                                     var maximum = -Float.infinity
-                                    for j in 0..<n {
-                                        let score = QuantKernels.dotF32(k + (b * length + j) * h + head * dimension, query, count: dimension) * scale
-                                        scores[j] = score
-                                        maximum = max(maximum, score)
-                                    }
+                                    for j in 0..<n { maximum = max(maximum, row[j]) }
                                     var total: Float = 0
                                     for j in 0..<n {
-                                        scores[j] = expf(scores[j] - maximum)
-                                        total += scores[j]
+                                        let weight = expf(row[j] - maximum)
+                                        row[j] = weight
+                                        total += weight
                                     }
-                                    let target = out + (b * length + i) * h + head * dimension
-                                    target.initialize(repeating: 0, count: dimension)
-                                    for j in 0..<n {
-                                        let weight = scores[j] / total
-                                        let row = v + (b * length + j) * h + head * dimension
-                                        for d in 0..<dimension { target[d] += weight * row[d] }
-                                    }
+                                    let inverse = 1 / total
+                                    for j in 0..<n { row[j] *= inverse }
                                 }
+                                cblas_sgemm(
+                                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(dimension), Int32(n), 1, scores, Int32(n),
+                                    v + offset, Int32(h), 0, out + offset, Int32(h))
                             }
                         }
                     }
