@@ -114,6 +114,7 @@ let package = Package(
             name: "LoomTestSupport",
             dependencies: [
                 "LoomStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

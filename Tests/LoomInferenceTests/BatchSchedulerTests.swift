@@ -96,14 +96,16 @@ import Testing
         #expect(different.summary?.tokens != a.summary?.tokens)
     }
 
-    @Test func embeddingWorkRunsBetweenPasses() async throws {
+    @Test func workQueuedWithPerformRunsBetweenPassesOfARunningSequence() async throws {
         let model = try Reference.smolLM()
         let scheduler = BatchScheduler(runner: LlamaRunner(model: model, pool: ComputePool(threads: 1)))
         defer { scheduler.shutdown() }
-        let running = try scheduler.submit(GenerationRequest(prompt: model.encode("Count to ten:"), maxTokens: 30))
-        let value = await scheduler.perform { 6 * 7 }
-        #expect(value == 42)
+        // Greedy SmolLM2 keeps counting, so this sequence runs to its limit, well after `perform` is queued.
+        let running = try scheduler.submit(GenerationRequest(prompt: model.encode("1, 2, 3, 4, 5,"), maxTokens: 200))
+        let seen = await scheduler.perform { scheduler.outstanding }
+        #expect(seen == 1)
         let result = await Self.collect(running.events)
-        #expect(result.summary?.tokens.count ?? 0 > 0)
+        #expect(result.summary?.finish == .length)
+        #expect(result.summary?.tokens.count == 200)
     }
 }

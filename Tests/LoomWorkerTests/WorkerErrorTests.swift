@@ -60,12 +60,8 @@ import Testing
 
     @Test func aFullQueueAnswers429AndADisconnectedStreamFreesItsPlace() async throws {
         try await WorkerHarness.with(configure: { $0.limits = .init(maxBatch: 1, maxWaiting: 0) }) { worker in
-            let long = WorkerErrorTests.counting(maxTokens: 4000)
-            var request = HTTPClientRequest(url: worker.baseURL + "/v1/completions")
-            request.method = .POST
-            request.body = .bytes(ByteBuffer(string: long))
             let streaming = Task {
-                let response = try await worker.client.execute(request, timeout: .seconds(300))
+                let response = try await WorkerHarness.stream(client: worker.client, worker.baseURL + "/v1/completions", Self.counting(maxTokens: 4000))
                 var iterator = response.body.makeAsyncIterator()
                 _ = try await iterator.next()
                 // The first chunk is here: the sequence holds the only place in the batch. Now leave.
@@ -87,11 +83,7 @@ import Testing
 
     @Test func aSecondRequestWhileTheBatchIsFullIsRefusedWith429() async throws {
         try await WorkerHarness.with(configure: { $0.limits = .init(maxBatch: 1, maxWaiting: 0) }) { worker in
-            let long = WorkerErrorTests.counting(maxTokens: 300)
-            var request = HTTPClientRequest(url: worker.baseURL + "/v1/completions")
-            request.method = .POST
-            request.body = .bytes(ByteBuffer(string: long))
-            let response = try await worker.client.execute(request, timeout: .seconds(300))
+            let response = try await WorkerHarness.stream(client: worker.client, worker.baseURL + "/v1/completions", Self.counting(maxTokens: 300))
             var iterator = response.body.makeAsyncIterator()
             _ = try await iterator.next()
             let refused = try await worker.post("/v1/chat/completions", #"{"model": "smollm2-135m", "messages": [{"role": "user", "content": "hi"}]}"#)

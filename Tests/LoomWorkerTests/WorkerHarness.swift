@@ -37,26 +37,8 @@ struct WorkerHarness {
         configuration.threads = 2
         configure(&configuration)
         let server = try WorkerServer(configuration: configuration, registry: try registry(), logger: Logger(label: "test.worker"))
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await server.run(handleSignals: false) { listening.yield($0) }
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            let port = await iterator.next()!
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            let harness = WorkerHarness(baseURL: "http://127.0.0.1:\(port)", client: client, models: server.models)
-            do {
-                let result = try await body(harness)
-                try await client.shutdown()
-                group.cancelAll()
-                return result
-            } catch {
-                try? await client.shutdown()
-                group.cancelAll()
-                throw error
-            }
+        return try await ListeningService.with({ try await server.run(handleSignals: false, onListening: $0) }) { port, client in
+            try await body(WorkerHarness(baseURL: "http://127.0.0.1:\(port)", client: client, models: server.models))
         }
     }
 
@@ -72,6 +54,15 @@ struct WorkerHarness {
         let response = try await client.execute(request, timeout: .seconds(120))
         var body = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, text: body.readString(length: body.readableBytes) ?? "")
+    }
+
+    /// Opens a streamed request and returns once its response head is in (for a worker: with the first token).
+    static func stream(client: HTTPClient, _ url: String, _ json: String) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: json))
+        return try await client.execute(request, timeout: .seconds(300))
     }
 
     func get(_ path: String) async throws -> Reply {

@@ -14,25 +14,10 @@ import Testing
         configuration.threadsPerWorker = 1
         configuration.workerArguments = ["--registry", LoomProcess.root.appendingPathComponent("deploy/worker-models.json").path]
         let pool = WorkerPool(configuration: configuration, logger: Logger(label: "test.pool"))
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await pool.run { listening.yield($0) }
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            let baseURL = "http://127.0.0.1:\(await iterator.next()!)"
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            defer { group.cancelAll() }
-            do {
-                try await waitUntil(timeout: .seconds(60)) { try await health(baseURL, client).filter { $0["healthy"] as? Bool == true }.count == workers }
-                let result = try await body(baseURL, client)
-                try await client.shutdown()
-                return result
-            } catch {
-                try? await client.shutdown()
-                throw error
-            }
+        return try await ListeningService.with({ try await pool.run(onListening: $0) }) { port, client in
+            let baseURL = "http://127.0.0.1:\(port)"
+            try await waitUntil(timeout: .seconds(60)) { try await health(baseURL, client).filter { $0["healthy"] as? Bool == true }.count == workers }
+            return try await body(baseURL, client)
         }
     }
 
@@ -74,11 +59,8 @@ import Testing
     @Test func concurrentStreamsGoToTheLeastBusyWorker() async throws {
         try await Self.with(workers: 2) { baseURL, client in
             let body = WorkerErrorTests.counting(maxTokens: 200)
-            var request = HTTPClientRequest(url: baseURL + "/v1/completions")
-            request.method = .POST
-            request.body = .bytes(.init(string: body))
-            let first = try await client.execute(request, timeout: .seconds(120))
-            let second = try await client.execute(request, timeout: .seconds(120))
+            let first = try await WorkerHarness.stream(client: client, baseURL + "/v1/completions", body)
+            let second = try await WorkerHarness.stream(client: client, baseURL + "/v1/completions", body)
             let outstanding = try await Self.health(baseURL, client).map { $0["outstanding"] as? Int }
             #expect(outstanding == [1, 1])
             for response in [first, second] {
@@ -93,17 +75,10 @@ import Testing
         configuration.port = 0
         configuration.retryWindow = .milliseconds(500)
         let pool = WorkerPool(configuration: configuration, logger: Logger(label: "test.pool"))
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await pool.run { listening.yield($0) } }
-            var iterator = ports.makeAsyncIterator()
-            let port = await iterator.next()!
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        try await ListeningService.with({ try await pool.run(onListening: $0) }) { port, client in
             let reply = try await WorkerHarness.post(client: client, "http://127.0.0.1:\(port)/v1/completions", #"{"model": "smollm2-135m", "prompt": "hi"}"#)
             #expect(reply.status == 503)
             #expect(reply.errorCode == "workers_unavailable")
-            try await client.shutdown()
-            group.cancelAll()
         }
     }
 }

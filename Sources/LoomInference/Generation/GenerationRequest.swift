@@ -14,6 +14,16 @@ public struct GenerationRequest: Sendable {
     }
 }
 
+extension GenerationRequest {
+    /// The request with `maxTokens` cut so prompt and completion fit in `context` tokens: a sequence then always
+    /// ends by its limit before it runs out of positions.
+    func fitted(toContext context: Int) -> GenerationRequest {
+        var fitted = self
+        fitted.maxTokens = max(1, min(maxTokens, context - prompt.count))
+        return fitted
+    }
+}
+
 /// A finished generation: its tokens and text, why it ended, and the prompt's length for usage counts.
 public struct GenerationSummary: Sendable {
     public var tokens: [Int]

@@ -25,8 +25,7 @@ public struct TextGenerator: Sendable {
     public func generate(_ request: GenerationRequest, isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }) -> GenerationSummary {
         let model = runner.model
         let cache = runner.makeCache()
-        var request = request
-        request.maxTokens = max(1, min(request.maxTokens, model.configuration.context - request.prompt.count))
+        let request = request.fitted(toContext: model.configuration.context)
         var state = GenerationState(request)
         var sampler = Sampler(request.sampling)
         var logits = prefill(request.prompt, cache: cache)

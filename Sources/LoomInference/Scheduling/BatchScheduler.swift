@@ -76,10 +76,8 @@ public final class BatchScheduler: @unchecked Sendable {
         let context = runner.model.configuration.context
         guard !request.prompt.isEmpty else { throw .emptyPrompt }
         guard request.prompt.count < context else { throw .promptTooLong(tokens: request.prompt.count, context: context) }
-        var clamped = request
-        clamped.maxTokens = max(1, min(request.maxTokens, context - request.prompt.count))
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
-        let job = Job(request: clamped, cache: runner.makeCache(), continuation: continuation)
+        let job = Job(request: request.fitted(toContext: context), cache: runner.makeCache(), continuation: continuation)
         let cancel: @Sendable () -> Void = { [weak self] in
             job.cancelled.store(true, ordering: .relaxed)
             self?.wake()
@@ -219,7 +217,7 @@ public final class BatchScheduler: @unchecked Sendable {
             let token = sampler.next(logits, history: history)
             history.append(token)
             let text = state.append(token, model: model)
-            // `submit` keeps prompt + max tokens within the context, so every sequence finishes by its limit.
+            // `submit` fitted max tokens to the context, so every sequence finishes by its limit.
             if !text.isEmpty { continuation.yield(.text(text)) }
         }
 

@@ -20,7 +20,8 @@ struct WorkerController: Sendable {
         router.get("/v1/models") { _, _ in modelList() }
         router.get("/healthz") { _, _ in health() }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
+            for (name, chat) in models.chat { metrics.outstanding(model: name, count: chat.scheduler.outstanding) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
         }
     }
 
@@ -87,10 +88,7 @@ struct WorkerController: Sendable {
 
     func health() -> Response {
         var outstanding: [String: Value] = [:]
-        for (name, chat) in models.chat {
-            outstanding[name] = .int(chat.scheduler.outstanding)
-            metrics.outstanding(model: name, count: chat.scheduler.outstanding)
-        }
+        for (name, chat) in models.chat { outstanding[name] = .int(chat.scheduler.outstanding) }
         return WorkerJSON.response(["status": "ok", "models": .array(models.names.map(Value.string)), "outstanding": .object(outstanding)])
     }
 

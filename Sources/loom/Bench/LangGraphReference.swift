@@ -14,15 +14,7 @@ struct LangGraphReference {
         guard FileManager.default.fileExists(atPath: Self.script) else {
             throw EngineBenchError.reference("\(Self.script) not found: run the benchmark from the repository root")
         }
-        let venv = scratch + "/langgraph-venv"
-        let python = venv + "/bin/python"
-        if !FileManager.default.fileExists(atPath: python) {
-            try await Shell.run(["python3", "-m", "venv", venv])
-        }
-        if (try? await Shell.run([python, "-c", "import langgraph"])) == nil {
-            print("installing \(Self.package) into \(venv) …")
-            try await Shell.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", Self.package])
-        }
+        let python = try await ScratchPython.prepare(scratch + "/langgraph-venv", package: Self.package, module: "langgraph")
         let version = try await Shell.run([python, "-c", "import importlib.metadata as m; print(m.version('langgraph'))"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let pythonVersion = try await Shell.run([python, "-c", "import platform; print(platform.python_version())"]).trimmingCharacters(in: .whitespacesAndNewlines)
         return LangGraphReference(python: python, version: version, pythonVersion: pythonVersion)

@@ -19,15 +19,7 @@ struct LlamaCppReference {
         guard FileManager.default.fileExists(atPath: script) else {
             throw EngineBenchError.reference("\(script) not found: run the benchmark from the repository root")
         }
-        let venv = scratch + "/llama-venv"
-        let python = venv + "/bin/python"
-        if !FileManager.default.fileExists(atPath: python) {
-            try await Shell.run(["python3", "-m", "venv", venv])
-        }
-        if (try? await Shell.run([python, "-c", "import llama_cpp"])) == nil {
-            print("installing \(package) into \(venv) (builds llama.cpp; ~15 minutes) …")
-            try await Shell.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", package])
-        }
+        let python = try await ScratchPython.prepare(scratch + "/llama-venv", package: package, module: "llama_cpp", installNote: " (builds llama.cpp; ~15 minutes)")
         return LlamaCppReference(python: python)
     }
 

@@ -45,28 +45,10 @@ struct ServerHarness: Sendable {
         if let databaseURL { url = databaseURL } else { url = try await TestDatabase.create() }
         let server = LoomServer(configuration: configuration(configure), catalog: catalog, logger: Logger(label: "loom.test.server"))
         return try await Store.with(try DatabaseURL.configuration(url), logger: Logger(label: "loom.test.store"), operationTimeout: databaseTimeout) { store in
-            let (ports, announce) = AsyncStream.makeStream(of: Int.self)
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    try await server.run(store: store, handleSignals: false, onListening: { announce.yield($0) }, showAdminToken: { _ in })
-                    return nil
-                }
-                var port = 0
-                for await bound in ports {
-                    port = bound
-                    break
-                }
-                let client = HTTPClient(eventLoopGroupProvider: .singleton)
-                do {
-                    let result = try await body(ServerHarness(baseURL: "http://127.0.0.1:\(port)", store: store, client: client))
-                    try await client.shutdown()
-                    group.cancelAll()
-                    return result
-                } catch {
-                    try? await client.shutdown()
-                    group.cancelAll()
-                    throw error
-                }
+            try await ListeningService.with({ onListening in
+                try await server.run(store: store, handleSignals: false, onListening: onListening, showAdminToken: { _ in })
+            }) { port, client in
+                try await body(ServerHarness(baseURL: "http://127.0.0.1:\(port)", store: store, client: client))
             }
         }
     }
