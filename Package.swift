@@ -1,5 +1,11 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+// The inference kernels are optimised even in debug builds, and for the CPU that builds them: its integer
+// multiply-adds (AVX2, AVX-512, NEON dot products) make quantised decoding several times faster. A build meant
+// for other machines (a container image) sets LOOM_TARGET_CPU to a baseline such as x86-64 or haswell.
+let kernelFlags: [String] = ["-O", "-target-cpu", ProcessInfo.processInfo.environment["LOOM_TARGET_CPU"] ?? "native"]
 
 let package = Package(
     name: "Loom",
@@ -39,7 +45,7 @@ let package = Package(
         .target(
             name: "LoomInference",
             dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
-            swiftSettings: [.unsafeFlags(["-O"])]
+            swiftSettings: [.unsafeFlags(kernelFlags)]
         ),
         // `loom worker`: the OpenAI-compatible API over the bundled engine, and the pool that runs and routes to workers.
         .target(
@@ -126,7 +132,7 @@ let package = Package(
             name: "LoomInferenceTests",
             dependencies: ["LoomInference"],
             resources: [.copy("Fixtures")],
-            swiftSettings: [.unsafeFlags(["-O"])]
+            swiftSettings: [.unsafeFlags(kernelFlags)]
         ),
         .testTarget(
             name: "LoomConnectorsTests",

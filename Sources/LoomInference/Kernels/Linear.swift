@@ -1,8 +1,9 @@
 import COpenBLAS
 
-/// `y = W x` for one vector or many: rows are spread over the compute pool. One vector uses the block kernels;
-/// several dequantise a tile of rows at a time and multiply it with all vectors through sgemm, so each weight is
-/// read once per batch.
+/// `y = W x` for one vector or many: rows are spread over the compute pool. One vector, or a few against a
+/// quantised matrix (decoding sequences together), goes through the block kernels, which decode each block once
+/// for up to four vectors. More vectors (prefill) dequantise a tile of rows at a time and multiply it with all of
+/// them through sgemm, so each weight is read once per batch.
 public final class Linear: @unchecked Sendable {
     // Scratch buffers are owned here and used by one forward pass at a time (callers serialise passes).
     let pool: ComputePool
@@ -11,6 +12,9 @@ public final class Linear: @unchecked Sendable {
     private var tiles: [UnsafeMutablePointer<Float>]
     private var tileCapacity = 0
     static let tileRows = 64
+    /// Up to this many vectors, decoding each block once for all of them beats dequantising tiles for sgemm
+    /// (measured with `loom bench inference`).
+    static let blockKernelBatchLimit = 8
 
     public init(pool: ComputePool) {
         self.pool = pool
@@ -25,23 +29,13 @@ public final class Linear: @unchecked Sendable {
 
     /// `y[0..<rows] = W · x`.
     public func apply(_ w: WeightMatrix, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        let blocks = w.columns / 32
-        if blocks > sumsCapacity {
-            sums.deallocate()
-            sums = .allocate(capacity: blocks)
-            sumsCapacity = blocks
-        }
-        BlockSums.compute(x, count: w.columns, into: sums)
-        let sums = UnsafePointer(self.sums)
-        pool.parallelFor(w.rows) { range in
-            w.multiply(x, blockSums: sums, into: y, rows: range)
-        }
+        apply(w, x, count: 1, into: y)
     }
 
     /// `Y[i] = W · X[i]` for `count` vectors stored row after row (`X` is count × columns, `Y` count × rows).
     public func apply(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        if count == 1 {
-            apply(w, x, into: y)
+        guard count > 1 && !(w.isQuantized && count <= Self.blockKernelBatchLimit) else {
+            multiplyByBlocks(w, x, count: count, into: y)
             return
         }
         let tileSize = Self.tileRows * w.columns
@@ -64,6 +58,20 @@ public final class Linear: @unchecked Sendable {
                     Int32(w.columns), 0, y + first, Int32(w.rows))
                 tile &+= tiles.count
             }
+        }
+    }
+
+    private func multiplyByBlocks(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        let blocks = w.columns / 32
+        if count * blocks > sumsCapacity {
+            sums.deallocate()
+            sums = .allocate(capacity: count * blocks)
+            sumsCapacity = count * blocks
+        }
+        if w.isQuantized { BlockSums.compute(x, count: count * w.columns, into: sums) }
+        let sums = UnsafePointer(self.sums)
+        pool.parallelFor(w.rows) { range in
+            w.multiply(x, count: count, blockSums: sums, into: y, outputStride: w.rows, rows: range)
         }
     }
 }

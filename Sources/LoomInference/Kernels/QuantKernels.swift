@@ -1,76 +1,59 @@
-/// Dot products of one quantised row with a float vector, and row dequantisation, block by block with SIMD.
+/// Dot products of quantised rows with float vectors, and row dequantisation, block by block with SIMD.
 /// Index arithmetic wraps (`&+`, `&*`): bounds are checked where matrices are built, and checked arithmetic in
 /// these loops would stop vectorisation.
 enum QuantKernels {
-    @inline(__always)
-    private static func half(_ pointer: UnsafeRawPointer) -> Float {
-        Half.float(pointer.loadUnaligned(as: UInt16.self))
-    }
-
     @inline(__always)
     private static func load16(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
         UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
     }
 
+    /// One quantised row · x. `sums` are x's sums per block (see `BlockSums`), which carry each block's offset.
     @inline(__always)
-    private static func nibbles(_ pointer: UnsafeRawPointer) -> (low: SIMD16<Float>, high: SIMD16<Float>) {
-        let packed = pointer.loadUnaligned(as: SIMD16<UInt8>.self)
-        let low = SIMD16<Int32>(truncatingIfNeeded: packed & 0x0F)
-        let high = SIMD16<Int32>(truncatingIfNeeded: packed &>> 4)
-        return (SIMD16<Float>(low), SIMD16<Float>(high))
-    }
-
-    /// Q4_1 block: half d, half m, 16 bytes of nibbles (low nibbles are weights 0-15, high 16-31); w = q·d + m.
-    /// Σ w·x = d·Σ q·x + m·Σ x, and Σ x per block comes precomputed.
-    static func dotQ4_1(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int) -> Float {
+    static func dot<Format: QuantBlockFormat>(
+        _: Format.Type, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int
+    ) -> Float {
         var vector = SIMD16<Float>(repeating: 0)
         var scalar: Float = 0
         var block = 0
         while block < blocks {
-            let base = row + block &* 20
-            let d = half(base)
-            let m = half(base + 2)
-            let (low, high) = nibbles(base + 4)
+            let (low, high, offset) = Format.decode(row + block &* Format.bytes)
             let xs = x + block &* 32
-            let partial = low * load16(xs) + high * load16(xs + 16)
-            vector += partial * d
-            scalar += m * sums[block]
+            vector += low * load16(xs) + high * load16(xs + 16)
+            scalar += offset * sums[block]
             block &+= 1
         }
         return vector.sum() + scalar
     }
 
-    /// Q4_0 block: half d, 16 bytes of nibbles; w = (q - 8)·d.
-    static func dotQ4_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int) -> Float {
-        var vector = SIMD16<Float>(repeating: 0)
-        var scalar: Float = 0
+    /// One quantised row · four vectors stored `stride` floats apart (their sums `blocks` apart): each block is
+    /// decoded once for all four, which is what makes decoding several sequences together cheaper than apart.
+    /// `addingProduct` compiles to fused multiply-adds, which Swift never forms from `+` and `*` by itself.
+    @inline(__always)
+    static func dot4<Format: QuantBlockFormat>(
+        _: Format.Type, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int,
+        into output: UnsafeMutablePointer<Float>, outputStride: Int
+    ) {
+        let stride = blocks &* 32
+        var v0 = SIMD16<Float>(), v1 = SIMD16<Float>(), v2 = SIMD16<Float>(), v3 = SIMD16<Float>()
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
         var block = 0
         while block < blocks {
-            let base = row + block &* 18
-            let d = half(base)
-            let (low, high) = nibbles(base + 2)
+            let (low, high, offset) = Format.decode(row + block &* Format.bytes)
             let xs = x + block &* 32
-            vector += (low * load16(xs) + high * load16(xs + 16)) * d
-            scalar -= 8 * d * sums[block]
+            v0 = v0.addingProduct(low, load16(xs)).addingProduct(high, load16(xs + 16))
+            v1 = v1.addingProduct(low, load16(xs + stride)).addingProduct(high, load16(xs + (stride &+ 16)))
+            v2 = v2.addingProduct(low, load16(xs + 2 &* stride)).addingProduct(high, load16(xs + (2 &* stride &+ 16)))
+            v3 = v3.addingProduct(low, load16(xs + 3 &* stride)).addingProduct(high, load16(xs + (3 &* stride &+ 16)))
+            s0 += offset * sums[block]
+            s1 += offset * sums[block &+ blocks]
+            s2 += offset * sums[block &+ 2 &* blocks]
+            s3 += offset * sums[block &+ 3 &* blocks]
             block &+= 1
         }
-        return vector.sum() + scalar
-    }
-
-    /// Q8_0 block: half d, 32 signed bytes; w = q·d.
-    static func dotQ8_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, blocks: Int) -> Float {
-        var vector = SIMD16<Float>(repeating: 0)
-        var block = 0
-        while block < blocks {
-            let base = row + block &* 34
-            let d = half(base)
-            let q0 = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: (base + 2).loadUnaligned(as: SIMD16<Int8>.self)))
-            let q1 = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: (base + 18).loadUnaligned(as: SIMD16<Int8>.self)))
-            let xs = x + block &* 32
-            vector += (q0 * load16(xs) + q1 * load16(xs + 16)) * d
-            block &+= 1
-        }
-        return vector.sum()
+        output[0] = v0.sum() + s0
+        output[outputStride] = v1.sum() + s1
+        output[2 &* outputStride] = v2.sum() + s2
+        output[3 &* outputStride] = v3.sum() + s3
     }
 
     static func dotF32(_ row: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int) -> Float {
@@ -105,34 +88,22 @@ enum QuantKernels {
             let halves = row.assumingMemoryBound(to: UInt16.self)
             for index in 0..<count { output[index] = type == .bf16 ? Half.bfloat(halves[index]) : Half.float(halves[index]) }
         case .q4_1:
-            for block in 0..<count / 32 {
-                let base = row + block &* 20
-                let d = half(base)
-                let m = half(base + 2)
-                let (low, high) = nibbles(base + 4)
-                let target = UnsafeMutableRawPointer(output + block &* 32)
-                target.storeBytes(of: low * d + m, as: SIMD16<Float>.self)
-                (target + 64).storeBytes(of: high * d + m, as: SIMD16<Float>.self)
-            }
+            dequantize(Q4_1Block.self, row, count: count, into: output)
         case .q4_0:
-            for block in 0..<count / 32 {
-                let base = row + block &* 18
-                let d = half(base)
-                let (low, high) = nibbles(base + 2)
-                let target = UnsafeMutableRawPointer(output + block &* 32)
-                target.storeBytes(of: (low - 8) * d, as: SIMD16<Float>.self)
-                (target + 64).storeBytes(of: (high - 8) * d, as: SIMD16<Float>.self)
-            }
+            dequantize(Q4_0Block.self, row, count: count, into: output)
         case .q8_0:
-            for block in 0..<count / 32 {
-                let base = row + block &* 34
-                let d = half(base)
-                let q0 = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: (base + 2).loadUnaligned(as: SIMD16<Int8>.self)))
-                let q1 = SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: (base + 18).loadUnaligned(as: SIMD16<Int8>.self)))
-                let target = UnsafeMutableRawPointer(output + block &* 32)
-                target.storeBytes(of: q0 * d, as: SIMD16<Float>.self)
-                (target + 64).storeBytes(of: q1 * d, as: SIMD16<Float>.self)
-            }
+            dequantize(Q8_0Block.self, row, count: count, into: output)
+        }
+    }
+
+    private static func dequantize<Format: QuantBlockFormat>(
+        _: Format.Type, _ row: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>
+    ) {
+        for block in 0..<count / 32 {
+            let (low, high, offset) = Format.decode(row + block &* Format.bytes)
+            let target = UnsafeMutableRawPointer(output + block &* 32)
+            target.storeBytes(of: low + offset, as: SIMD16<Float>.self)
+            (target + 64).storeBytes(of: high + offset, as: SIMD16<Float>.self)
         }
     }
 }

@@ -20,20 +20,58 @@ public struct WeightMatrix: @unchecked Sendable {
     @inline(__always)
     func row(_ index: Int) -> UnsafeRawPointer { pointer + index &* rowBytes }
 
-    /// `output[r] = row r · x` for `rows`. `blockSums` are x's sums per 32 values (see `BlockSums`), which the
-    /// Q4 formats need.
-    func multiply(_ x: UnsafePointer<Float>, blockSums: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
+    /// Whether rows are stored in quantised blocks, whose decoding several vectors can share.
+    var isQuantized: Bool {
+        switch type {
+        case .q4_0, .q4_1, .q8_0: return true
+        case .f32, .f16, .bf16: return false
+        }
+    }
+
+    /// `output[v·outputStride + r] = row r · x[v]` for `rows` and `count` vectors stored `columns` apart.
+    /// `blockSums` are each vector's sums per 32 values (see `BlockSums`), `columns / 32` apart.
+    func multiply(
+        _ x: UnsafePointer<Float>, count: Int, blockSums: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+        outputStride: Int, rows range: Range<Int>
+    ) {
         switch type {
         case .q4_1:
-            for r in range { output[r] = QuantKernels.dotQ4_1(row(r), x, blockSums, blocks: columns / 32) }
+            multiplyBlocks(Q4_1Block.self, x, count: count, blockSums: blockSums, into: output, outputStride: outputStride, rows: range)
         case .q4_0:
-            for r in range { output[r] = QuantKernels.dotQ4_0(row(r), x, blockSums, blocks: columns / 32) }
+            multiplyBlocks(Q4_0Block.self, x, count: count, blockSums: blockSums, into: output, outputStride: outputStride, rows: range)
         case .q8_0:
-            for r in range { output[r] = QuantKernels.dotQ8_0(row(r), x, blocks: columns / 32) }
-        case .f32:
-            for r in range { output[r] = QuantKernels.dotF32(row(r).assumingMemoryBound(to: Float.self), x, count: columns) }
-        case .f16, .bf16:
-            for r in range { output[r] = QuantKernels.dotHalf(row(r), x, count: columns, brain: type == .bf16) }
+            multiplyBlocks(Q8_0Block.self, x, count: count, blockSums: blockSums, into: output, outputStride: outputStride, rows: range)
+        case .f32, .f16, .bf16:
+            for vector in 0..<count {
+                let xs = x + vector &* columns
+                let target = output + vector &* outputStride
+                for r in range {
+                    target[r] = type == .f32
+                        ? QuantKernels.dotF32(row(r).assumingMemoryBound(to: Float.self), xs, count: columns)
+                        : QuantKernels.dotHalf(row(r), xs, count: columns, brain: type == .bf16)
+                }
+            }
+        }
+    }
+
+    private func multiplyBlocks<Format: QuantBlockFormat>(
+        _ format: Format.Type, _ x: UnsafePointer<Float>, count: Int, blockSums: UnsafePointer<Float>,
+        into output: UnsafeMutablePointer<Float>, outputStride: Int, rows range: Range<Int>
+    ) {
+        let blocks = columns / 32
+        for r in range {
+            var vector = 0
+            while vector &+ 4 <= count {
+                QuantKernels.dot4(
+                    format, row(r), x + vector &* columns, blockSums + vector &* blocks, blocks: blocks,
+                    into: output + (vector &* outputStride &+ r), outputStride: outputStride)
+                vector &+= 4
+            }
+            while vector < count {
+                output[vector &* outputStride &+ r] = QuantKernels.dot(
+                    format, row(r), x + vector &* columns, blockSums + vector &* blocks, blocks: blocks)
+                vector &+= 1
+            }
         }
     }
 
