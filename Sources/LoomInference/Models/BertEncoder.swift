@@ -92,7 +92,7 @@ public final class BertEncoder: @unchecked Sendable {
                 for d in 0..<h { x[row + d] = word[d] + positionEmbeddings[t * h + d] + segmentEmbedding[d] }
             }
         }
-        layerNorm(&x, embeddingNorm, rows: rows)
+        layerNorm(&x, adding: nil, embeddingNorm, rows: rows)
         var q = [Float](repeating: 0, count: rows * h), k = q, v = q, context = q, projected = q
         var intermediate = [Float](repeating: 0, count: rows * intermediateSize)
         for layer in layers {
@@ -101,16 +101,17 @@ public final class BertEncoder: @unchecked Sendable {
             dense(x, layer.value, layer.valueBias, rows: rows, inputs: h, outputs: h, into: &v)
             attention(q, k, v, lengths: tokenIds.map(\.count), length: length, into: &context)
             dense(context, layer.output, layer.outputBias, rows: rows, inputs: h, outputs: h, into: &projected)
-            for index in 0..<x.count { x[index] += projected[index] }
-            layerNorm(&x, layer.attentionNorm, rows: rows)
+            layerNorm(&x, adding: projected, layer.attentionNorm, rows: rows)
             dense(x, layer.intermediate, layer.intermediateBias, rows: rows, inputs: h, outputs: intermediateSize, into: &intermediate)
-            for index in 0..<intermediate.count {
-                let value = intermediate[index]
-                intermediate[index] = 0.5 * value * (1 + erff(value * 0.70710678))
+            let width = intermediateSize
+            intermediate.withUnsafeMutableBufferPointer { buffer in
+                let values = buffer.baseAddress!
+                pool.parallelFor(rows) { range in
+                    RowKernels.gelu(values + range.lowerBound * width, count: range.count * width)
+                }
             }
             dense(intermediate, layer.down, layer.downBias, rows: rows, inputs: intermediateSize, outputs: h, into: &projected)
-            for index in 0..<x.count { x[index] += projected[index] }
-            layerNorm(&x, layer.outputNorm, rows: rows)
+            layerNorm(&x, adding: projected, layer.outputNorm, rows: rows)
         }
         return tokenIds.enumerated().map { b, ids in
             var pooled = [Float](repeating: 0, count: h)
@@ -139,17 +140,26 @@ public final class BertEncoder: @unchecked Sendable {
         }
     }
 
-    private func layerNorm(_ x: inout [Float], _ parameters: (weight: [Float], bias: [Float]), rows: Int) {
-        let h = hidden
-        for row in 0..<rows {
-            let base = row * h
-            var mean: Float = 0
-            for d in 0..<h { mean += x[base + d] }
-            mean /= Float(h)
-            var variance: Float = 0
-            for d in 0..<h { variance += (x[base + d] - mean) * (x[base + d] - mean) }
-            let scale = 1 / (variance / Float(h) + epsilon).squareRoot()
-            for d in 0..<h { x[base + d] = (x[base + d] - mean) * scale * parameters.weight[d] + parameters.bias[d] }
+    /// `x = layerNorm(x + residual)`, rows split over the compute pool.
+    private func layerNorm(_ x: inout [Float], adding residual: [Float]?, _ parameters: (weight: [Float], bias: [Float]), rows: Int) {
+        let (width, epsilon) = (hidden, epsilon)
+        x.withUnsafeMutableBufferPointer { x in
+            let x = x.baseAddress!
+            parameters.weight.withUnsafeBufferPointer { weight in
+                parameters.bias.withUnsafeBufferPointer { bias in
+                    let (weight, bias) = (weight.baseAddress!, bias.baseAddress!)
+                    let norm = { (residual: UnsafePointer<Float>?) in
+                        self.pool.parallelFor(rows) { range in
+                            RowKernels.addLayerNorm(x, adding: residual, weight: weight, bias: bias, epsilon: epsilon, width: width, rows: range)
+                        }
+                    }
+                    if let residual {
+                        residual.withUnsafeBufferPointer { norm($0.baseAddress!) }
+                    } else {
+                        norm(nil)
+                    }
+                }
+            }
         }
     }
 
