@@ -4,7 +4,7 @@ import PackageDescription
 
 // The inference kernels are optimised even in debug builds, and for the CPU that builds them: its integer
 // multiply-adds (AVX2, AVX-512, NEON dot products) make quantised decoding several times faster. A build meant
-// for other machines (a container image) sets LOOM_TARGET_CPU to a baseline such as x86-64 or haswell.
+// for other machines (a container image) sets LOOM_TARGET_CPU to a baseline such as haswell or x86-64.
 let kernelFlags: [String] = ["-O", "-target-cpu", ProcessInfo.processInfo.environment["LOOM_TARGET_CPU"] ?? "native"]
 
 let package = Package(
