@@ -12,17 +12,28 @@ enum QuantKernels {
     static func dot<Format: QuantBlockFormat>(
         _: Format.Type, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int
     ) -> Float {
-        var vector = SIMD16<Float>(repeating: 0)
+        // Two accumulators, alternating blocks, so consecutive blocks' multiply-adds do not wait on each other.
+        var even = SIMD16<Float>(), odd = SIMD16<Float>()
         var scalar: Float = 0
         var block = 0
-        while block < blocks {
-            let (low, high, offset) = Format.decode(row + block &* Format.bytes)
+        while block &+ 2 <= blocks {
+            let first = Format.decode(row + block &* Format.bytes)
+            let second = Format.decode(row + (block &+ 1) &* Format.bytes)
             let xs = x + block &* 32
-            vector += low * load16(xs) + high * load16(xs + 16)
-            scalar += offset * sums[block]
-            block &+= 1
+            let t0 = (first.low * load16(xs)).addingProduct(first.high, load16(xs + 16))
+            let t1 = (second.low * load16(xs + 32)).addingProduct(second.high, load16(xs + 48))
+            even = even.addingProduct(t0, SIMD16(repeating: first.scale))
+            odd = odd.addingProduct(t1, SIMD16(repeating: second.scale))
+            scalar += first.offset * sums[block] + second.offset * sums[block &+ 1]
+            block &+= 2
         }
-        return vector.sum() + scalar
+        if block < blocks {
+            let last = Format.decode(row + block &* Format.bytes)
+            let xs = x + block &* 32
+            even = even.addingProduct((last.low * load16(xs)).addingProduct(last.high, load16(xs + 16)), SIMD16(repeating: last.scale))
+            scalar += last.offset * sums[block]
+        }
+        return (even + odd).sum() + scalar
     }
 
     /// One quantised row · four vectors stored `stride` floats apart (their sums `blocks` apart): each block is
@@ -38,7 +49,7 @@ enum QuantKernels {
         var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
         var block = 0
         while block < blocks {
-            let (low, high, offset) = Format.decode(row + block &* Format.bytes)
+            let (low, high, offset) = Format.decodeScaled(row + block &* Format.bytes)
             let xs = x + block &* 32
             v0 = v0.addingProduct(low, load16(xs)).addingProduct(high, load16(xs + 16))
             v1 = v1.addingProduct(low, load16(xs + stride)).addingProduct(high, load16(xs + (stride &+ 16)))
@@ -100,7 +111,7 @@ enum QuantKernels {
         _: Format.Type, _ row: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>
     ) {
         for block in 0..<count / 32 {
-            let (low, high, offset) = Format.decode(row + block &* Format.bytes)
+            let (low, high, offset) = Format.decodeScaled(row + block &* Format.bytes)
             let target = UnsafeMutableRawPointer(output + block &* 32)
             target.storeBytes(of: low + offset, as: SIMD16<Float>.self)
             (target + 64).storeBytes(of: high + offset, as: SIMD16<Float>.self)
