@@ -5,50 +5,6 @@ import Testing
 /// their definitions and summed in Double. Covers each path of `Linear`: one vector, a few vectors (four at a
 /// time plus the rest), and many vectors through sgemm, on one and two threads.
 struct QuantizedMatrixTests {
-    /// A random matrix in one ggml block format, with the weights it stands for.
-    struct RandomMatrix {
-        let bytes: [UInt8]
-        let weights: [[Double]]
-
-        init(_ type: TensorType, rows: Int, columns: Int, generator: inout some RandomNumberGenerator) {
-            var bytes: [UInt8] = []
-            var weights: [[Double]] = []
-            for _ in 0..<rows {
-                var row: [Double] = []
-                for _ in 0..<columns / 32 {
-                    let d = Float16(Float.random(in: 0.001...0.05, using: &generator))
-                    bytes += Self.littleEndian(d.bitPattern)
-                    switch type {
-                    case .q4_1:
-                        let m = Float16(Float.random(in: -0.3...0.1, using: &generator))
-                        bytes += Self.littleEndian(m.bitPattern)
-                        let packed = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                        bytes += packed
-                        row += packed.map { Double($0 & 15) * Double(d) + Double(m) }
-                        row += packed.map { Double($0 >> 4) * Double(d) + Double(m) }
-                    case .q4_0:
-                        let packed = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                        bytes += packed
-                        row += packed.map { (Double($0 & 15) - 8) * Double(d) }
-                        row += packed.map { (Double($0 >> 4) - 8) * Double(d) }
-                    case .q8_0:
-                        let values = (0..<32).map { _ in Int8.random(in: -127...127, using: &generator) }
-                        bytes += values.map { UInt8(bitPattern: $0) }
-                        row += values.map { Double($0) * Double(d) }
-                    case .f32, .f16, .bf16:
-                        preconditionFailure("not a block format")
-                    }
-                }
-                weights.append(row)
-            }
-            #expect(bytes.count == rows * type.bytes(for: columns))
-            self.bytes = bytes
-            self.weights = weights
-        }
-
-        static func littleEndian(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8)] }
-    }
-
     @Test(arguments: [TensorType.q4_1, .q4_0, .q8_0])
     func everyBatchPathMatchesTheBlockDefinition(_ type: TensorType) {
         var generator = SplitMix64(seed: 42)
