@@ -2,8 +2,8 @@ import Logging
 import LoomInference
 
 /// The models one worker serves, loaded from the registry: each chat model with its batch scheduler, each
-/// embedding model run on the first chat model's scheduler thread between passes, so a worker owns exactly one
-/// set of compute threads.
+/// embedding model run on the first chat model's scheduler thread between passes (or, with no chat model, on a
+/// compute queue of its own), so a worker owns exactly one set of compute threads.
 public final class WorkerModels: Sendable {
     public struct Chat: Sendable {
         public let name: String
@@ -14,12 +14,12 @@ public final class WorkerModels: Sendable {
     public struct Embedding: Sendable {
         public let name: String
         public let encoder: BertEncoder
-        let scheduler: BatchScheduler
+        let host: ComputeHost
 
         /// Texts per encoder pass; texts of similar length go together so little of a pass is padding.
         static let batchSize = 32
 
-        /// Embeds on the scheduler thread, one batch between two decode passes.
+        /// Embeds batch by batch on the compute thread (between two decode passes when it hosts a chat model).
         public func embed(_ texts: [String]) async -> (vectors: [[Float]], tokens: [Int]) {
             let encoder = self.encoder
             let ids = texts.map { encoder.tokenizer.encode($0, maxLength: encoder.maxTokens) }
@@ -28,7 +28,7 @@ public final class WorkerModels: Sendable {
             for start in stride(from: 0, to: order.count, by: Self.batchSize) {
                 let batch = Array(order[start..<min(start + Self.batchSize, order.count)])
                 let tokenIds = batch.map { ids[$0] }
-                let embedded = await scheduler.perform { encoder.embed(tokenIds: tokenIds) }
+                let embedded = await host.perform { encoder.embed(tokenIds: tokenIds) }
                 for (index, vector) in zip(batch, embedded) { vectors[index] = vector }
             }
             return (vectors, ids.map(\.count))
@@ -40,12 +40,15 @@ public final class WorkerModels: Sendable {
 
     public var names: [String] { (Array(chat.keys) + Array(embedding.keys)).sorted() }
 
+    /// The thread embedding batches run on when no chat model hosts them.
+    private let queue: ComputeQueue?
+
     public enum LoadError: Error, CustomStringConvertible {
-        case noChatModel(directory: String)
+        case noModel(directory: String)
 
         public var description: String {
             switch self {
-            case .noChatModel(let directory): "no chat model is installed under \(directory): run `loom models pull`"
+            case .noModel(let directory): "none of the registry's models is installed under \(directory): run `loom models pull`"
             }
         }
     }
@@ -59,11 +62,16 @@ public final class WorkerModels: Sendable {
             chat[entry.name] = Chat(name: entry.name, model: model, scheduler: BatchScheduler(runner: runner, limits: limits))
             logger.info("serving chat model", metadata: ["model": "\(entry.name)", "context": "\(model.configuration.context)"])
         }
-        guard let host = chat.values.sorted(by: { $0.name < $1.name }).first else { throw LoadError.noChatModel(directory: registry.directory) }
+        let embeddings = registry.entries.filter { $0.kind == .embedding && registry.isInstalled($0) }
+        guard !chat.isEmpty || !embeddings.isEmpty else { throw LoadError.noModel(directory: registry.directory) }
+        let scheduler = chat.values.sorted(by: { $0.name < $1.name }).first?.scheduler
+        let queue = scheduler == nil ? ComputeQueue(name: "loom-embeddings") : nil
+        let host: ComputeHost = if let scheduler { .scheduler(scheduler) } else { .queue(queue!) }
+        let pool = scheduler?.runner.pool ?? ComputePool(threads: threads)
         var embedding: [String: Embedding] = [:]
-        for entry in registry.entries where entry.kind == .embedding && registry.isInstalled(entry) {
-            let encoder = try BertEncoder(directory: registry.location(of: entry), pool: host.scheduler.runner.pool)
-            embedding[entry.name] = Embedding(name: entry.name, encoder: encoder, scheduler: host.scheduler)
+        for entry in embeddings {
+            let encoder = try BertEncoder(directory: registry.location(of: entry), pool: pool)
+            embedding[entry.name] = Embedding(name: entry.name, encoder: encoder, host: host)
             logger.info("serving embedding model", metadata: ["model": "\(entry.name)", "dimensions": "\(encoder.hidden)"])
         }
         for entry in registry.entries where !registry.isInstalled(entry) {
@@ -71,9 +79,24 @@ public final class WorkerModels: Sendable {
         }
         self.chat = chat
         self.embedding = embedding
+        self.queue = queue
     }
 
     public func shutdown() {
         for model in chat.values { model.scheduler.shutdown() }
+        queue?.shutdown()
+    }
+}
+
+/// Where encoder batches run: on a chat model's scheduler thread between its passes, or on a queue of their own.
+enum ComputeHost: Sendable {
+    case scheduler(BatchScheduler)
+    case queue(ComputeQueue)
+
+    func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        switch self {
+        case .scheduler(let scheduler): await scheduler.perform(body)
+        case .queue(let queue): await queue.perform(body)
+        }
     }
 }

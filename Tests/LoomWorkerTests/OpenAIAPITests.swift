@@ -93,6 +93,24 @@ import Testing
         }
     }
 
+    @Test func aWorkerServingOnlyAnEmbeddingModelEmbedsAndKnowsNoChatModel() async throws {
+        try await WorkerHarness.with(serving: { $0.kind == .embedding }) { worker in
+            let models = try await worker.get("/v1/models")
+            #expect((models.json["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["minilm-l6"])
+            let reply = try await worker.post("/v1/embeddings", #"{"model": "minilm-l6", "input": ["one text", "and another"]}"#)
+            #expect(reply.status == 200)
+            let vectors = (reply.json["data"] as? [[String: Any]] ?? []).compactMap { $0["embedding"] as? [Double] }
+            let expected = worker.models.embedding["minilm-l6"]!.encoder.embed(["one text", "and another"]).vectors
+            #expect(vectors.count == 2)
+            for (vector, reference) in zip(vectors, expected) {
+                #expect(zip(vector, reference).map { abs($0 - Double($1)) }.max() ?? 1 < 1e-5)
+            }
+            let chat = try await worker.post("/v1/chat/completions", #"{"model": "smollm2-135m", "messages": [{"role": "user", "content": "hi"}]}"#)
+            #expect(chat.status == 404)
+            #expect(chat.errorCode == "model_not_found")
+        }
+    }
+
     @Test func modelsHealthAndMetricsDescribeTheWorker() async throws {
         try await WorkerHarness.with { worker in
             let models = try await worker.get("/v1/models")

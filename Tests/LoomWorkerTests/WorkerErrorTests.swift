@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import LoomTestSupport
 import LoomWorker
 import NIOCore
@@ -45,6 +46,16 @@ import Testing
             #expect((unknownRoute.json["error"] as? [String: Any]) != nil)
             // Still serving.
             #expect(try await worker.post("/v1/completions", #"{"model": "smollm2-135m", "prompt": "Hi", "max_tokens": 2}"#).status == 200)
+        }
+    }
+
+    @Test func aWorkerWithNoInstalledModelRefusesToStartAndSaysWhatToRun() throws {
+        var registry = try WorkerHarness.registry()
+        registry.directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-empty-\(UUID().uuidString)").path
+        #expect {
+            _ = try WorkerServer(configuration: .init(), registry: registry, logger: Logger(label: "test.worker"))
+        } throws: { error in
+            "\(error)".contains("loom models pull") && "\(error)".contains(registry.directory)
         }
     }
 

@@ -30,13 +30,16 @@ struct WorkerHarness {
     }
 
     static func with<T: Sendable>(
-        configure: (inout WorkerServer.Configuration) -> Void = { _ in }, _ body: @Sendable (WorkerHarness) async throws -> T
+        configure: (inout WorkerServer.Configuration) -> Void = { _ in }, serving: (ModelRegistry.Entry) -> Bool = { _ in true },
+        _ body: @Sendable (WorkerHarness) async throws -> T
     ) async throws -> T {
         var configuration = WorkerServer.Configuration()
         configuration.port = 0
         configuration.threads = 2
         configure(&configuration)
-        let server = try WorkerServer(configuration: configuration, registry: try registry(), logger: Logger(label: "test.worker"))
+        var registry = try registry()
+        registry.entries = registry.entries.filter(serving)
+        let server = try WorkerServer(configuration: configuration, registry: registry, logger: Logger(label: "test.worker"))
         return try await ListeningService.with({ try await server.run(handleSignals: false, onListening: $0) }) { port, client in
             try await body(WorkerHarness(baseURL: "http://127.0.0.1:\(port)", client: client, models: server.models))
         }
