@@ -47,6 +47,11 @@ let package = Package(
             dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: [.unsafeFlags(kernelFlags)]
         ),
+        // Knowledge datasets without I/O beyond reading files: document readers, the chunker, vector indexes and rank fusion.
+        .target(
+            name: "LoomKnowledge",
+            dependencies: ["LoomWorkflow", "LoomInference", "COpenBLAS"]
+        ),
         // `loom worker`: the OpenAI-compatible API over the bundled engine, and the pool that runs and routes to workers.
         .target(
             name: "LoomWorker",
@@ -133,6 +138,10 @@ let package = Package(
             dependencies: ["LoomInference"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.unsafeFlags(kernelFlags)]
+        ),
+        .testTarget(
+            name: "LoomKnowledgeTests",
+            dependencies: ["LoomKnowledge", "LoomWorkflow", "LoomInference"]
         ),
         .testTarget(
             name: "LoomConnectorsTests",
