@@ -25,6 +25,7 @@ public struct Store: Sendable {
     public var conversations: ConversationRepository { ConversationRepository(store: self) }
     public var servers: ServerRegistry { ServerRegistry(store: self) }
     public var settings: SettingsRepository { SettingsRepository(store: self) }
+    public var datasets: DatasetRepository { DatasetRepository(store: self) }
 
     /// Runs a store operation within `operationTimeout`, turning connection failures into `StoreError.unavailable`.
     /// At the deadline the caller gets its answer even if the operation does not yet respond to cancellation (a

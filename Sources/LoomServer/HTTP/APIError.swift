@@ -39,9 +39,10 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case let error as StoreError:
             switch error {
             case .unavailable(let message): return APIError(.serviceUnavailable, "database_unavailable", message)
-            case .appNotFound, .keyNotFound: return .notFound(error.description)
-            case .versionNotFound: return APIError(.notFound, "version_not_found", error.description)
-            case .nothingToRollBack, .notPublished: return APIError(.conflict, "conflict", error.description)
+            case .appNotFound, .keyNotFound, .datasetNotFound: return .notFound(error.description)
+            case .versionNotFound, .datasetVersionNotFound: return APIError(.notFound, "version_not_found", error.description)
+            case .nothingToRollBack, .notPublished, .datasetExists: return APIError(.conflict, "conflict", error.description)
+            case .invalidDataset: return .invalidParam(error.description)
             case .invalidConfiguration, .migration, .conflict: return APIError(.internalServerError, "internal_error", error.description)
             }
         case let error as HTTPError where error.status == .notFound:

@@ -11,6 +11,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     case notPublished(String)
     case keyNotFound(String)
     case conflict(String)
+    case datasetNotFound(String)
+    case datasetExists(String)
+    case datasetVersionNotFound(dataset: String, version: Int)
+    case invalidDataset(String)
 
     public var description: String {
         switch self {
@@ -21,6 +25,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         case .nothingToRollBack(let app): return "app '\(app)' has no earlier published version to roll back to"
         case .notPublished(let app): return "app '\(app)' has no published version; publish one first"
         case .keyNotFound(let id): return "no API key '\(id)'"
+        case .datasetNotFound(let name): return "no dataset '\(name)'; `loom datasets create \(name)` makes one"
+        case .datasetExists(let name): return "a dataset named '\(name)' already exists"
+        case .datasetVersionNotFound(let name, let version): return "dataset '\(name)' has no version \(version)"
+        case .invalidDataset(let message): return message
         }
     }
 
