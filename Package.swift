@@ -50,7 +50,7 @@ let package = Package(
         // Knowledge datasets without I/O beyond reading files: document readers, the chunker, vector indexes and rank fusion.
         .target(
             name: "LoomKnowledge",
-            dependencies: ["LoomWorkflow", "LoomInference", "COpenBLAS"]
+            dependencies: ["LoomWorkflow", "LoomInference", "COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // `loom worker`: the OpenAI-compatible API over the bundled engine, and the pool that runs and routes to workers.
         .target(
@@ -71,6 +71,7 @@ let package = Package(
             name: "LoomConnectors",
             dependencies: [
                 "LoomWorkflow",
+                "LoomKnowledge",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -92,6 +93,7 @@ let package = Package(
             name: "LoomServer",
             dependencies: [
                 "LoomWorkflow",
+                "LoomKnowledge",
                 "LoomConnectors",
                 "LoomStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -125,6 +127,8 @@ let package = Package(
             name: "LoomTestSupport",
             dependencies: [
                 "LoomStore",
+                "LoomWorker",
+                "LoomInference",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -154,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "LoomServerTests",
             dependencies: [
-                "LoomServer", "LoomStore", "LoomWorkflow", "LoomConnectors", "LoomTestSupport",
+                "LoomServer", "LoomStore", "LoomWorkflow", "LoomConnectors", "LoomKnowledge", "LoomInference", "LoomTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -25,23 +25,14 @@ struct WorkerHarness {
         var events: [String] { text.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) } }
     }
 
-    static func registry() throws -> ModelRegistry {
-        try ModelRegistry.load(file: LoomProcess.root.appendingPathComponent("deploy/worker-models.json").path)
-    }
+    static func registry() throws -> ModelRegistry { try TestWorker.registry() }
 
     static func with<T: Sendable>(
         configure: (inout WorkerServer.Configuration) -> Void = { _ in }, serving: (ModelRegistry.Entry) -> Bool = { _ in true },
         _ body: @Sendable (WorkerHarness) async throws -> T
     ) async throws -> T {
-        var configuration = WorkerServer.Configuration()
-        configuration.port = 0
-        configuration.threads = 2
-        configure(&configuration)
-        var registry = try registry()
-        registry.entries = registry.entries.filter(serving)
-        let server = try WorkerServer(configuration: configuration, registry: registry, logger: Logger(label: "test.worker"))
-        return try await ListeningService.with({ try await server.run(handleSignals: false, onListening: $0) }) { port, client in
-            try await body(WorkerHarness(baseURL: "http://127.0.0.1:\(port)", client: client, models: server.models))
+        try await TestWorker.with(configure: configure, serving: serving) { baseURL, client, server in
+            try await body(WorkerHarness(baseURL: baseURL, client: client, models: server.models))
         }
     }
 

@@ -32,7 +32,7 @@ public struct DocumentReader: Sendable {
         let text = try Self.contents(path)
         switch fileExtension {
         case "md", "markdown":
-            return [SourceDocument(name: name, content: .sections(MarkdownSections.split(text)))]
+            return [SourceDocument.markdown(name: name, text: text)]
         case "html", "htm":
             let (body, title) = HTMLText.extract(text)
             guard !body.isEmpty else { throw .empty(file: path) }

@@ -34,6 +34,11 @@ public struct SourceDocument: Sendable, Equatable {
         self.init(name: name, content: .sections([Section(text: text)]), metadata: metadata)
     }
 
+    /// Markdown text, in sections at its headings (see `DocumentReader`).
+    public static func markdown(name: String, text: String, metadata: [String: Value] = [:]) -> SourceDocument {
+        SourceDocument(name: name, content: .sections(MarkdownSections.split(text)), metadata: metadata)
+    }
+
     /// Calls `body` with each section in order; a text file is read a block at a time.
     public func forEachSection(_ body: (Section) throws -> Void) throws {
         switch content {
