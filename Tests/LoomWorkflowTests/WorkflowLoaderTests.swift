@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func nodeTypesOfLaterReleasesSaySo() {
-        let diagnostic = only("app: x\nnodes:\n  - id: kb\n    type: knowledge-retrieval\n")
+        let diagnostic = only("app: x\nnodes:\n  - id: samples\n    type: dataset-annotation\n")
         #expect(diagnostic?.message.contains("not available yet") == true)
     }
 

@@ -84,7 +84,3 @@ public struct DatasetImporter: Sendable {
         return summary
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -4,6 +4,7 @@ final class LoadSession {
     let log: DiagnosticLog
     let tools: ToolRegistry
     let modelNames: [String]?
+    let datasets: [String: Int]?
     let nodeTypes: [String: any WorkflowNode.Type]
     private var seenIds: [String: (location: SourceLocation, graph: Int)] = [:]
     /// Nodes that failed to load: edges to them and reads of them are not reported again.
@@ -12,14 +13,13 @@ final class LoadSession {
 
     static let commonKeys = ["id", "type", "title", "description", "next", "retry", "timeout_s", "on_error"]
     /// Node types of later Loom releases, named so the error says so instead of "unknown type".
-    static let upcomingTypes = [
-        "knowledge-retrieval": "knowledge datasets", "dataset-annotation": "training datasets",
-    ]
+    static let upcomingTypes = ["dataset-annotation": "training datasets"]
 
-    init(log: DiagnosticLog, tools: ToolRegistry, modelNames: [String]?, nodeTypes: [any WorkflowNode.Type]) {
+    init(log: DiagnosticLog, tools: ToolRegistry, modelNames: [String]?, datasets: [String: Int]?, nodeTypes: [any WorkflowNode.Type]) {
         self.log = log
         self.tools = tools
         self.modelNames = modelNames
+        self.datasets = datasets
         self.nodeTypes = Dictionary(nodeTypes.map { ($0.typeName, $0) }, uniquingKeysWith: { _, last in last })
     }
 

@@ -27,6 +27,7 @@ public final class NodeReader {
 
     public var tools: ToolRegistry { session.tools }
     public var modelNames: [String]? { session.modelNames }
+    public var datasets: [String: Int]? { session.datasets }
 
     public func error(_ message: String, at location: SourceLocation? = nil) {
         errorCount += 1

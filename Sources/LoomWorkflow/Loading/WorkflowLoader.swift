@@ -5,11 +5,13 @@ public struct WorkflowLoader: Sendable {
     /// Model names `llm` nodes may use; nil skips that check (no models file given).
     public var modelNames: [String]?
     public var nodeTypes: [any WorkflowNode.Type]
+    /// Datasets `knowledge-retrieval` nodes may name, with their latest versions; nil skips that check.
+    public var datasets: [String: Int]?
 
     public static let builtInNodeTypes: [any WorkflowNode.Type] = [
         StartNode.self, EndNode.self, AnswerNode.self, LLMNode.self, IfElseNode.self, QuestionClassifierNode.self,
         ParameterExtractorNode.self, TemplateNode.self, VariableAggregatorNode.self, HTTPRequestNode.self, ToolNode.self,
-        IterationNode.self,
+        IterationNode.self, KnowledgeRetrievalNode.self,
     ]
 
     static let topLevelKeys = ["app", "name", "description", "mode", "inputs", "env", "nodes", "edges", "limits"]
@@ -58,7 +60,7 @@ public struct WorkflowLoader: Sendable {
         let inputs = top.inputs()
         let environment = top.environment()
         let limits = top.limits()
-        let session = LoadSession(log: log, tools: tools, modelNames: modelNames, nodeTypes: nodeTypes)
+        let session = LoadSession(log: log, tools: tools, modelNames: modelNames, datasets: datasets, nodeTypes: nodeTypes)
         guard let nodes = entries["nodes"]?.value else {
             log.add("missing 'nodes': a workflow needs a list of nodes", at: document.location)
             return nil
