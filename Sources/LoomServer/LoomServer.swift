@@ -54,7 +54,7 @@ public struct LoomServer: Sendable {
         let active = ActiveRuns(limitPerApp: configuration.maxConcurrentRunsPerApp)
         let loader = WorkflowLoader(modelNames: catalog.names)
         let services = EngineServices(
-            models: models, http: fetcher, httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
+            models: models, http: fetcher, knowledge: DatasetRetriever(store: store, embedder: models), httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
         let engine = WorkflowEngine(services: services, limits: configuration.runLimits)
         let journal = RunJournal(store: store, checkpointAfter: configuration.checkpointAfter, logger: logger)
         let runner = AppRunner(

@@ -1,4 +1,5 @@
 import Foundation
+import LoomStore
 import LoomTestSupport
 import LoomWorkflow
 import Testing
@@ -12,10 +13,27 @@ import Testing
                 .POST, "/admin/apps?file=broken.yaml", body: "app: broken\nnodes:\n  - {id: a, type: nope}\n", contentType: "application/yaml")
             #expect(reply.status == 422)
             #expect(reply.body[path: ["code"]] == "invalid_workflow")
-            #expect(reply.body[path: ["errors"]] == [.string("broken.yaml:3:19: node 'a': unknown node type 'nope'; known types: answer, end, http-request, if-else, iteration, llm, parameter-extractor, question-classifier, start, template, tool, variable-aggregator")])
+            #expect(reply.body[path: ["errors"]] == [.string("broken.yaml:3:19: node 'a': unknown node type 'nope'; known types: answer, end, http-request, if-else, iteration, knowledge-retrieval, llm, parameter-extractor, question-classifier, start, template, tool, variable-aggregator")])
             let malformed = try await server.admin(.POST, "/admin/apps?file=bad.json", body: "{\"app\": ", contentType: "application/json")
             #expect(malformed.status == 422)
             #expect(malformed.body[path: ["errors", "0"]] == "bad.json:1:9: unexpected end of input, expected a value")
+        }
+    }
+
+    @Test func aWorkflowNamingAnUnknownDatasetOrVersionIsRefusedAtDeploy() async throws {
+        try await ServerHarness.with { server in
+            _ = try await server.store.datasets.create(DatasetSpec(name: "handbook", embeddingModel: "minilm-l6", dimensions: 384))
+            let workflow = { (dataset: String) in
+                "app: ask\nnodes:\n  - {id: search, type: knowledge-retrieval, query: hi, datasets: [\(dataset)], next: done}\n  - {id: done, type: end}\n"
+            }
+            let unknown = try await server.admin(.POST, "/admin/apps?file=ask.yaml", body: workflow("manual"), contentType: "application/yaml")
+            #expect(unknown.status == 422)
+            #expect(unknown.body[path: ["errors"]] == [.string("ask.yaml:3:67: node 'search': unknown dataset 'manual' (datasets: handbook)")])
+            let version = try await server.admin(.POST, "/admin/apps?file=ask.yaml", body: workflow("handbook@2"), contentType: "application/yaml")
+            #expect(version.status == 422)
+            #expect(version.body[path: ["errors", "0"]]?.stringValue?.hasSuffix("dataset 'handbook' has no version 2 (its latest is 0)") == true)
+            let good = try await server.admin(.POST, "/admin/apps?file=ask.yaml", body: workflow("handbook"), contentType: "application/yaml")
+            #expect(good.status == 201)
         }
     }
 

@@ -1,0 +1,73 @@
+import LoomConnectors
+import LoomInference
+import LoomKnowledge
+import LoomServer
+import LoomStore
+import LoomTestSupport
+import LoomWorkflow
+import Testing
+
+/// Retrieval through a real embedding worker over datasets imported into a real database.
+@Suite(.serialized) struct DatasetRetrieverTests {
+    static let recipes = """
+        # Risotto
+        Add warm stock one ladle at a time and keep stirring the rice.
+
+        # Bread
+        Knead the dough for ten minutes, then let it rise for an hour.
+        """
+
+    static func withDatasets<T: Sendable>(_ body: @Sendable (Store, DatasetRetriever, DatasetImporter) async throws -> T) async throws -> T {
+        try await DatasetImporterTests.withEmbedder { provider, tokenizer in
+            try await TestDatabase.withStore { store in
+                for name in ["ops", "recipes"] {
+                    _ = try await store.datasets.create(DatasetSpec(name: name, embeddingModel: "minilm-l6", dimensions: 384, chunkTokens: 40, chunkOverlap: 5))
+                }
+                let importer = DatasetImporter(store: store, embedder: provider, counter: tokenizer)
+                _ = try await importer.run([SourceDocument.markdown(name: "guide.md", text: DatasetImporterTests.guide)], into: "ops")
+                _ = try await importer.run([SourceDocument.markdown(name: "kitchen.md", text: Self.recipes)], into: "recipes")
+                return try await body(store, DatasetRetriever(store: store, embedder: provider), importer)
+            }
+        }
+    }
+
+    static func search(
+        _ retriever: DatasetRetriever, _ text: String, _ datasets: [String], mode: RetrievalMode, topK: Int = 3, threshold: Double? = nil,
+        filters: [String: Value] = [:]
+    ) async throws -> [RetrievedChunk] {
+        try await retriever.retrieve(
+            RetrievalQuery(query: text, datasets: datasets.compactMap(DatasetReference.init(parsing:)), mode: mode, topK: topK, scoreThreshold: threshold, filters: filters))
+    }
+
+    @Test func eachModeFindsTheRightPassage() async throws {
+        try await Self.withDatasets { _, retriever, _ in
+            let semantic = try await Self.search(retriever, "How do I make a copy of my database?", ["ops"], mode: .semantic)
+            #expect(semantic.first?.content.contains("pg_dump") == true)
+            #expect(semantic.count == 3 && semantic.map(\.score) == semantic.map(\.score).sorted(by: >))
+            let words = try await Self.search(retriever, "kneading dough", ["ops", "recipes"], mode: .fulltext)
+            #expect(words.map(\.document) == ["kitchen.md"])
+            #expect(words.first?.dataset == "recipes" && words.first?.version == 1)
+            let hybrid = try await Self.search(retriever, "rising dough for bread", ["ops", "recipes"], mode: .hybrid, topK: 1)
+            #expect(hybrid.first?.content.contains("Knead") == true)
+        }
+    }
+
+    @Test func filtersThresholdsAndPinnedVersionsNarrowTheResults() async throws {
+        try await Self.withDatasets { store, retriever, importer in
+            let filtered = try await Self.search(retriever, "anything at all", ["ops"], mode: .semantic, filters: ["headings": .array(["Cooking"])])
+            #expect(filtered.map { $0.metadata["headings"] } == [.array(["Cooking"])])
+            #expect(try await Self.search(retriever, "How do I back up?", ["ops"], mode: .semantic, threshold: 0.99).isEmpty)
+
+            _ = try await importer.run([SourceDocument.markdown(name: "guide.md", text: "# Backups\nUse barman for continuous archiving.")], into: "ops")
+            let latest = try await Self.search(retriever, "backups", ["ops"], mode: .fulltext)
+            #expect(latest.map(\.content) == ["# Backups\nUse barman for continuous archiving."] && latest.first?.version == 2)
+            let pinned = try await Self.search(retriever, "backups", ["ops@1"], mode: .fulltext)
+            #expect(pinned.first?.content.contains("pg_dump") == true && pinned.first?.version == 1)
+            await #expect(throws: StoreError.datasetVersionNotFound(dataset: "ops", version: 5)) {
+                try await Self.search(retriever, "backups", ["ops@5"], mode: .fulltext)
+            }
+            await #expect(throws: StoreError.datasetNotFound("nope")) { try await Self.search(retriever, "x", ["nope"], mode: .hybrid) }
+            #expect(try await store.datasets.versions("ops").count == 2)
+        }
+    }
+}
