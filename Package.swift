@@ -111,6 +111,7 @@ let package = Package(
                 "LoomStore",
                 "LoomServer",
                 "LoomInference",
+                "LoomKnowledge",
                 "LoomWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

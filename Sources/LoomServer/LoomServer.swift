@@ -53,8 +53,9 @@ public struct LoomServer: Sendable {
         let metrics = ServerMetrics()
         let active = ActiveRuns(limitPerApp: configuration.maxConcurrentRunsPerApp)
         let loader = WorkflowLoader(modelNames: catalog.names)
+        let retriever = DatasetRetriever(store: store, embedder: models)
         let services = EngineServices(
-            models: models, http: fetcher, knowledge: DatasetRetriever(store: store, embedder: models), httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
+            models: models, http: fetcher, knowledge: retriever, httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
         let engine = WorkflowEngine(services: services, limits: configuration.runLimits)
         let journal = RunJournal(store: store, checkpointAfter: configuration.checkpointAfter, logger: logger)
         let runner = AppRunner(
@@ -68,7 +69,8 @@ public struct LoomServer: Sendable {
             auth: auth, changes: AccessChanges(store: store, cache: cache), store: store, loader: loader, models: models, configuration: configuration, service: service, chat: chat)
         let document = DocumentBox()
         let operations = OperationsController(store: store, models: models, metrics: metrics) { document.value }
-        let endpoints = LoomRoutes.endpoints(service: service, chat: chat, admin: admin, operations: operations)
+        let datasets = DatasetController(auth: auth, store: store, models: models, retriever: retriever, configuration: configuration)
+        let endpoints = LoomRoutes.endpoints(service: service, chat: chat, admin: admin, datasets: datasets, operations: operations)
         document.value = OpenAPIDocument.build(endpoints)
 
         let router = Router(context: LoomRequestContext.self)

@@ -24,6 +24,18 @@ import Testing
         #expect(used == Set(WorkflowLoader.builtInNodeTypes.map { $0.typeName }))
     }
 
+    @Test func askLoomAnswersFromTheRetrievedPassages() async throws {
+        let passage = RetrievedChunk(
+            content: "Stop it with ./deploy/dev down; the data stays.", score: 0.8, dataset: "loom-docs", version: 1, document: "README.md", chunkId: 1,
+            metadata: [:])
+        let retriever = RecordingRetriever([passage])
+        let models = ScriptedModelProvider([("Question: How do I stop Loom?", .init(chunks: ["Run ./deploy/dev down."]))])
+        let run = try await record(try TestFiles.example("ask-loom.yaml"), inputs: ["question": "How do I stop Loom?"], models: models, knowledge: retriever)
+        #expect(run.result.outputs == ["answer": "Run ./deploy/dev down.", "context": .string(passage.content)])
+        #expect(retriever.queries.withLock { $0.map(\.datasets) } == [[DatasetReference(name: "loom-docs")]])
+        #expect(models.requests.first?.messages.last?.content.contains(passage.content) == true)
+    }
+
     @Test func ticketTriageSendsRefundsToBilling() async throws {
         let run = try await record(try TestFiles.example("ticket-triage.yaml"), inputs: ["ticket": "Please give my money back", "customer": "Ana"])
         #expect(run.result.status == .succeeded)

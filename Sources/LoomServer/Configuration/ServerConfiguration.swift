@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var maxBodyBytes = 1 << 20
+    /// Largest document file one dataset upload may be (streamed to disk, never held in memory).
+    public var maxUploadBytes = 64 << 20
     public var maxConcurrentRunsPerApp = 64
     public var runLimits = RunLimits.default
     public var onDisconnect = DisconnectPolicy.continue
@@ -30,7 +32,7 @@ public struct ServerConfiguration: Sendable {
 
     public init() {}
 
-    /// Reads `LOOM_HOST`, `LOOM_PORT`, `LOOM_MAX_BODY_KB`, `LOOM_MAX_RUNS_PER_APP`, `LOOM_RUN_TIMEOUT_S`,
+    /// Reads `LOOM_HOST`, `LOOM_PORT`, `LOOM_MAX_BODY_KB`, `LOOM_MAX_UPLOAD_MB`, `LOOM_MAX_RUNS_PER_APP`, `LOOM_RUN_TIMEOUT_S`,
     /// `LOOM_ON_DISCONNECT` (continue|cancel), `LOOM_RUN_CHECKPOINT_MS`, `LOOM_HEARTBEAT_S`, `LOOM_SERVER_STALE_S`,
     /// `LOOM_PING_S`, `LOOM_HTTP_ALLOW_PRIVATE`, `LOOM_ADMIN_TOKEN`, `LOOM_MIGRATIONS`.
     public init(environment: [String: String]) throws(ConfigurationError) {
@@ -42,6 +44,7 @@ public struct ServerConfiguration: Sendable {
         if let host = environment["LOOM_HOST"], !host.isEmpty { self.host = host }
         if let port = try number("LOOM_PORT") { self.port = Int(port) }
         if let kilobytes = try number("LOOM_MAX_BODY_KB") { maxBodyBytes = Int(kilobytes * 1024) }
+        if let megabytes = try number("LOOM_MAX_UPLOAD_MB") { maxUploadBytes = Int(megabytes * 1024 * 1024) }
         if let runs = try number("LOOM_MAX_RUNS_PER_APP") { maxConcurrentRunsPerApp = Int(runs) }
         if let seconds = try number("LOOM_RUN_TIMEOUT_S") { runLimits.maxDuration = .milliseconds(Int(seconds * 1000)) }
         if let policy = environment["LOOM_ON_DISCONNECT"], !policy.isEmpty {

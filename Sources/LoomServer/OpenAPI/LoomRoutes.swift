@@ -23,7 +23,24 @@ enum LoomRoutes {
         503: "database_unavailable",
     ]
 
-    static func endpoints(service: ServiceAPIController, chat: ChatController, admin: AdminController, operations: OperationsController) -> [Endpoint] {
+    static let datasetBody: Value = [
+        "type": "object", "required": ["name"],
+        "properties": [
+            "name": ["type": "string"], "description": ["type": "string"], "embedding_model": ["type": "string"],
+            "chunk_tokens": ["type": "integer"], "chunk_overlap": ["type": "integer"],
+        ],
+    ]
+    static let searchBody: Value = [
+        "type": "object", "required": ["query"],
+        "properties": [
+            "query": ["type": "string"], "mode": ["type": "string", "enum": ["semantic", "fulltext", "hybrid"]], "top_k": ["type": "integer"],
+            "version": ["type": "integer"], "score_threshold": ["type": "number"], "filters": ["type": "object"],
+        ],
+    ]
+
+    static func endpoints(
+        service: ServiceAPIController, chat: ChatController, admin: AdminController, datasets: DatasetController, operations: OperationsController
+    ) -> [Endpoint] {
         var endpoints: [Endpoint] = []
         // The Service API, at /v1 (the key names the app) and at /apps/{app}/v1 (a base URL per app).
         for base in ["/v1", "/apps/{app}/v1"] {
@@ -88,6 +105,16 @@ enum LoomRoutes {
             adminRoute(.get, "/admin/runs", "List runs, newest first", query: ["app", "status", "since", "until", "limit"], admin.runs),
             adminRoute(.get, "/admin/runs/{id}", "A run with its node runs", admin.runDetail),
             adminRoute(.get, "/admin/models", "Configured models and whether they answer", admin.modelHealth),
+            adminRoute(.post, "/admin/datasets", "Create a dataset (its embedding model is asked for its dimensions)", body: datasetBody, ok: 201, datasets.create),
+            adminRoute(.get, "/admin/datasets", "List datasets", datasets.list),
+            adminRoute(.get, "/admin/datasets/{dataset}", "A dataset and the documents of its latest version", datasets.show),
+            adminRoute(.delete, "/admin/datasets/{dataset}", "Delete a dataset with all its versions", ok: 204, datasets.delete),
+            adminRoute(
+                .post, "/admin/datasets/{dataset}/documents", "Import one document file (the body; ?file=NAME picks the reader) as a new version",
+                query: ["file", "name", "text_columns", "message"], datasets.upload),
+            adminRoute(.post, "/admin/datasets/{dataset}/search", "Semantic, full-text or hybrid search", body: searchBody, datasets.search),
+            adminRoute(.get, "/admin/datasets/{dataset}/versions", "A dataset's versions", datasets.versions),
+            adminRoute(.get, "/admin/datasets/{dataset}/diff", "Documents added, changed and removed between two versions", query: ["from", "to"], datasets.diff),
             Endpoint(
                 method: .get, path: "/healthz", summary: "Database and model reachability", access: .none,
                 responses: [200: "ok or degraded", 503: "the database is unavailable"], handler: operations.health),

@@ -1,0 +1,180 @@
+import Foundation
+import Hummingbird
+import LoomConnectors
+import LoomInference
+import LoomKnowledge
+import LoomStore
+import LoomWorkflow
+
+/// Datasets over the admin API: create, list, show, delete, upload documents (imported at once), search,
+/// versions and diff — what `loom datasets` talks to.
+struct DatasetController: Sendable {
+    let auth: Authenticator
+    let store: Store
+    let models: OpenAICompatibleProvider
+    let retriever: DatasetRetriever
+    let configuration: ServerConfiguration
+
+    static let defaultEmbeddingModel = "minilm-l6"
+
+    private func name(_ context: LoomRequestContext) throws -> String {
+        guard let name = context.parameters.get("dataset") else { throw APIError.notFound("no dataset in the path") }
+        return name
+    }
+
+    static func dataset(_ dataset: DatasetRecord) -> Value {
+        [
+            "name": .string(dataset.name), "description": .string(dataset.description), "embedding_model": .string(dataset.embeddingModel),
+            "dimensions": .int(dataset.dimensions), "chunk_tokens": .int(dataset.chunkTokens), "chunk_overlap": .int(dataset.chunkOverlap),
+            "latest_version": .int(dataset.latestVersion), "created_at": .int(Int(dataset.createdAt.timeIntervalSince1970)),
+        ]
+    }
+
+    /// `{name, description?, embedding_model?, chunk_tokens?, chunk_overlap?}`; the model's dimensions are found by
+    /// embedding a probe text, which also proves the model answers.
+    func create(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
+        guard let name = try body.text("name") else { throw APIError.invalidParam("'name' is required") }
+        let model = try body.text("embedding_model") ?? Self.defaultEmbeddingModel
+        let integer = { (key: String, fallback: Int) throws -> Int in
+            guard let value = body[key], !value.isNull else { return fallback }
+            guard case .int(let number) = value else { throw APIError.invalidParam("'\(key)' must be an integer") }
+            return number
+        }
+        let probe: [[Float]]
+        do {
+            probe = try await models.embed(["dimension probe"], model: model)
+        } catch let error as ModelError {
+            throw APIError(.badRequest, "model_unavailable", "cannot use '\(model)' for embeddings: \(error)")
+        }
+        let dataset = try await store.datasets.create(
+            DatasetSpec(
+                name: name, description: try body.text("description") ?? "", embeddingModel: model, dimensions: probe.first?.count ?? 0,
+                chunkTokens: try integer("chunk_tokens", 500), chunkOverlap: try integer("chunk_overlap", 50)))
+        return JSONResponse.make(Self.dataset(dataset), status: .created)
+    }
+
+    func list(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        return JSONResponse.make(["data": .array(try await store.datasets.list().map(Self.dataset))])
+    }
+
+    func show(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let dataset = try await store.datasets.get(try name(context))
+        var fields = Self.dataset(dataset).objectValue!
+        fields["documents"] = .array(
+            try await (dataset.latestVersion > 0 ? store.datasets.documents(dataset.name) : []).map {
+                ["name": .string($0.name), "chunks": .int($0.chunkCount), "tokens": .int($0.tokenCount), "sha256": .string($0.sha256)]
+            })
+        return JSONResponse.make(.object(fields))
+    }
+
+    func delete(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        try await store.datasets.delete(try name(context))
+        return Response(status: .noContent)
+    }
+
+    /// The body is one file, named by `?file=` (its extension picks the reader); `?text_columns=a,b` for JSONL and
+    /// CSV. The file is streamed to a temporary file, read, chunked, embedded and stored; the answer is the summary.
+    func upload(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let name = try name(context)
+        let dataset = try await store.datasets.get(name)
+        guard let file = request.query("file").map({ ($0 as NSString).lastPathComponent }), !file.isEmpty else {
+            throw APIError.invalidParam("name the document with ?file=NAME (its extension says how to read it)")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-upload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent(file).path
+        try await Self.save(request.body, to: path, limit: configuration.maxUploadBytes)
+        let columns = request.query("text_columns")?.split(separator: ",").map(String.init) ?? ["text"]
+        let documents: [SourceDocument]
+        do {
+            documents = try DocumentReader(textColumns: columns).read(path, name: request.query("name") ?? file)
+        } catch {
+            throw APIError(.unprocessableContent, "invalid_document", error.description.replacingOccurrences(of: path, with: file))
+        }
+        let importer = DatasetImporter(store: store, embedder: models, counter: Self.counter(for: dataset.embeddingModel))
+        let summary = try await importer.run(documents, into: name, message: request.query("message") ?? "import \(file)")
+        return JSONResponse.make([
+            "dataset": .string(name), "file": .string(file), "version": .int(summary.version), "documents": .int(documents.count),
+            "stored": .int(summary.stored), "unchanged": .int(summary.unchanged), "chunks": .int(summary.chunks), "tokens": .int(summary.tokens),
+            "seconds": .double(summary.seconds),
+        ])
+    }
+
+    static func save(_ body: RequestBody, to path: String, limit: Int) async throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw APIError(.internalServerError, "internal_error", "cannot write a temporary file for the upload")
+        }
+        defer { try? handle.close() }
+        var written = 0
+        for try await buffer in body {
+            written += buffer.readableBytes
+            guard written <= limit else {
+                throw APIError(.contentTooLarge, "payload_too_large", "the document is larger than \(limit >> 20) MB (LOOM_MAX_UPLOAD_MB)")
+            }
+            try handle.write(contentsOf: buffer.readableBytesView)
+        }
+    }
+
+    /// The embedding model's own tokenizer when it is a bundled model that is installed, else an estimate.
+    static func counter(for model: String) -> any TokenCounter {
+        if let registry = try? ModelRegistry.load(), let entry = registry.entry(model), entry.kind == .embedding, registry.isInstalled(entry),
+            let tokenizer = try? WordPieceTokenizer(vocabularyFile: registry.location(of: entry) + "/vocab.txt")
+        {
+            return tokenizer
+        }
+        return ApproximateTokenCounter()
+    }
+
+    /// `{query, mode?, top_k?, version?, score_threshold?, filters?}`.
+    func search(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let name = try name(context)
+        let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
+        guard let query = try body.text("query"), !query.isEmpty else { throw APIError.invalidParam("'query' is required") }
+        let modeText = try body.text("mode") ?? "hybrid"
+        guard let mode = RetrievalMode(rawValue: modeText) else { throw APIError.invalidParam("unknown mode '\(modeText)'; use semantic, fulltext or hybrid") }
+        let version: Int? = try body["version"].flatMap { value in
+            if value.isNull { return nil }
+            guard case .int(let number) = value else { throw APIError.invalidParam("'version' must be an integer") }
+            return number
+        }
+        let topK: Int = try body["top_k"].map { value in
+            guard case .int(let number) = value, (1...100).contains(number) else { throw APIError.invalidParam("'top_k' must be an integer from 1 to 100") }
+            return number
+        } ?? 4
+        let threshold = body["score_threshold"].flatMap { $0.isNull ? nil : $0.numberValue }
+        let results = try await retriever.retrieve(
+            RetrievalQuery(
+                query: query, datasets: [DatasetReference(name: name, version: version)], mode: mode, topK: topK, scoreThreshold: threshold,
+                filters: try body.object("filters")))
+        return JSONResponse.make(["query": .string(query), "mode": .string(mode.rawValue), "records": .array(results.map(\.value))])
+    }
+
+    func versions(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let versions = try await store.datasets.versions(try name(context))
+        return JSONResponse.make([
+            "data": .array(versions.map {
+                ["number": .int($0.number), "message": .string($0.message), "documents": .int($0.documents), "created_at": .int(Int($0.createdAt.timeIntervalSince1970))]
+            })
+        ])
+    }
+
+    /// `?from=A&to=B`.
+    func diff(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        guard let from = request.query("from").flatMap(Int.init), let to = request.query("to").flatMap(Int.init) else {
+            throw APIError.invalidParam("pass ?from=VERSION&to=VERSION")
+        }
+        let diff = try await store.datasets.diff(try name(context), from: from, to: to)
+        let strings = { (names: [String]) in Value.array(names.map(Value.string)) }
+        return JSONResponse.make(["from": .int(from), "to": .int(to), "added": strings(diff.added), "changed": strings(diff.changed), "removed": strings(diff.removed)])
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import LoomConnectors
+import LoomServer
+import LoomTestSupport
+import LoomWorkflow
+import Testing
+
+/// The dataset admin API and a workflow's knowledge-retrieval node, on a real server, database and embedding worker.
+@Suite(.serialized) struct DatasetAPITests {
+    static func withServer<T: Sendable>(configure: @escaping @Sendable (inout ServerConfiguration) -> Void = { _ in }, _ body: @Sendable (ServerHarness) async throws -> T) async throws -> T {
+        try await TestWorker.with(serving: { $0.kind == .embedding }) { baseURL, _, _ in
+            let catalog = ModelCatalog(endpoints: ["minilm-l6": ModelEndpoint(name: "minilm-l6", baseURL: baseURL + "/v1", model: "minilm-l6")], defaultName: nil)
+            return try await ServerHarness.with(catalog: catalog, configure: configure, body)
+        }
+    }
+
+    @Test func createImportSearchAndAnswerFromAWorkflow() async throws {
+        try await Self.withServer { server in
+            let created = try await server.admin(.POST, "/admin/datasets", body: #"{"name": "ops", "chunk_tokens": 60, "chunk_overlap": 10}"#)
+            #expect(created.status == 201 && created.body[path: ["dimensions"]] == 384 && created.body[path: ["embedding_model"]] == "minilm-l6")
+
+            let upload = try await server.admin(
+                .POST, "/admin/datasets/ops/documents?file=guide.md", body: DatasetImporterTests.guide, contentType: "text/markdown")
+            #expect(upload.status == 200 && upload.body[path: ["version"]] == 1 && upload.body[path: ["chunks"]] == 3)
+            let again = try await server.admin(.POST, "/admin/datasets/ops/documents?file=guide.md", body: DatasetImporterTests.guide)
+            #expect(again.body[path: ["stored"]] == 0 && again.body[path: ["version"]] == 1)
+
+            let search = try await server.admin(.POST, "/admin/datasets/ops/search", body: #"{"query": "How do I back up the database?", "mode": "semantic", "top_k": 1}"#)
+            #expect(search.body[path: ["records", "0", "content"]]?.stringValue?.contains("pg_dump") == true)
+            #expect(search.body[path: ["records", "0", "document"]] == "guide.md")
+
+            let key = try await server.publish("""
+                app: ask-ops
+                inputs: {question: {type: text, required: true}}
+                nodes:
+                  - {id: search, type: knowledge-retrieval, query: "{{ inputs.question }}", datasets: [ops@1], mode: hybrid, top_k: 1, next: done}
+                  - {id: done, type: end, outputs: {context: "{{ search.context }}"}}
+                """)
+            let run = try await server.request(
+                .POST, "/v1/workflows/run", token: key, body: #"{"inputs": {"question": "nightly backups with pg_dump"}, "response_mode": "blocking", "user": "u"}"#)
+            #expect(run.body[path: ["data", "status"]] == "succeeded")
+            #expect(run.body[path: ["data", "outputs", "context"]]?.stringValue?.contains("pg_dump") == true)
+
+            let list = try await server.admin(.GET, "/admin/datasets")
+            #expect(list.body[path: ["data", "0", "latest_version"]] == 1)
+            let versions = try await server.admin(.GET, "/admin/datasets/ops/versions")
+            #expect(versions.body[path: ["data", "0", "documents"]] == 1)
+        }
+    }
+
+    @Test func badUploadsAndUnknownModelsAreRefusedClearly() async throws {
+        try await Self.withServer(configure: { $0.maxUploadBytes = 1000 }) { server in
+            let unknown = try await server.admin(.POST, "/admin/datasets", body: #"{"name": "big", "embedding_model": "e5-large"}"#)
+            #expect(unknown.status == 400 && unknown.body[path: ["code"]] == "model_unavailable")
+            #expect(try await server.admin(.POST, "/admin/datasets", body: #"{"name": "ops"}"#).status == 201)
+            #expect(try await server.admin(.POST, "/admin/datasets", body: #"{"name": "ops"}"#).status == 409)
+
+            let binary = try await server.admin(.POST, "/admin/datasets/ops/documents?file=photo.txt", body: "\u{0}\u{1}PNG", contentType: "application/octet-stream")
+            #expect(binary.status == 422 && binary.body[path: ["code"]] == "invalid_document")
+            #expect(binary.body[path: ["message"]] == "photo.txt: the file is binary, not text; convert it to .txt, .md, .html or .pdf first")
+            let csv = try await server.admin(.POST, "/admin/datasets/ops/documents?file=faq.csv&text_columns=answer", body: "question\nWhy?\n")
+            #expect(csv.status == 422 && csv.body[path: ["message"]] == "faq.csv:2: no column 'answer' in this row")
+            let large = try await server.admin(.POST, "/admin/datasets/ops/documents?file=big.txt", body: String(repeating: "word ", count: 400))
+            #expect(large.status == 413)
+            let missing = try await server.admin(.POST, "/admin/datasets/nope/documents?file=a.txt", body: "text")
+            #expect(missing.status == 404)
+            #expect(try await server.admin(.GET, "/admin/datasets/ops").body[path: ["latest_version"]] == 0, "nothing was stored")
+        }
+    }
+}
