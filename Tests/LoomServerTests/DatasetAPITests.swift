@@ -41,10 +41,20 @@ import Testing
             #expect(run.body[path: ["data", "status"]] == "succeeded")
             #expect(run.body[path: ["data", "outputs", "context"]]?.stringValue?.contains("pg_dump") == true)
 
+            // Two files stored without committing, then made one version.
+            let a = try await server.admin(.POST, "/admin/datasets/ops/documents?file=a.txt&commit=false", body: "Alpha notes.")
+            let b = try await server.admin(.POST, "/admin/datasets/ops/documents?file=b.txt&commit=false", body: "Bravo notes.")
+            #expect(a.body[path: ["version"]] == 1 && b.body[path: ["version"]] == 1)
+            let ids = (a.body[path: ["document_versions"]]?.arrayValue ?? []) + (b.body[path: ["document_versions"]]?.arrayValue ?? [])
+            let commit = try await server.admin(.POST, "/admin/datasets/ops/versions", body: JSONWriter.string(["documents": .array(ids), "message": "two notes"]))
+            #expect(commit.body[path: ["version"]] == 2)
+            let diff = try await server.admin(.GET, "/admin/datasets/ops/diff?from=1&to=2")
+            #expect(diff.body[path: ["added"]] == ["a.txt", "b.txt"] && diff.body[path: ["removed"]] == [])
+
             let list = try await server.admin(.GET, "/admin/datasets")
-            #expect(list.body[path: ["data", "0", "latest_version"]] == 1)
+            #expect(list.body[path: ["data", "0", "latest_version"]] == 2)
             let versions = try await server.admin(.GET, "/admin/datasets/ops/versions")
-            #expect(versions.body[path: ["data", "0", "documents"]] == 1)
+            #expect(versions.body[path: ["data", "1", "documents"]] == 3 && versions.body[path: ["data", "1", "message"]] == "two notes")
         }
     }
 
@@ -65,6 +75,43 @@ import Testing
             let missing = try await server.admin(.POST, "/admin/datasets/nope/documents?file=a.txt", body: "text")
             #expect(missing.status == 404)
             #expect(try await server.admin(.GET, "/admin/datasets/ops").body[path: ["latest_version"]] == 0, "nothing was stored")
+        }
+    }
+}
+
+/// `loom datasets …` as a process against a live server with an embedding worker.
+@Suite(.serialized) struct DatasetCLITests {
+    @Test func createImportAFolderAsOneVersionSearchAndDiff() async throws {
+        try await DatasetAPITests.withServer { server in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loom-cli-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("notes"), withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try DatasetImporterTests.guide.write(to: folder.appendingPathComponent("notes/guide.md"), atomically: true, encoding: .utf8)
+            try "Holidays are twenty-five days a year.".write(to: folder.appendingPathComponent("notes/hr.txt"), atomically: true, encoding: .utf8)
+            try "ignored".write(to: folder.appendingPathComponent("notes/image.bmp"), atomically: true, encoding: .utf8)
+            let environment = ["LOOM_SERVER": server.baseURL, "LOOM_TOKEN": ServerHarness.adminToken, "LOOM_HOME": "/nonexistent"]
+            let loom = { (arguments: [String]) in try await LoomProcess.run(arguments, environment: environment, directory: folder.path) }
+
+            let create = try await loom(["datasets", "create", "notes", "--chunk-tokens", "60", "--overlap", "10"])
+            #expect(create.status == 0 && create.stdout.contains("created dataset notes: minilm-l6 (384 dimensions)"), "\(create.stderr)")
+            let imported = try await loom(["datasets", "import", "notes", "notes"])
+            #expect(imported.status == 0, "\(imported.stderr)")
+            #expect(imported.stdout.contains("[1/2] notes/guide.md: 3 chunks, stored"))
+            #expect(imported.stdout.contains("2 files (2 new or changed, 0 failed)") && imported.stdout.contains("notes is at version 1"))
+            let again = try await loom(["datasets", "import", "notes", "notes/hr.txt"])
+            #expect(again.stdout.contains("unchanged") && again.stdout.contains("notes is at version 1"))
+
+            let search = try await loom(["datasets", "search", "notes", "how many holidays do I get", "--mode", "semantic", "--top-k", "1"])
+            #expect(search.stdout.contains("notes/hr.txt (v1)") && search.stdout.contains("twenty-five days"), "\(search.stdout)")
+
+            try "Holidays are thirty days a year.".write(to: folder.appendingPathComponent("notes/hr.txt"), atomically: true, encoding: .utf8)
+            _ = try await loom(["datasets", "import", "notes", "notes/hr.txt"])
+            let diff = try await loom(["datasets", "diff", "notes", "1", "2"])
+            #expect(diff.stdout == "~ notes/hr.txt\n")
+            let versions = try await loom(["datasets", "versions", "notes"])
+            #expect(versions.stdout.split(separator: "\n").count == 3)
+            let missing = try await loom(["datasets", "search", "ghost", "x"])
+            #expect(missing.status != 0 && missing.stderr.contains("no dataset 'ghost'"))
         }
     }
 }

@@ -17,19 +17,20 @@ public enum LoomProcess {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("loom")
     }
 
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+    public static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) async throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "\(executable.path) is missing: run `swift build --build-tests` first"])
         }
-        return try await run(executable, arguments, environment: environment)
+        return try await run(executable, arguments, environment: environment, directory: directory)
     }
 
-    /// Runs `program` (a path relative to the repository root, or absolute) to completion.
-    public static func run(_ program: URL, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+    /// Runs `program` (a path relative to the repository root, or absolute) to completion, in `directory` (default:
+    /// the repository root).
+    public static func run(_ program: URL, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil) async throws -> Result {
         let process = Process()
         process.executableURL = program
         process.arguments = arguments
-        process.currentDirectoryURL = root
+        process.currentDirectoryURL = directory.map { URL(fileURLWithPath: $0) } ?? root
         var processEnvironment = ProcessInfo.processInfo.environment
         processEnvironment["LOOM_MODELS"] = nil
         process.environment = processEnvironment.merging(environment) { _, new in new }

@@ -79,6 +79,7 @@ struct DatasetController: Sendable {
 
     /// The body is one file, named by `?file=` (its extension picks the reader); `?text_columns=a,b` for JSONL and
     /// CSV. The file is streamed to a temporary file, read, chunked, embedded and stored; the answer is the summary.
+    /// `?commit=false` stores without making a version, so several files can become one (`POST …/versions`).
     func upload(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try auth.admin(request)
         let name = try name(context)
@@ -99,8 +100,10 @@ struct DatasetController: Sendable {
             throw APIError(.unprocessableContent, "invalid_document", error.description.replacingOccurrences(of: path, with: file))
         }
         let importer = DatasetImporter(store: store, embedder: models, counter: Self.counter(for: dataset.embeddingModel))
-        let summary = try await importer.run(documents, into: name, message: request.query("message") ?? "import \(file)")
+        let summary = try await importer.run(
+            documents, into: name, message: request.query("message") ?? "import \(file)", commit: request.query("commit") != "false")
         return JSONResponse.make([
+            "document_versions": .array(summary.documentVersions.map { .int(Int($0)) }),
             "dataset": .string(name), "file": .string(file), "version": .int(summary.version), "documents": .int(documents.count),
             "stored": .int(summary.stored), "unchanged": .int(summary.unchanged), "chunks": .int(summary.chunks), "tokens": .int(summary.tokens),
             "seconds": .double(summary.seconds),
@@ -155,6 +158,20 @@ struct DatasetController: Sendable {
                 query: query, datasets: [DatasetReference(name: name, version: version)], mode: mode, topK: topK, scoreThreshold: threshold,
                 filters: try body.object("filters")))
         return JSONResponse.make(["query": .string(query), "mode": .string(mode.rawValue), "records": .array(results.map(\.value))])
+    }
+
+    /// `{documents: [document version ids], message?}`: a new version holding them in place of same-named documents.
+    func commit(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let name = try name(context)
+        let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
+        guard let items = body["documents"]?.arrayValue else { throw APIError.invalidParam("'documents' must be a list of document version ids") }
+        let ids = try items.map { item -> Int64 in
+            guard case .int(let id) = item else { throw APIError.invalidParam("'documents' must be a list of document version ids") }
+            return Int64(id)
+        }
+        let version = try await store.datasets.commitVersion(dataset: name, put: ids, message: try body.text("message") ?? "")
+        return JSONResponse.make(["dataset": .string(name), "version": .int(version)])
     }
 
     func versions(_ request: Request, _ context: LoomRequestContext) async throws -> Response {

@@ -23,6 +23,8 @@ public struct DatasetImporter: Sendable {
         public var chunks: Int
         public var tokens: Int
         public var seconds: Double
+        /// The stored document versions, to commit later when the import did not commit itself.
+        public var documentVersions: [Int64]
     }
 
     let store: Store
@@ -36,14 +38,17 @@ public struct DatasetImporter: Sendable {
         self.counter = counter
     }
 
+    /// Imports the documents and, when `commit` is set, makes them a new version (else `Summary.documentVersions`
+    /// can be committed together with other imports' through `DatasetRepository.commitVersion`).
     public func run(
-        _ documents: [SourceDocument], into name: String, message: String = "", progress: @Sendable (Progress) async -> Void = { _ in }
+        _ documents: [SourceDocument], into name: String, message: String = "", commit: Bool = true,
+        progress: @Sendable (Progress) async -> Void = { _ in }
     ) async throws -> Summary {
         let started = ContinuousClock.now
         let dataset = try await store.datasets.get(name)
         let chunker = TextChunker(maxTokens: dataset.chunkTokens, overlap: dataset.chunkOverlap, counter: counter)
         var state = Progress(documents: documents.count)
-        var summary = Summary(version: dataset.latestVersion, stored: 0, unchanged: 0, chunks: 0, tokens: 0, seconds: 0)
+        var summary = Summary(version: dataset.latestVersion, stored: 0, unchanged: 0, chunks: 0, tokens: 0, seconds: 0, documentVersions: [])
         var versionIds: [Int64] = []
         for document in documents {
             var chunks: [TextChunker.Chunk] = []
@@ -79,7 +84,8 @@ public struct DatasetImporter: Sendable {
             state.seconds = (ContinuousClock.now - started).seconds
             await progress(state)
         }
-        summary.version = try await store.datasets.commitVersion(dataset: name, put: versionIds, message: message)
+        summary.documentVersions = versionIds
+        if commit { summary.version = try await store.datasets.commitVersion(dataset: name, put: versionIds, message: message) }
         summary.seconds = (ContinuousClock.now - started).seconds
         return summary
     }

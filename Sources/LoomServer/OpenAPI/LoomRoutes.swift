@@ -111,7 +111,11 @@ enum LoomRoutes {
             adminRoute(.delete, "/admin/datasets/{dataset}", "Delete a dataset with all its versions", ok: 204, datasets.delete),
             adminRoute(
                 .post, "/admin/datasets/{dataset}/documents", "Import one document file (the body; ?file=NAME picks the reader) as a new version",
-                query: ["file", "name", "text_columns", "message"], datasets.upload),
+                query: ["file", "name", "text_columns", "message", "commit"], datasets.upload),
+            adminRoute(
+                .post, "/admin/datasets/{dataset}/versions", "Make stored document versions (from uploads with ?commit=false) one new version",
+                body: ["type": "object", "required": ["documents"], "properties": ["documents": ["type": "array"], "message": ["type": "string"]]],
+                datasets.commit),
             adminRoute(.post, "/admin/datasets/{dataset}/search", "Semantic, full-text or hybrid search", body: searchBody, datasets.search),
             adminRoute(.get, "/admin/datasets/{dataset}/versions", "A dataset's versions", datasets.versions),
             adminRoute(.get, "/admin/datasets/{dataset}/diff", "Documents added, changed and removed between two versions", query: ["from", "to"], datasets.diff),

@@ -150,6 +150,7 @@ public struct DatasetRepository: Sendable {
                     dataset = row
                 }
                 guard let dataset else { throw StoreError.datasetNotFound(name) }
+                if put.isEmpty && removed.isEmpty { return dataset.latest }
                 let next = dataset.latest + 1
                 try await connection.query(
                     "INSERT INTO dataset_versions (dataset_id, number, message) VALUES (\(dataset.id), \(next), \(message))", logger: store.logger)

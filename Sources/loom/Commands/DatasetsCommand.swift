@@ -44,26 +44,27 @@ struct DatasetsCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import files (or every supported file under folders) into a dataset; each file becomes a new version.")
+            abstract: "Import files (or every supported file under folders) into a dataset as one new version.")
         @Argument var name: String
         @Argument(help: "Files or folders: .txt .md .html .pdf .jsonl .csv") var paths: [String]
         @Option(help: "JSONL fields or CSV columns that hold the text (comma-separated).") var textColumns = "text"
         @OptionGroup var server: ServerOptions
 
-        /// Each file with the name its document gets: the path as given, or relative to a folder given.
+        /// Each file with the name its document gets: its path as given (a folder's files under the folder's path).
         static func files(_ paths: [String]) throws -> [(path: String, name: String)] {
             var files: [(String, String)] = []
             for path in paths {
                 var isFolder: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw ValidationError("\(path): no such file or folder") }
                 guard isFolder.boolValue else {
-                    files.append((path, (path as NSString).lastPathComponent))
+                    files.append((path, path))
                     continue
                 }
                 let enumerator = FileManager.default.enumerator(atPath: path)
                 while let relative = enumerator?.nextObject() as? String {
                     if DocumentReader.extensions.contains((relative as NSString).pathExtension.lowercased()) {
-                        files.append(((path as NSString).appendingPathComponent(relative), relative))
+                        let file = (path as NSString).appendingPathComponent(relative)
+                        files.append((file, file))
                     }
                 }
             }
@@ -79,6 +80,7 @@ struct DatasetsCommand: AsyncParsableCommand {
             var stored = 0
             var failed: [String] = []
             var answers: [Value] = []
+            var documentVersions: [Value] = []
             for (index, file) in files.enumerated() {
                 guard let data = FileManager.default.contents(atPath: file.path) else {
                     failed.append("\(file.path): cannot read the file")
@@ -86,17 +88,18 @@ struct DatasetsCommand: AsyncParsableCommand {
                 }
                 var query = URLComponents()
                 query.queryItems = [URLQueryItem(name: "file", value: file.name), URLQueryItem(name: "name", value: file.name),
-                                    URLQueryItem(name: "text_columns", value: textColumns)]
+                                    URLQueryItem(name: "text_columns", value: textColumns), URLQueryItem(name: "commit", value: "false")]
                 do {
                     let answer = try await client.send(
                         .POST, "/admin/datasets/\(name)/documents?" + (query.percentEncodedQuery ?? ""), body: Array(data), contentType: "application/octet-stream")
                     answers.append(answer)
                     chunks += answer[path: ["chunks"]]?.numberValue.map(Int.init) ?? 0
                     stored += answer[path: ["stored"]]?.numberValue.map(Int.init) ?? 0
+                    documentVersions += answer[path: ["document_versions"]]?.arrayValue ?? []
                     if !server.json {
                         let elapsed = Date().timeIntervalSince(started)
                         let remaining = elapsed / Double(index + 1) * Double(files.count - index - 1)
-                        let state = answer[path: ["stored"]] == .int(0) ? "unchanged" : "version \(answer[path: ["version"]]?.text ?? "?")"
+                        let state = answer[path: ["stored"]] == .int(0) ? "unchanged" : "stored"
                         print(String(format: "[%d/%d] %@: %@ chunks, %@  ·  %.1f chunks/s  ·  ETA %.0fs", index + 1, files.count, file.name,
                                      answer[path: ["chunks"]]?.text ?? "0", state, Double(chunks) / max(elapsed, 0.001), remaining))
                     }
@@ -105,12 +108,16 @@ struct DatasetsCommand: AsyncParsableCommand {
                     if !server.json { print("[\(index + 1)/\(files.count)] \(file.path): \(error)") }
                 }
             }
+            // What was stored becomes one version, even when some files failed: their problems are listed below.
+            let message = "import of \(files.count - failed.count) file(s)"
+            let committed = try await client.send(
+                .POST, "/admin/datasets/\(name)/versions", body: JSONWriter.bytes(["documents": .array(documentVersions), "message": .string(message)]))
             if server.json {
-                print(JSONWriter.string(.array(answers)))
+                print(JSONWriter.string(["files": .array(answers), "version": committed[path: ["version"]] ?? .null]))
             } else {
                 let elapsed = Date().timeIntervalSince(started)
-                print(String(format: "%d files (%d new or changed, %d failed), %d chunks in %.1fs (%.1f chunks/s)", files.count, stored, failed.count, chunks,
-                             elapsed, Double(chunks) / max(elapsed, 0.001)))
+                print(String(format: "%d files (%d new or changed, %d failed), %d chunks in %.1fs (%.1f chunks/s); %@ is at version %@", files.count, stored,
+                             failed.count, chunks, elapsed, Double(chunks) / max(elapsed, 0.001), name, committed[path: ["version"]]?.text ?? "?"))
             }
             if !failed.isEmpty {
                 for line in failed { StandardError.line(line) }
