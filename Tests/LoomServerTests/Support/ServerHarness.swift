@@ -38,7 +38,7 @@ struct ServerHarness: Sendable {
     /// Runs `body` against a server on `databaseURL` (a new database when nil).
     static func with<T: Sendable>(
         databaseURL: String? = nil, catalog: ModelCatalog = StubModel.unreachable,
-        databaseTimeout: Duration = .seconds(5), configure: (inout ServerConfiguration) -> Void = { _ in },
+        databaseTimeout: Duration = TestDatabase.operationTimeout, configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (ServerHarness) async throws -> T
     ) async throws -> T {
         let url: String
