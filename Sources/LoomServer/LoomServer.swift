@@ -88,6 +88,7 @@ public struct LoomServer: Sendable {
                 ServerPresence(store: store, serverId: serverId, interval: configuration.heartbeatInterval, staleAfter: configuration.staleServerAfter, logger: logger),
                 StopListener(store: store, active: active),
                 AccessListener(store: store, cache: cache),
+                ImportJobRunner(store: store, embedder: models, logger: logger),
                 journal,
             ],
             onServerRunning: { channel in

@@ -26,6 +26,7 @@ public struct Store: Sendable {
     public var servers: ServerRegistry { ServerRegistry(store: self) }
     public var settings: SettingsRepository { SettingsRepository(store: self) }
     public var datasets: DatasetRepository { DatasetRepository(store: self) }
+    public var jobs: JobRepository { JobRepository(store: self) }
 
     /// Runs a store operation within `operationTimeout`, turning connection failures into `StoreError.unavailable`.
     /// At the deadline the caller gets its answer even if the operation does not yet respond to cancellation (a

@@ -96,10 +96,13 @@ import Testing
             #expect(create.status == 0 && create.stdout.contains("created dataset notes: minilm-l6 (384 dimensions)"), "\(create.stderr)")
             let imported = try await loom(["datasets", "import", "notes", "notes"])
             #expect(imported.status == 0, "\(imported.stderr)")
-            #expect(imported.stdout.contains("[1/2] notes/guide.md: 3 chunks, stored"))
-            #expect(imported.stdout.contains("2 files (2 new or changed, 0 failed)") && imported.stdout.contains("notes is at version 1"))
+            #expect(imported.stdout.contains("documents 2/2 · chunks 4"), "\(imported.stdout)")
+            #expect(imported.stdout.contains("2 files: 2 documents (2 new or changed, 0 unchanged), 4 chunks in"))
+            #expect(imported.stdout.hasSuffix("notes is at version 1\n"))
             let again = try await loom(["datasets", "import", "notes", "notes/hr.txt"])
-            #expect(again.stdout.contains("unchanged") && again.stdout.contains("notes is at version 1"))
+            #expect(again.stdout.contains("(0 new or changed, 1 unchanged)") && again.stdout.hasSuffix("notes is at version 1\n"))
+            let jobs = try JSONDocumentReader.parse(try await loom(["datasets", "import", "notes", "notes/hr.txt", "--json"]).stdout).value
+            #expect(jobs[path: ["status"]] == "done" && jobs[path: ["result", "version"]] == 1)
 
             let search = try await loom(["datasets", "search", "notes", "how many holidays do I get", "--mode", "semantic", "--top-k", "1"])
             #expect(search.stdout.contains("notes/hr.txt (v1)") && search.stdout.contains("twenty-five days"), "\(search.stdout)")

@@ -110,6 +110,59 @@ struct DatasetController: Sendable {
         ])
     }
 
+    /// Stores one file (the body, `?file=NAME`) for an import job; answers its upload id.
+    func stage(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let dataset = try await store.datasets.get(try name(context))
+        guard let file = request.query("file"), !file.isEmpty else { throw APIError.invalidParam("name the document with ?file=NAME") }
+        let limit = configuration.maxUploadBytes
+        var content: [UInt8] = []
+        for try await buffer in request.body {
+            guard content.count + buffer.readableBytes <= limit else {
+                throw APIError(.contentTooLarge, "payload_too_large", "the document is larger than \(limit >> 20) MB (LOOM_MAX_UPLOAD_MB)")
+            }
+            content += buffer.readableBytesView
+        }
+        let id = try await store.jobs.upload(dataset: dataset, name: file, content: content)
+        return JSONResponse.make(["upload_id": .int(Int(id)), "file": .string(file), "bytes": .int(content.count)], status: .created)
+    }
+
+    /// `{uploads: [ids], text_columns?: [names], message?}`: queues an import job; the answer is the job (202).
+    func startImport(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let dataset = try await store.datasets.get(try name(context))
+        let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
+        guard let uploads = body["uploads"]?.arrayValue, !uploads.isEmpty, uploads.allSatisfy({ if case .int = $0 { true } else { false } }) else {
+            throw APIError.invalidParam("'uploads' must list the upload ids to import")
+        }
+        let columns = body["text_columns"]?.arrayValue ?? [.string("text")]
+        // Refuse unknown uploads now rather than in a job that can only fail.
+        _ = try await store.jobs.uploads(uploads.compactMap { if case .int(let id) = $0 { Int64(id) } else { nil } }, dataset: dataset)
+        let job = try await store.jobs.create(
+            kind: ImportJobRunner.kind, dataset: dataset,
+            payload: ["uploads": .array(uploads), "text_columns": .array(columns), "message": .string(try body.text("message") ?? "import")])
+        return JSONResponse.make(Self.job(job), status: .accepted)
+    }
+
+    static func job(_ job: JobRecord) -> Value {
+        [
+            "id": .string(job.id.uuidString.lowercased()), "kind": .string(job.kind), "dataset": job.dataset.map(Value.string) ?? .null,
+            "status": .string(job.status.rawValue), "progress": .object(job.progress), "result": job.result.map(Value.object) ?? .null,
+            "error": job.error.map(Value.string) ?? .null, "attempts": .int(job.attempts), "created_at": .int(Int(job.createdAt.timeIntervalSince1970)),
+        ]
+    }
+
+    func jobDetail(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such job") }
+        return JSONResponse.make(Self.job(try await store.jobs.get(id)))
+    }
+
+    func jobs(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        return JSONResponse.make(["data": .array(try await store.jobs.list(dataset: request.query("dataset")).map(Self.job))])
+    }
+
     static func save(_ body: RequestBody, to path: String, limit: Int) async throws {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw APIError(.internalServerError, "internal_error", "cannot write a temporary file for the upload")

@@ -39,7 +39,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case let error as StoreError:
             switch error {
             case .unavailable(let message): return APIError(.serviceUnavailable, "database_unavailable", message)
-            case .appNotFound, .keyNotFound, .datasetNotFound: return .notFound(error.description)
+            case .appNotFound, .keyNotFound, .datasetNotFound, .jobNotFound: return .notFound(error.description)
             case .versionNotFound, .datasetVersionNotFound: return APIError(.notFound, "version_not_found", error.description)
             case .nothingToRollBack, .notPublished, .datasetExists: return APIError(.conflict, "conflict", error.description)
             case .invalidDataset: return .invalidParam(error.description)

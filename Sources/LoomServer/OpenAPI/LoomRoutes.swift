@@ -116,6 +116,15 @@ enum LoomRoutes {
                 .post, "/admin/datasets/{dataset}/versions", "Make stored document versions (from uploads with ?commit=false) one new version",
                 body: ["type": "object", "required": ["documents"], "properties": ["documents": ["type": "array"], "message": ["type": "string"]]],
                 datasets.commit),
+            adminRoute(
+                .post, "/admin/datasets/{dataset}/uploads", "Store one document file (the body, ?file=NAME) for an import job", query: ["file"], ok: 201,
+                datasets.stage),
+            adminRoute(
+                .post, "/admin/datasets/{dataset}/imports", "Queue an import of stored uploads as one new version; answers the job",
+                body: ["type": "object", "required": ["uploads"], "properties": ["uploads": ["type": "array"], "text_columns": ["type": "array"], "message": ["type": "string"]]],
+                ok: 202, datasets.startImport),
+            adminRoute(.get, "/admin/jobs", "Import jobs, newest first", query: ["dataset"], datasets.jobs),
+            adminRoute(.get, "/admin/jobs/{id}", "A job's status, progress and result", datasets.jobDetail),
             adminRoute(.post, "/admin/datasets/{dataset}/search", "Semantic, full-text or hybrid search", body: searchBody, datasets.search),
             adminRoute(.get, "/admin/datasets/{dataset}/versions", "A dataset's versions", datasets.versions),
             adminRoute(.get, "/admin/datasets/{dataset}/diff", "Documents added, changed and removed between two versions", query: ["from", "to"], datasets.diff),

@@ -15,6 +15,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     case datasetExists(String)
     case datasetVersionNotFound(dataset: String, version: Int)
     case invalidDataset(String)
+    case jobNotFound(String)
 
     public var description: String {
         switch self {
@@ -29,6 +30,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         case .datasetExists(let name): return "a dataset named '\(name)' already exists"
         case .datasetVersionNotFound(let name, let version): return "dataset '\(name)' has no version \(version)"
         case .invalidDataset(let message): return message
+        case .jobNotFound(let id): return "no job '\(id)'"
         }
     }
 

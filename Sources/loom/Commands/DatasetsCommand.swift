@@ -44,7 +44,7 @@ struct DatasetsCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import files (or every supported file under folders) into a dataset as one new version.")
+            abstract: "Import files (or every supported file under folders) into a dataset as one new version, through a job on the server.")
         @Argument var name: String
         @Argument(help: "Files or folders: .txt .md .html .pdf .jsonl .csv") var paths: [String]
         @Option(help: "JSONL fields or CSV columns that hold the text (comma-separated).") var textColumns = "text"
@@ -75,54 +75,51 @@ struct DatasetsCommand: AsyncParsableCommand {
             let files = try Self.files(paths)
             guard !files.isEmpty else { throw ValidationError("no .txt, .md, .html, .pdf, .jsonl or .csv files in \(paths.joined(separator: ", "))") }
             let client = server.client()
-            let started = Date()
-            var chunks = 0
-            var stored = 0
-            var failed: [String] = []
-            var answers: [Value] = []
-            var documentVersions: [Value] = []
-            for (index, file) in files.enumerated() {
-                guard let data = FileManager.default.contents(atPath: file.path) else {
-                    failed.append("\(file.path): cannot read the file")
-                    continue
-                }
+            // Upload every file first (stored in PostgreSQL), then one job imports them all as one version.
+            var uploads: [Value] = []
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file.path) else { throw ValidationError("\(file.path): cannot read the file") }
                 var query = URLComponents()
-                query.queryItems = [URLQueryItem(name: "file", value: file.name), URLQueryItem(name: "name", value: file.name),
-                                    URLQueryItem(name: "text_columns", value: textColumns), URLQueryItem(name: "commit", value: "false")]
-                do {
-                    let answer = try await client.send(
-                        .POST, "/admin/datasets/\(name)/documents?" + (query.percentEncodedQuery ?? ""), body: Array(data), contentType: "application/octet-stream")
-                    answers.append(answer)
-                    chunks += answer[path: ["chunks"]]?.numberValue.map(Int.init) ?? 0
-                    stored += answer[path: ["stored"]]?.numberValue.map(Int.init) ?? 0
-                    documentVersions += answer[path: ["document_versions"]]?.arrayValue ?? []
-                    if !server.json {
-                        let elapsed = Date().timeIntervalSince(started)
-                        let remaining = elapsed / Double(index + 1) * Double(files.count - index - 1)
-                        let state = answer[path: ["stored"]] == .int(0) ? "unchanged" : "stored"
-                        print(String(format: "[%d/%d] %@: %@ chunks, %@  ·  %.1f chunks/s  ·  ETA %.0fs", index + 1, files.count, file.name,
-                                     answer[path: ["chunks"]]?.text ?? "0", state, Double(chunks) / max(elapsed, 0.001), remaining))
-                    }
-                } catch {
-                    failed.append("\(file.path): \(error)")
-                    if !server.json { print("[\(index + 1)/\(files.count)] \(file.path): \(error)") }
+                query.queryItems = [URLQueryItem(name: "file", value: file.name)]
+                let answer = try await client.send(
+                    .POST, "/admin/datasets/\(name)/uploads?" + (query.percentEncodedQuery ?? ""), body: Array(data), contentType: "application/octet-stream")
+                uploads.append(answer[path: ["upload_id"]] ?? .null)
+            }
+            let columns = textColumns.split(separator: ",").map { Value.string(String($0)) }
+            let request: Value = ["uploads": .array(uploads), "text_columns": .array(columns), "message": .string("import of \(files.count) file(s)")]
+            var job = try await client.send(.POST, "/admin/datasets/\(name)/imports", body: JSONWriter.bytes(request))
+            guard let id = job[path: ["id"]]?.text else { throw ValidationError("the server did not start an import job") }
+            let live = isatty(STDOUT_FILENO) == 1 && !server.json
+            var shown = ""
+            while job[path: ["status"]]?.text == "queued" || job[path: ["status"]]?.text == "running" {
+                try await Task.sleep(for: .milliseconds(400))
+                job = try await client.send(.GET, "/admin/jobs/\(id)")
+                let line = Self.progressLine(job)
+                if !server.json && line != shown {
+                    // Unbuffered, so the line shows at once (and is redrawn in place on a terminal).
+                    FileHandle.standardOutput.write(Data((live ? "\r" + line : line + "\n").utf8))
+                    shown = line
                 }
             }
-            // What was stored becomes one version, even when some files failed: their problems are listed below.
-            let message = "import of \(files.count - failed.count) file(s)"
-            let committed = try await client.send(
-                .POST, "/admin/datasets/\(name)/versions", body: JSONWriter.bytes(["documents": .array(documentVersions), "message": .string(message)]))
-            if server.json {
-                print(JSONWriter.string(["files": .array(answers), "version": committed[path: ["version"]] ?? .null]))
-            } else {
-                let elapsed = Date().timeIntervalSince(started)
-                print(String(format: "%d files (%d new or changed, %d failed), %d chunks in %.1fs (%.1f chunks/s); %@ is at version %@", files.count, stored,
-                             failed.count, chunks, elapsed, Double(chunks) / max(elapsed, 0.001), name, committed[path: ["version"]]?.text ?? "?"))
-            }
-            if !failed.isEmpty {
-                for line in failed { StandardError.line(line) }
+            if live { FileHandle.standardOutput.write(Data("\n".utf8)) }
+            if server.json { return print(JSONWriter.string(job)) }
+            guard job[path: ["status"]]?.text == "done" else {
+                StandardError.line("import failed: \(job[path: ["error"]]?.text ?? "unknown error") (job \(id))")
                 throw ExitCode(1)
             }
+            let result = { (key: String) in job[path: ["result", key]]?.numberValue ?? 0 }
+            print(String(format: "%d files: %.0f documents (%.0f new or changed, %.0f unchanged), %.0f chunks in %.1fs (%.1f chunks/s); %@ is at version %.0f",
+                         files.count, result("documents"), result("stored"), result("unchanged"), result("chunks"), result("seconds"),
+                         result("chunks") / max(result("seconds"), 0.001), name, result("version")))
+        }
+
+        /// `documents 3/4 · chunks 45 · 31.2 embeddings/s · ETA 2s`, from a job's progress.
+        static func progressLine(_ job: Value) -> String {
+            let number = { (key: String) in job[path: ["progress", key]]?.numberValue ?? 0 }
+            let (total, done, seconds) = (number("documents"), number("documents_done"), number("seconds"))
+            let rate = number("embedded") / max(seconds, 0.001)
+            let eta = done > 0 ? seconds / done * (total - done) : 0
+            return String(format: "documents %.0f/%.0f · chunks %.0f · %.1f embeddings/s · ETA %.0fs", done, total, number("chunks"), rate, eta)
         }
     }
 
@@ -178,7 +175,7 @@ struct DatasetsCommand: AsyncParsableCommand {
             let answer = try await server.client().send(.GET, "/admin/datasets/\(name)/diff?from=\(from)&to=\(to)")
             guard !server.json else { return print(JSONWriter.string(answer)) }
             for (key, mark) in [("added", "+"), ("changed", "~"), ("removed", "-")] {
-                for document in answer[path: [key]]?.arrayValue ?? [] { print("\(mark) \(document.text ?? "")") }
+                for document in answer[path: [key]]?.arrayValue ?? [] { print("\(mark) \(document.text)") }
             }
         }
     }
