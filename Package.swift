@@ -50,7 +50,8 @@ let package = Package(
         // Knowledge datasets without I/O beyond reading files: document readers, the chunker, vector indexes and rank fusion.
         .target(
             name: "LoomKnowledge",
-            dependencies: ["LoomWorkflow", "LoomInference", "COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["LoomWorkflow", "LoomInference", "COpenBLAS", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: [.unsafeFlags(kernelFlags)]
         ),
         // `loom worker`: the OpenAI-compatible API over the bundled engine, and the pool that runs and routes to workers.
         .target(

@@ -1,7 +1,7 @@
 import LoomConnectors
 import LoomInference
 import LoomKnowledge
-import LoomServer
+@testable import LoomServer
 import LoomStore
 import LoomTestSupport
 import LoomWorkflow
@@ -49,6 +49,17 @@ import Testing
             #expect(words.first?.dataset == "recipes" && words.first?.version == 1)
             let hybrid = try await Self.search(retriever, "rising dough for bread", ["ops", "recipes"], mode: .hybrid, topK: 1)
             #expect(hybrid.first?.content.contains("Knead") == true)
+        }
+    }
+
+    @Test func aVersionAboveTheExactLimitIsSearchedThroughHNSWWithTheSameAnswer() async throws {
+        try await Self.withDatasets { store, exact, _ in
+            let graph = DatasetRetriever(store: store, embedder: exact.embedder, exactLimit: 0)
+            for question in ["How do I make a copy of my database?", "What goes into a risotto?", "How do I start Loom?"] {
+                let expected = try await Self.search(exact, question, ["ops"], mode: .semantic, topK: 1)
+                let found = try await Self.search(graph, question, ["ops"], mode: .semantic, topK: 1)
+                #expect(found.map(\.chunkId) == expected.map(\.chunkId), "\(question)")
+            }
         }
     }
 

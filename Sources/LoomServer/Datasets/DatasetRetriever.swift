@@ -3,8 +3,8 @@ import LoomStore
 import LoomWorkflow
 import Synchronization
 
-/// Answers `knowledge-retrieval` from PostgreSQL: semantic search in an in-process exact index per dataset
-/// version, full-text search in PostgreSQL, hybrid by reciprocal rank fusion. Versions never change once
+/// Answers `knowledge-retrieval` from PostgreSQL: semantic search in an in-process index per dataset version
+/// (exact up to `exactLimit` chunks, HNSW beyond), full-text search in PostgreSQL, hybrid by reciprocal rank fusion. Versions never change once
 /// committed, so an index loaded for one stays right in every server process without invalidation; a run that
 /// names a dataset without a version reads its latest version from the database each time.
 public final class DatasetRetriever: KnowledgeRetriever {
@@ -14,7 +14,7 @@ public final class DatasetRetriever: KnowledgeRetriever {
     }
 
     struct LoadedVersion: Sendable {
-        var index: ExactVectorIndex
+        var index: any VectorIndex
         var chunks: [Int64: ChunkRecord]
     }
 
@@ -22,12 +22,14 @@ public final class DatasetRetriever: KnowledgeRetriever {
     let embedder: any TextEmbedder
     /// Versions whose index stays loaded; the least recently loaded goes first.
     let capacity: Int
+    let exactLimit: Int
     private let loaded = Mutex<[(key: Key, version: LoadedVersion)]>([])
 
-    public init(store: Store, embedder: any TextEmbedder, capacity: Int = 16) {
+    public init(store: Store, embedder: any TextEmbedder, capacity: Int = 16, exactLimit: Int = 20_000) {
         self.store = store
         self.embedder = embedder
         self.capacity = capacity
+        self.exactLimit = exactLimit
     }
 
     public func retrieve(_ query: RetrievalQuery) async throws -> [RetrievedChunk] {
@@ -79,9 +81,10 @@ public final class DatasetRetriever: KnowledgeRetriever {
     func load(_ dataset: DatasetRecord, _ number: Int) async throws -> LoadedVersion {
         let key = Key(dataset: dataset.id, version: number)
         if let cached = loaded.withLock({ $0.first { $0.key == key }?.version }) { return cached }
-        var index = ExactVectorIndex(dimensions: dataset.dimensions)
+        let records = try await store.datasets.chunks(dataset.name, version: number)
+        var index = VectorIndexes.make(dimensions: dataset.dimensions, count: records.count, exactLimit: exactLimit)
         var chunks: [Int64: ChunkRecord] = [:]
-        for var chunk in try await store.datasets.chunks(dataset.name, version: number) {
+        for var chunk in records {
             try index.add(id: chunk.id, vector: chunk.embedding)
             chunk.embedding = []
             chunks[chunk.id] = chunk
