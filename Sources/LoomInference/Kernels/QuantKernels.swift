@@ -67,21 +67,6 @@ enum QuantKernels {
         output[3 &* outputStride] = v3.sum() + s3
     }
 
-    static func dotF32(_ row: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int) -> Float {
-        var vector = SIMD16<Float>(repeating: 0)
-        var index = 0
-        while index &+ 16 <= count {
-            vector += load16(row + index) * load16(x + index)
-            index &+= 16
-        }
-        var tail: Float = 0
-        while index < count {
-            tail += row[index] * x[index]
-            index &+= 1
-        }
-        return vector.sum() + tail
-    }
-
     static func dotHalf(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int, brain: Bool) -> Float {
         let halves = row.assumingMemoryBound(to: UInt16.self)
         var sum: Float = 0

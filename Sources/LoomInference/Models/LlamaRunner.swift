@@ -179,7 +179,7 @@ public final class LlamaRunner: @unchecked Sendable {
                 let length = step.position + 1
                 var maximum = -Float.infinity
                 for t in 0..<length {
-                    let score = QuantKernels.dotF32(keys + t &* c.kvWidth, UnsafePointer(query), count: dimension) * scale
+                    let score = VectorKernels.dot(keys + t &* c.kvWidth, UnsafePointer(query), count: dimension) * scale
                     buffer[t] = score
                     maximum = max(maximum, score)
                 }

@@ -47,7 +47,7 @@ public struct WeightMatrix: @unchecked Sendable {
                 let target = output + vector &* outputStride
                 for r in range {
                     target[r] = type == .f32
-                        ? QuantKernels.dotF32(row(r).assumingMemoryBound(to: Float.self), xs, count: columns)
+                        ? VectorKernels.dot(row(r).assumingMemoryBound(to: Float.self), xs, count: columns)
                         : QuantKernels.dotHalf(row(r), xs, count: columns, brain: type == .bf16)
                 }
             }

@@ -38,25 +38,6 @@ enum VectorMath {
         let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return norm > 0 ? vector.map { $0 / norm } : vector
     }
-
-    /// a · b, sixteen lanes at a time (wrapping index arithmetic keeps the loop vectorised).
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var sum = SIMD16<Float>()
-        var index = 0
-        while index &+ 16 <= count {
-            let x = UnsafeRawPointer(a + index).loadUnaligned(as: SIMD16<Float>.self)
-            let y = UnsafeRawPointer(b + index).loadUnaligned(as: SIMD16<Float>.self)
-            sum = sum.addingProduct(x, y)
-            index &+= 16
-        }
-        var tail: Float = 0
-        while index < count {
-            tail += a[index] * b[index]
-            index &+= 1
-        }
-        return sum.sum() + tail
-    }
 }
 
 /// The `k` largest of a list of scores, best first, through a min-heap of size `k`.

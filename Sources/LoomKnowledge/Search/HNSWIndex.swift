@@ -92,12 +92,12 @@ public struct HNSWIndex: Sendable {
     }
 
     func score(_ a: Int, _ b: Int) -> Float {
-        vectors.withUnsafeBufferPointer { VectorMath.dot($0.baseAddress! + a * dimensions, $0.baseAddress! + b * dimensions, count: dimensions) }
+        vectors.withUnsafeBufferPointer { VectorKernels.dot($0.baseAddress! + a * dimensions, $0.baseAddress! + b * dimensions, count: dimensions) }
     }
 
     func score(_ node: Int, _ query: [Float]) -> Float {
         vectors.withUnsafeBufferPointer { stored in
-            query.withUnsafeBufferPointer { VectorMath.dot(stored.baseAddress! + node * dimensions, $0.baseAddress!, count: dimensions) }
+            query.withUnsafeBufferPointer { VectorKernels.dot(stored.baseAddress! + node * dimensions, $0.baseAddress!, count: dimensions) }
         }
     }
 
