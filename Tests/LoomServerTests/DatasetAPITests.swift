@@ -111,6 +111,12 @@ import Testing
             _ = try await loom(["datasets", "import", "notes", "notes/hr.txt"])
             let diff = try await loom(["datasets", "diff", "notes", "1", "2"])
             #expect(diff.stdout == "~ notes/hr.txt\n")
+            let exported = try await loom(["datasets", "export", "notes", "--version", "1", "--no-embeddings"]).stdout.split(separator: "\n")
+            let rows = try exported.map { try JSONDocumentReader.parse(String($0)).value }
+            #expect(rows.map { $0[path: ["document"]]?.text ?? "" } == ["notes/guide.md", "notes/guide.md", "notes/guide.md", "notes/hr.txt"])
+            #expect(rows.last?[path: ["content"]] == "Holidays are twenty-five days a year." && rows.last?[path: ["embedding"]] == nil)
+            let withVectors = try JSONDocumentReader.parse(String(try await loom(["datasets", "export", "notes"]).stdout.split(separator: "\n")[3])).value
+            #expect(withVectors[path: ["embedding"]]?.arrayValue?.count == 384 && withVectors[path: ["version"]] == 2)
             let versions = try await loom(["datasets", "versions", "notes"])
             #expect(versions.stdout.split(separator: "\n").count == 3)
             let missing = try await loom(["datasets", "search", "ghost", "x"])

@@ -237,6 +237,31 @@ struct DatasetController: Sendable {
         ])
     }
 
+    /// A version's chunks as JSON lines (`?version=N`, `?embeddings=false` to leave the vectors out).
+    func export(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let name = try name(context)
+        let version = try request.query("version").map { text -> Int in
+            guard let number = Int(text) else { throw APIError.invalidParam("the version must be a number") }
+            return number
+        }
+        let embeddings = request.query("embeddings") != "false"
+        let dataset = try await store.datasets.get(name)
+        let number = try store.datasets.resolve(dataset, version: version)
+        var lines = ""
+        for chunk in try await store.datasets.chunks(name, version: number) {
+            var fields: [String: Value] = [
+                "dataset": .string(name), "version": .int(number), "document": .string(chunk.document), "position": .int(chunk.position),
+                "content": .string(chunk.content), "tokens": .int(chunk.tokens), "metadata": .object(chunk.metadata),
+            ]
+            if embeddings { fields["embedding"] = .array(chunk.embedding.map { .double(Double($0)) }) }
+            lines += JSONWriter.string(.object(fields)) + "\n"
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/jsonl"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: lines)))
+    }
+
     /// `?from=A&to=B`.
     func diff(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try auth.admin(request)

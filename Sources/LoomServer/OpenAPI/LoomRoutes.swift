@@ -127,6 +127,8 @@ enum LoomRoutes {
             adminRoute(.get, "/admin/jobs/{id}", "A job's status, progress and result", datasets.jobDetail),
             adminRoute(.post, "/admin/datasets/{dataset}/search", "Semantic, full-text or hybrid search", body: searchBody, datasets.search),
             adminRoute(.get, "/admin/datasets/{dataset}/versions", "A dataset's versions", datasets.versions),
+            adminRoute(
+                .get, "/admin/datasets/{dataset}/export", "A version's chunks as JSON lines", query: ["version", "embeddings"], datasets.export),
             adminRoute(.get, "/admin/datasets/{dataset}/diff", "Documents added, changed and removed between two versions", query: ["from", "to"], datasets.diff),
             Endpoint(
                 method: .get, path: "/healthz", summary: "Database and model reachability", access: .none,

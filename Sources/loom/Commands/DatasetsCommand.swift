@@ -6,7 +6,7 @@ import LoomWorkflow
 struct DatasetsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datasets", abstract: "Create knowledge datasets, import documents, search them, and look at their versions.",
-        subcommands: [Create.self, List.self, Import.self, Search.self, Versions.self, Diff.self, Delete.self])
+        subcommands: [Create.self, List.self, Import.self, Search.self, Versions.self, Diff.self, Export.self, Delete.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a dataset.")
@@ -94,7 +94,7 @@ struct DatasetsCommand: AsyncParsableCommand {
             while job[path: ["status"]]?.text == "queued" || job[path: ["status"]]?.text == "running" {
                 try await Task.sleep(for: .milliseconds(400))
                 job = try await client.send(.GET, "/admin/jobs/\(id)")
-                let line = Self.progressLine(job)
+                let line = job[path: ["progress", "documents"]] == nil ? "waiting for the server to start the import…" : Self.progressLine(job)
                 if !server.json && line != shown {
                     // Unbuffered, so the line shows at once (and is redrawn in place on a terminal).
                     FileHandle.standardOutput.write(Data((live ? "\r" + line : line + "\n").utf8))
@@ -177,6 +177,21 @@ struct DatasetsCommand: AsyncParsableCommand {
             for (key, mark) in [("added", "+"), ("changed", "~"), ("removed", "-")] {
                 for document in answer[path: [key]]?.arrayValue ?? [] { print("\(mark) \(document.text)") }
             }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a version's chunks as JSONL (content, document, metadata, embedding).")
+        @Argument var name: String
+        @Option(help: "The version (default: the latest).") var version: Int?
+        @Flag(help: "Leave the embeddings out.") var noEmbeddings = false
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            var query = "embeddings=\(!noEmbeddings)"
+            if let version { query += "&version=\(version)" }
+            let text = try await server.client().sendText(.GET, "/admin/datasets/\(name)/export?\(query)")
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
     }
 

@@ -44,13 +44,20 @@ struct AdminClient {
 
     /// Sends a request and returns the JSON answer (null for an empty one).
     func send(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json") async throws -> Value {
+        let text = try await sendText(method, path, body: body, contentType: contentType)
+        return text.isEmpty ? Value.null : (try? JSONDocumentReader.parse(text).value) ?? .string(text)
+    }
+
+    /// Sends a request and returns the answer's text as it came (JSON lines, say).
+    func sendText(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json") async throws -> String {
         try await withClient { client in
             let response = try await execute(client, method, path, body: body, contentType: contentType)
-            var buffer = try await response.body.collect(upTo: 64 << 20)
+            var buffer = try await response.body.collect(upTo: 1 << 30)
             let text = buffer.readString(length: buffer.readableBytes) ?? ""
-            let value = text.isEmpty ? Value.null : (try? JSONDocumentReader.parse(text).value) ?? .string(text)
-            guard (200..<300).contains(Int(response.status.code)) else { throw failure(Int(response.status.code), value) }
-            return value
+            guard (200..<300).contains(Int(response.status.code)) else {
+                throw failure(Int(response.status.code), (try? JSONDocumentReader.parse(text).value) ?? .string(text))
+            }
+            return text
         }
     }
 
