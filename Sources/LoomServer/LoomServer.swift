@@ -70,7 +70,8 @@ public struct LoomServer: Sendable {
         let document = DocumentBox()
         let operations = OperationsController(store: store, models: models, metrics: metrics) { document.value }
         let datasets = DatasetController(auth: auth, store: store, models: models, retriever: retriever, configuration: configuration)
-        let endpoints = LoomRoutes.endpoints(service: service, chat: chat, admin: admin, datasets: datasets, operations: operations)
+        let knowledge = KnowledgeAPIController(auth: auth, store: store, datasets: datasets, configuration: configuration)
+        let endpoints = LoomRoutes.endpoints(service: service, chat: chat, admin: admin, datasets: datasets, knowledge: knowledge, operations: operations)
         document.value = OpenAPIDocument.build(endpoints)
 
         let router = Router(context: LoomRequestContext.self)

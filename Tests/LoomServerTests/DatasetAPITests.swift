@@ -124,3 +124,58 @@ import Testing
         }
     }
 }
+
+/// Dify's knowledge API with a dataset key, on a live server whose import jobs run as they would in production.
+@Suite(.serialized) struct KnowledgeAPITests {
+    @Test func aDifyClientCreatesADatasetAddsTextFollowsTheBatchAndRetrieves() async throws {
+        try await DatasetAPITests.withServer { server in
+            let created = try await server.admin(.POST, "/admin/dataset-keys", body: #"{"name": "dify"}"#)
+            let key = try #require(created.body[path: ["key"]]?.stringValue)
+            #expect(key.hasPrefix("dataset-") && created.body[path: ["app"]] == "datasets")
+
+            let dataset = try await server.request(.POST, "/v1/datasets", token: key, body: #"{"name": "handbook"}"#)
+            #expect(dataset.status == 200 && dataset.body[path: ["id"]] == "handbook" && dataset.body[path: ["document_count"]] == 0)
+            let text = "Employees get twenty-five days of paid holiday each year. Sick leave is separate."
+            let added = try await server.request(
+                .POST, "/v1/datasets/handbook/document/create-by-text", token: key, body: JSONWriter.string(["name": "Leave policy", "text": .string(text)]))
+            #expect(added.body[path: ["document", "name"]] == "Leave policy")
+            let batch = try #require(added.body[path: ["batch"]]?.stringValue)
+            var status = ""
+            for _ in 0..<100 where status != "completed" && status != "error" {
+                try await Task.sleep(for: .milliseconds(200))
+                let progress = try await server.request(.GET, "/v1/datasets/handbook/documents/\(batch)/indexing-status", token: key)
+                status = progress.body[path: ["data", "0", "indexing_status"]]?.stringValue ?? ""
+            }
+            #expect(status == "completed")
+            let documents = try await server.request(.GET, "/v1/datasets/handbook/documents", token: key)
+            #expect(documents.body[path: ["data", "0", "name"]] == "Leave policy" && documents.body[path: ["total"]] == 1)
+
+            let retrieved = try await server.request(
+                .POST, "/v1/datasets/handbook/retrieve", token: key,
+                body: #"{"query": "How many vacation days?", "retrieval_model": {"search_method": "semantic_search", "top_k": 2}}"#)
+            #expect(retrieved.body[path: ["records", "0", "segment", "content"]]?.stringValue == text)
+            #expect(retrieved.body[path: ["records", "0", "segment", "document", "name"]] == "Leave policy")
+            let list = try await server.request(.GET, "/v1/datasets?page=1&limit=10", token: key)
+            #expect(list.body[path: ["total"]] == 1 && list.body[path: ["data", "0", "document_count"]] == 1)
+        }
+    }
+
+    @Test func onlyALiveDatasetKeyOpensTheKnowledgeAPI() async throws {
+        try await DatasetAPITests.withServer { server in
+            let appKey = try await server.publish("app: echo\nnodes:\n  - {id: done, type: end}\n")
+            #expect(try await server.request(.GET, "/v1/datasets", token: appKey).status == 403)
+            #expect(try await server.request(.GET, "/v1/datasets", token: "dataset-made-up").status == 401)
+            #expect(try await server.request(.GET, "/v1/datasets").status == 401)
+            let created = try await server.admin(.POST, "/admin/dataset-keys", body: "{}")
+            let key = try #require(created.body[path: ["key"]]?.stringValue)
+            #expect(try await server.request(.GET, "/v1/datasets", token: key).status == 200)
+            #expect(try await server.request(.POST, "/v1/workflows/run", token: key, body: #"{"inputs": {}}"#).status == 401, "a dataset key opens no app")
+            let id = try #require(created.body[path: ["id"]]?.stringValue)
+            #expect(try await server.admin(.DELETE, "/admin/keys/\(id)").status == 204)
+            #expect(try await server.request(.GET, "/v1/datasets", token: key).status == 401, "revoked on the next request")
+            let bad = try await server.request(
+                .POST, "/v1/datasets", token: ServerHarness.adminToken, body: #"{"name": "Handbook With Spaces"}"#)
+            #expect(bad.status == 400 && bad.body[path: ["message"]]?.stringValue?.contains("is not a dataset name") == true)
+        }
+    }
+}

@@ -143,6 +143,15 @@ struct AdminController: Sendable {
         return JSONResponse.make(.object(fields), status: .created)
     }
 
+    func createDatasetKey(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try auth.admin(request)
+        let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
+        let (record, secret) = try await store.keys.createDatasetKey(name: try body.text("name") ?? "")
+        var fields = Self.key(record).objectValue!
+        fields["key"] = .string(secret)
+        return JSONResponse.make(.object(fields), status: .created)
+    }
+
     static func key(_ key: APIKeyRecord) -> Value {
         [
             "id": .string(key.id.uuidString.lowercased()), "app": .string(key.app), "prefix": .string(key.prefix), "name": .string(key.name),

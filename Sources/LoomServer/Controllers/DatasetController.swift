@@ -42,17 +42,36 @@ struct DatasetController: Sendable {
             guard case .int(let number) = value else { throw APIError.invalidParam("'\(key)' must be an integer") }
             return number
         }
+        let dataset = try await create(
+            name: name, description: try body.text("description") ?? "", model: model, chunkTokens: try integer("chunk_tokens", 500),
+            overlap: try integer("chunk_overlap", 50))
+        return JSONResponse.make(Self.dataset(dataset), status: .created)
+    }
+
+    /// Creates a dataset after asking its embedding model for its dimensions (which also proves the model answers).
+    func create(name: String, description: String, model: String, chunkTokens: Int, overlap: Int) async throws -> DatasetRecord {
         let probe: [[Float]]
         do {
             probe = try await models.embed(["dimension probe"], model: model)
         } catch let error as ModelError {
             throw APIError(.badRequest, "model_unavailable", "cannot use '\(model)' for embeddings: \(error)")
         }
-        let dataset = try await store.datasets.create(
+        return try await store.datasets.create(
             DatasetSpec(
-                name: name, description: try body.text("description") ?? "", embeddingModel: model, dimensions: probe.first?.count ?? 0,
-                chunkTokens: try integer("chunk_tokens", 500), chunkOverlap: try integer("chunk_overlap", 50)))
-        return JSONResponse.make(Self.dataset(dataset), status: .created)
+                name: name, description: description, embeddingModel: model, dimensions: probe.first?.count ?? 0, chunkTokens: chunkTokens,
+                chunkOverlap: overlap))
+    }
+
+    /// Queues an import of uploads already stored; the job is what callers follow. `plainText`: names without a
+    /// known extension are read as text (documents given as text, named freely).
+    func queueImport(_ dataset: DatasetRecord, uploads: [Int64], columns: [String], message: String, plainText: Bool = false) async throws -> JobRecord {
+        _ = try await store.jobs.uploads(uploads, dataset: dataset)
+        return try await store.jobs.create(
+            kind: ImportJobRunner.kind, dataset: dataset,
+            payload: [
+                "uploads": .array(uploads.map { .int(Int($0)) }), "text_columns": .array(columns.map(Value.string)), "message": .string(message),
+                "plain_text": .bool(plainText),
+            ])
     }
 
     func list(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
@@ -135,12 +154,11 @@ struct DatasetController: Sendable {
         guard let uploads = body["uploads"]?.arrayValue, !uploads.isEmpty, uploads.allSatisfy({ if case .int = $0 { true } else { false } }) else {
             throw APIError.invalidParam("'uploads' must list the upload ids to import")
         }
-        let columns = body["text_columns"]?.arrayValue ?? [.string("text")]
-        // Refuse unknown uploads now rather than in a job that can only fail.
-        _ = try await store.jobs.uploads(uploads.compactMap { if case .int(let id) = $0 { Int64(id) } else { nil } }, dataset: dataset)
-        let job = try await store.jobs.create(
-            kind: ImportJobRunner.kind, dataset: dataset,
-            payload: ["uploads": .array(uploads), "text_columns": .array(columns), "message": .string(try body.text("message") ?? "import")])
+        let columns = body["text_columns"]?.arrayValue?.compactMap(\.stringValue) ?? ["text"]
+        // Unknown uploads are refused here rather than in a job that could only fail.
+        let job = try await queueImport(
+            dataset, uploads: uploads.compactMap { if case .int(let id) = $0 { Int64(id) } else { nil } }, columns: columns,
+            message: try body.text("message") ?? "import")
         return JSONResponse.make(Self.job(job), status: .accepted)
     }
 

@@ -55,7 +55,11 @@ struct ImportJobRunner: Service {
             for (index, upload) in uploads.enumerated() {
                 let folder = directory.appendingPathComponent("\(index)")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                let path = folder.appendingPathComponent((upload.name as NSString).lastPathComponent).path
+                var file = (upload.name as NSString).lastPathComponent
+                if job.payload["plain_text"] == .bool(true), !DocumentReader.extensions.contains((file as NSString).pathExtension.lowercased()) {
+                    file += ".txt"
+                }
+                let path = folder.appendingPathComponent(file).path
                 try Data(upload.content).write(to: URL(fileURLWithPath: path))
                 do {
                     documents += try DocumentReader(textColumns: columns).read(path, name: upload.name)

@@ -50,6 +50,19 @@ struct Authenticator: Sendable {
         return AppAccess(appId: grant.appId, slug: grant.app, mode: grant.mode, publishedVersion: grant.publishedVersion)
     }
 
+    /// The knowledge API (`/v1/datasets`): a dataset key, or the admin token. Keys are checked on every request,
+    /// so a revoked one is refused at once.
+    func datasets(_ request: Request) async throws {
+        let hash = Secret.hash(try bearer(request))
+        if Secret.equalInConstantTime(hash, adminTokenHash) { return }
+        guard try await store.keys.isDatasetKey(hash: hash) else {
+            if try await store.keys.grant(hash: hash) != nil {
+                throw APIError.forbidden("this is an app key; the knowledge API takes a dataset key (loom keys create --datasets)")
+            }
+            throw APIError.unauthorized("unknown or revoked dataset key")
+        }
+    }
+
     /// For admin routes that act as an app (`loom call`).
     func adminActingAs(_ request: Request, slug: String) async throws -> AppAccess {
         try admin(request)

@@ -5,7 +5,7 @@ import LoomWorkflow
 /// `/openapi.json` are both built from the same list, so the description cannot drift from the routes.
 struct Endpoint: Sendable {
     enum Access: String, Sendable {
-        case none, appKey, admin
+        case none, appKey, datasetKey, admin
     }
 
     var method: HTTPRequest.Method
@@ -55,6 +55,7 @@ enum OpenAPIDocument {
             switch endpoint.access {
             case .none: operation["security"] = []
             case .appKey: operation["security"] = [["appKey": []]]
+            case .datasetKey: operation["security"] = [["datasetKey": []], ["adminToken": []]]
             case .admin: operation["security"] = [["adminToken": []]]
             }
             paths[endpoint.path, default: [:]][endpoint.method.rawValue.lowercased()] = .object(operation)
@@ -69,6 +70,7 @@ enum OpenAPIDocument {
             "components": [
                 "securitySchemes": [
                     "appKey": ["type": "http", "scheme": "bearer", "description": "An app key (loom keys create APP)."],
+                    "datasetKey": ["type": "http", "scheme": "bearer", "description": "A dataset key for /v1/datasets (loom keys create --datasets)."],
                     "adminToken": ["type": "http", "scheme": "bearer", "description": "The admin token (LOOM_ADMIN_TOKEN)."],
                 ]
             ],

@@ -39,9 +39,33 @@ enum LoomRoutes {
     ]
 
     static func endpoints(
-        service: ServiceAPIController, chat: ChatController, admin: AdminController, datasets: DatasetController, operations: OperationsController
+        service: ServiceAPIController, chat: ChatController, admin: AdminController, datasets: DatasetController, knowledge: KnowledgeAPIController,
+        operations: OperationsController
     ) -> [Endpoint] {
         var endpoints: [Endpoint] = []
+        // Dify's knowledge API, with a dataset key.
+        let knowledgeErrors: [Int: String] = [401: "unauthorized: unknown or revoked dataset key", 403: "forbidden: an app key", 404: "not_found"]
+        func knowledgeRoute(
+            _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: Value? = nil, query: [String] = [], ok: Int = 200,
+            _ handler: @escaping @Sendable (Request, LoomRequestContext) async throws -> Response
+        ) -> Endpoint {
+            Endpoint(
+                method: method, path: path, summary: summary, access: .datasetKey, body: body, query: query,
+                responses: knowledgeErrors.merging([ok: ok == 204 ? "Done" : "Success"]) { a, _ in a }, handler: handler)
+        }
+        endpoints += [
+            knowledgeRoute(.post, "/v1/datasets", "Create a dataset (Dify: the id is its name)", body: ["type": "object", "required": ["name"], "properties": ["name": ["type": "string"], "description": ["type": "string"]]], knowledge.create),
+            knowledgeRoute(.get, "/v1/datasets", "List datasets", query: ["page", "limit"], knowledge.list),
+            knowledgeRoute(.delete, "/v1/datasets/{dataset_id}", "Delete a dataset", ok: 204, knowledge.delete),
+            knowledgeRoute(
+                .post, "/v1/datasets/{dataset_id}/document/create-by-text", "Add a document from text; indexed by a job (the batch)",
+                body: ["type": "object", "required": ["name", "text"], "properties": ["name": ["type": "string"], "text": ["type": "string"]]], knowledge.createByText),
+            knowledgeRoute(.get, "/v1/datasets/{dataset_id}/documents/{batch}/indexing-status", "Where a batch's indexing is", knowledge.indexingStatus),
+            knowledgeRoute(.get, "/v1/datasets/{dataset_id}/documents", "The documents of the latest version", query: ["page", "limit"], knowledge.documents),
+            knowledgeRoute(
+                .post, "/v1/datasets/{dataset_id}/retrieve", "Search a dataset (semantic_search, full_text_search, hybrid_search)",
+                body: ["type": "object", "required": ["query"], "properties": ["query": ["type": "string"], "retrieval_model": ["type": "object"]]], knowledge.retrieve),
+        ]
         // The Service API, at /v1 (the key names the app) and at /apps/{app}/v1 (a base URL per app).
         for base in ["/v1", "/apps/{app}/v1"] {
             let scoped = base != "/v1"
@@ -101,6 +125,7 @@ enum LoomRoutes {
             adminRoute(.post, "/admin/apps/{app}/keys", "Create an app key (shown once)", body: ["type": "object", "properties": ["name": ["type": "string"]]], ok: 201, admin.createKey),
             adminRoute(.post, "/admin/apps/{app}/call", "Run an app as its callers do, with the admin token (loom call)", body: runBody, admin.call),
             adminRoute(.get, "/admin/keys", "List keys (prefixes only)", query: ["app"], admin.keys),
+            adminRoute(.post, "/admin/dataset-keys", "Create a dataset key for /v1/datasets (shown once)", body: ["type": "object", "properties": ["name": ["type": "string"]]], ok: 201, admin.createDatasetKey),
             adminRoute(.delete, "/admin/keys/{id}", "Revoke a key", ok: 204, admin.revokeKey),
             adminRoute(.get, "/admin/runs", "List runs, newest first", query: ["app", "status", "since", "until", "limit"], admin.runs),
             adminRoute(.get, "/admin/runs/{id}", "A run with its node runs", admin.runDetail),

@@ -32,8 +32,13 @@ public struct KeyRepository: Sendable {
         try await store.perform {
             let rows = try await store.client.query(
                 """
-                SELECT k.id, a.slug, k.prefix, k.name, k.created_at, k.revoked_at FROM api_keys k JOIN apps a ON a.id = k.app_id
-                WHERE \(slug) IS NULL OR a.slug = \(slug) ORDER BY k.created_at
+                SELECT * FROM (
+                    SELECT k.id, a.slug, k.prefix, k.name, k.created_at, k.revoked_at FROM api_keys k JOIN apps a ON a.id = k.app_id
+                    WHERE \(slug)::text IS NULL OR a.slug = \(slug)
+                    UNION ALL
+                    SELECT id, \(Self.datasetScope), prefix, name, created_at, revoked_at FROM dataset_keys
+                    WHERE \(slug)::text IS NULL OR \(slug) = \(Self.datasetScope)
+                ) keys ORDER BY created_at
                 """, logger: store.logger)
             var keys: [APIKeyRecord] = []
             for try await row in rows.decode((UUID, String, String, String, Date, Date?).self) {
@@ -43,16 +48,53 @@ public struct KeyRepository: Sendable {
         }
     }
 
-    /// Revokes the key; the next request with it is refused.
+    /// Revokes the key (an app key or a dataset key); the next request with it is refused.
     public func revoke(_ id: UUID) async throws {
         try await store.perform {
             var found = false
             for try await _ in try await store.client.query(
-                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id", logger: store.logger
+                """
+                WITH app AS (UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id),
+                     dataset AS (UPDATE dataset_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id)
+                SELECT id FROM app UNION ALL SELECT id FROM dataset
+                """, logger: store.logger
             ).decode(UUID.self) {
                 found = true
             }
             if !found { throw StoreError.keyNotFound(id.uuidString.lowercased()) }
+        }
+    }
+
+    /// Creates a key for the knowledge API; the plaintext is returned here and never again. Listed under the app
+    /// name `datasets`.
+    public func createDatasetKey(name: String = "") async throws -> (record: APIKeyRecord, secret: String) {
+        let secret = Secret.generate(prefix: "dataset")
+        let id = UUID()
+        let prefix = String(secret.prefix(Self.prefixLength + 3))
+        return try await store.perform {
+            var created = Date()
+            for try await date in try await store.client.query(
+                "INSERT INTO dataset_keys (id, prefix, secret_hash, name) VALUES (\(id), \(prefix), \(Secret.hash(secret)), \(name)) RETURNING created_at",
+                logger: store.logger
+            ).decode(Date.self) {
+                created = date
+            }
+            return (APIKeyRecord(id: id, app: Self.datasetScope, prefix: prefix, name: name, createdAt: created, revokedAt: nil), secret)
+        }
+    }
+
+    /// What `list` shows as the app of a dataset key.
+    public static let datasetScope = "datasets"
+
+    /// Whether this is a dataset key that is not revoked (checked on every request, so revocation is immediate).
+    public func isDatasetKey(hash: String) async throws -> Bool {
+        try await store.perform {
+            for try await _ in try await store.client.query(
+                "SELECT 1 FROM dataset_keys WHERE secret_hash = \(hash) AND revoked_at IS NULL", logger: store.logger
+            ).decode(Int.self) {
+                return true
+            }
+            return false
         }
     }
 

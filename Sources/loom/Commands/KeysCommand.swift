@@ -4,19 +4,26 @@ import LoomWorkflow
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "Create, list and revoke app keys.", subcommands: [Create.self, List.self, Revoke.self])
+        commandName: "keys", abstract: "Create, list and revoke app keys and dataset keys.", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a key for an app; it is shown only this once.")
-        @Argument var app: String
+        static let configuration = CommandConfiguration(abstract: "Create a key for an app, or with --datasets for the knowledge API; it is shown only this once.")
+        @Argument(help: "The app the key opens.") var app: String?
+        @Flag(help: "A dataset key for /v1/datasets instead (Dify's knowledge API).") var datasets = false
         @Option(help: "A label for the key.") var name = ""
         @OptionGroup var server: ServerOptions
 
+        func validate() throws {
+            guard (app == nil) == datasets else { throw ValidationError("name an app, or pass --datasets for a dataset key") }
+        }
+
         func run() async throws {
-            let answer = try await server.client().send(.POST, "/admin/apps/\(app)/keys", body: JSONWriter.bytes(["name": .string(name)]))
+            let path = app.map { "/admin/apps/\($0)/keys" } ?? "/admin/dataset-keys"
+            let answer = try await server.client().send(.POST, path, body: JSONWriter.bytes(["name": .string(name)]))
             guard !server.json else { return print(JSONWriter.string(answer)) }
             print(answer[path: ["key"]]?.text ?? "")
-            FileHandleOutput.note("key \(answer[path: ["id"]]?.text ?? "") for \(app): shown once; callers send it as 'Authorization: Bearer <key>'")
+            let scope = app.map { "for \($0)" } ?? "for /v1/datasets"
+            FileHandleOutput.note("key \(answer[path: ["id"]]?.text ?? "") \(scope): shown once; callers send it as 'Authorization: Bearer <key>'")
         }
     }
 

@@ -1,0 +1,135 @@
+import Foundation
+import Hummingbird
+import LoomStore
+import LoomWorkflow
+
+/// Dify's knowledge API at `/v1/datasets`, for its clients, with a dataset key (or the admin token). A dataset's
+/// id is its name; a document's id is its name in the dataset; an indexing batch is an import job.
+struct KnowledgeAPIController: Sendable {
+    let auth: Authenticator
+    let store: Store
+    let datasets: DatasetController
+    let configuration: ServerConfiguration
+
+    private func dataset(_ context: LoomRequestContext) async throws -> DatasetRecord {
+        guard let name = context.parameters.get("dataset_id") else { throw APIError.notFound("no dataset in the path") }
+        return try await store.datasets.get(name)
+    }
+
+    func datasetValue(_ dataset: DatasetRecord) async throws -> Value {
+        let documents = dataset.latestVersion > 0 ? try await store.datasets.documents(dataset.name) : []
+        return [
+            "id": .string(dataset.name), "name": .string(dataset.name), "description": .string(dataset.description), "permission": "only_me",
+            "indexing_technique": "high_quality", "document_count": .int(documents.count), "word_count": .int(documents.reduce(0) { $0 + $1.tokenCount }),
+            "embedding_model": .string(dataset.embeddingModel), "embedding_model_provider": "loom", "embedding_available": true,
+            "created_at": .int(Int(dataset.createdAt.timeIntervalSince1970)), "latest_version": .int(dataset.latestVersion),
+        ]
+    }
+
+    /// Dify's page envelope over a whole list: `?page=` from 1, `?limit=` up to 100 (default 20).
+    static func page(_ items: [Value], _ request: Request) -> Value {
+        let limit = min(max(request.query("limit").flatMap(Int.init) ?? 20, 1), 100)
+        let page = max(request.query("page").flatMap(Int.init) ?? 1, 1)
+        let start = min((page - 1) * limit, items.count)
+        let end = min(start + limit, items.count)
+        return ["data": .array(Array(items[start..<end])), "has_more": .bool(end < items.count), "limit": .int(limit), "total": .int(items.count), "page": .int(page)]
+    }
+
+    func create(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
+        guard let name = try body.text("name") else { throw APIError.invalidParam("'name' is required") }
+        let dataset = try await datasets.create(
+            name: name, description: try body.text("description") ?? "", model: try body.text("embedding_model") ?? DatasetController.defaultEmbeddingModel,
+            chunkTokens: 500, overlap: 50)
+        return JSONResponse.make(try await datasetValue(dataset))
+    }
+
+    func list(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        var values: [Value] = []
+        for dataset in try await store.datasets.list() { values.append(try await datasetValue(dataset)) }
+        return JSONResponse.make(Self.page(values, request))
+    }
+
+    func delete(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        try await store.datasets.delete(try await dataset(context).name)
+        return Response(status: .noContent)
+    }
+
+    /// `{name, text}`: stored as a text document and imported by a job; `batch` is the job to follow.
+    func createByText(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        let dataset = try await dataset(context)
+        let body = try await request.jsonObject(limit: configuration.maxUploadBytes)
+        guard let name = try body.text("name"), !name.isEmpty else { throw APIError.invalidParam("'name' is required") }
+        guard let text = try body.text("text"), !text.allSatisfy(\.isWhitespace) else { throw APIError.invalidParam("'text' is required and must not be blank") }
+        let upload = try await store.jobs.upload(dataset: dataset, name: name, content: Array(text.utf8))
+        let job = try await datasets.queueImport(dataset, uploads: [upload], columns: ["text"], message: "create-by-text \(name)", plainText: true)
+        return JSONResponse.make([
+            "document": ["id": .string(name), "name": .string(name), "indexing_status": "waiting", "data_source_type": "upload_file"],
+            "batch": .string(job.id.uuidString.lowercased()),
+        ])
+    }
+
+    func indexingStatus(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        _ = try await dataset(context)
+        guard let id = context.parameters.get("batch").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such batch") }
+        let job = try await store.jobs.get(id)
+        let status = switch job.status {
+        case .queued: "waiting"
+        case .running: "indexing"
+        case .done: "completed"
+        case .failed: "error"
+        }
+        let chunks = job.result?["chunks"] ?? job.progress["chunks"] ?? .int(0)
+        return JSONResponse.make([
+            "data": [[
+                "id": .string(id.uuidString.lowercased()), "indexing_status": .string(status), "error": job.error.map(Value.string) ?? .null,
+                "completed_segments": chunks, "total_segments": job.status == .done ? chunks : job.progress["embedded"] ?? .int(0),
+            ]]
+        ])
+    }
+
+    func documents(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        let dataset = try await dataset(context)
+        let documents = dataset.latestVersion > 0 ? try await store.datasets.documents(dataset.name) : []
+        let values: [Value] = documents.map {
+            ["id": .string($0.name), "name": .string($0.name), "tokens": .int($0.tokenCount), "segment_count": .int($0.chunkCount), "indexing_status": "completed",
+             "enabled": true]
+        }
+        return JSONResponse.make(Self.page(values, request))
+    }
+
+    /// `{query, retrieval_model?: {search_method, top_k, score_threshold_enabled, score_threshold}}`.
+    func retrieve(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        let dataset = try await dataset(context)
+        let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
+        guard let query = try body.text("query"), !query.isEmpty else { throw APIError.invalidParam("'query' is required") }
+        let model = try body.object("retrieval_model")
+        let methods: [String: RetrievalMode] = ["semantic_search": .semantic, "full_text_search": .fulltext, "hybrid_search": .hybrid, "keyword_search": .fulltext]
+        let method = try model.text("search_method") ?? "semantic_search"
+        guard let mode = methods[method] else { throw APIError.invalidParam("unknown search_method '\(method)'; use \(methods.keys.sorted().joined(separator: ", "))") }
+        let topK = model["top_k"]?.numberValue.map(Int.init) ?? 4
+        guard (1...100).contains(topK) else { throw APIError.invalidParam("'top_k' must be from 1 to 100") }
+        let threshold = model["score_threshold_enabled"] == .bool(true) ? model["score_threshold"]?.numberValue : nil
+        let results = try await datasets.retriever.retrieve(
+            RetrievalQuery(query: query, datasets: [DatasetReference(name: dataset.name)], mode: mode, topK: topK, scoreThreshold: threshold))
+        return JSONResponse.make([
+            "query": ["content": .string(query)],
+            "records": .array(results.map { chunk in
+                [
+                    "segment": [
+                        "id": .string(String(chunk.chunkId)), "content": .string(chunk.content), "document_id": .string(chunk.document),
+                        "document": ["id": .string(chunk.document), "name": .string(chunk.document)], "metadata": .object(chunk.metadata),
+                    ],
+                    "score": .double(chunk.score),
+                ]
+            }),
+        ])
+    }
+}
