@@ -43,15 +43,23 @@ enum LoomRoutes {
         operations: OperationsController
     ) -> [Endpoint] {
         var endpoints: [Endpoint] = []
+        /// A route behind a key or token: its errors plus the success status.
+        func guarded(
+            _ access: Endpoint.Access, _ errors: [Int: String]
+        ) -> (HTTPRequest.Method, String, String, Value?, [String], Int, @escaping @Sendable (Request, LoomRequestContext) async throws -> Response) -> Endpoint {
+            { method, path, summary, body, query, ok, handler in
+                Endpoint(
+                    method: method, path: path, summary: summary, access: access, body: body, query: query,
+                    responses: errors.merging([ok: ok == 204 ? "Done" : "Success"]) { a, _ in a }, handler: handler)
+            }
+        }
         // Dify's knowledge API, with a dataset key.
-        let knowledgeErrors: [Int: String] = [401: "unauthorized: unknown or revoked dataset key", 403: "forbidden: an app key", 404: "not_found"]
+        let knowledgeEndpoint = guarded(.datasetKey, [401: "unauthorized: unknown or revoked dataset key", 403: "forbidden: an app key", 404: "not_found"])
         func knowledgeRoute(
             _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: Value? = nil, query: [String] = [], ok: Int = 200,
             _ handler: @escaping @Sendable (Request, LoomRequestContext) async throws -> Response
         ) -> Endpoint {
-            Endpoint(
-                method: method, path: path, summary: summary, access: .datasetKey, body: body, query: query,
-                responses: knowledgeErrors.merging([ok: ok == 204 ? "Done" : "Success"]) { a, _ in a }, handler: handler)
+            knowledgeEndpoint(method, path, summary, body, query, ok, handler)
         }
         endpoints += [
             knowledgeRoute(.post, "/v1/datasets", "Create a dataset (Dify: the id is its name)", body: ["type": "object", "required": ["name"], "properties": ["name": ["type": "string"], "description": ["type": "string"]]], knowledge.create),
@@ -99,14 +107,12 @@ enum LoomRoutes {
                     responses: [200: "The input form", 401: "unauthorized"], handler: service.parameters),
             ]
         }
-        let adminErrors: [Int: String] = [401: "unauthorized: not the admin token", 404: "not_found"]
+        let adminEndpoint = guarded(.admin, [401: "unauthorized: not the admin token", 404: "not_found"])
         func adminRoute(
             _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: Value? = nil, query: [String] = [], ok: Int = 200,
             _ handler: @escaping @Sendable (Request, LoomRequestContext) async throws -> Response
         ) -> Endpoint {
-            Endpoint(
-                method: method, path: path, summary: summary, access: .admin, body: body, query: query,
-                responses: adminErrors.merging([ok: ok == 204 ? "Done" : "Success"]) { a, _ in a }, handler: handler)
+            adminEndpoint(method, path, summary, body, query, ok, handler)
         }
         endpoints += [
             Endpoint(
