@@ -286,17 +286,21 @@ public struct DatasetRepository: Sendable {
         }
     }
 
-    /// Full-text search over a version: `websearch_to_tsquery` syntax, ranked by `ts_rank_cd`, best first.
+    /// Full-text search over a version, ranked by `ts_rank_cd`, best first. A query written with search syntax
+    /// (quotes, `-word`, `or`) is read as `websearch_to_tsquery` reads it; plain words — a question — match chunks
+    /// holding any of them, ranked by how many and how close, since requiring every word of a question finds little.
     public func fullTextSearch(_ name: String, version: Int? = nil, query: String, limit: Int) async throws -> [(id: Int64, score: Double)] {
         let dataset = try await get(name)
         let number = try resolve(dataset, version: version)
+        let syntax = query.contains("\"") || query.contains(" -") || query.hasPrefix("-") || query.lowercased().contains(" or ")
         return try await store.perform {
             var results: [(Int64, Double)] = []
             for try await row in try await store.client.query(
                 """
                 SELECT c.id, ts_rank_cd(c.search, q)::float8 AS rank
                 FROM dataset_version_documents v JOIN chunks c ON c.document_version_id = v.document_version_id,
-                     websearch_to_tsquery('english', \(query)) q
+                     (SELECT CASE WHEN \(syntax) THEN websearch_to_tsquery('english', \(query))
+                             ELSE replace(plainto_tsquery('english', \(query))::text, '&', '|')::tsquery END AS q) query
                 WHERE v.dataset_id = \(dataset.id) AND v.number = \(number) AND c.search @@ q
                 ORDER BY rank DESC, c.id LIMIT \(limit)
                 """, logger: store.logger

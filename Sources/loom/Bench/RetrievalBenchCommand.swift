@@ -10,12 +10,15 @@ import LoomWorkflow
 struct RetrievalBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retrieval",
-        abstract: "Exact and HNSW search latency and recall on 384-d embedding-like vectors at 10k and 100k, next to FAISS (one thread each).")
+        abstract: "Exact and HNSW search latency and recall on 384-d embedding-like vectors at 10k and 100k next to FAISS (one thread each); ingestion rate against the embedding model's own; hit@5 per search mode.")
 
     @Option(help: "Collection sizes, comma-separated.") var sizes = "10000,100000"
     @Option(help: "Queries per size.") var queries = 200
     @Option(help: "HNSW ef_search values to sweep, comma-separated.") var efSearch = "16,32,48,64,128"
     @Flag(help: "Skip FAISS (the benchmark installs faiss-cpu into a scratch virtual environment).") var skipReference = false
+    @Flag(help: "Skip the ingestion and hit@5 part (it starts a scratch PostgreSQL and an embedding worker).") var skipIngestion = false
+    @Option(help: "Copies of the README and docs to import for the ingestion figure.") var copies = 4
+    @Option(help: "Compute threads of the embedding worker.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Where the scratch virtual environment lives.") var scratch = ".loom/bench"
 
     static let dimensions = 384
@@ -85,6 +88,15 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
         print(TextTable.render(["vectors", "exact p50 ms", "exact p99 ms", "faiss flat p50", "faiss flat p99", "exact ÷ flat p50"], exactRows))
         print("")
         print(TextTable.render(["vectors", "ef", "recall@10", "p50 ms", "p99 ms", "build s", "faiss recall", "faiss p99 ms", "faiss build s"], graphRows))
+        guard !skipIngestion else { return }
+        let ingestion = try await IngestionBench.run(copies: copies, threads: threads)
+        print("\nIngestion: README and docs ×\(copies) as Markdown, 200-token chunks, embedded by an in-process worker (\(threads) threads) over HTTP, stored in a scratch PostgreSQL")
+        print(TextTable.render(
+            ["chunks", "import chunks/s", "model alone chunks/s", "import ÷ model"],
+            [["\(ingestion.chunks)", String(format: "%.1f", ingestion.chunksPerSecond), String(format: "%.1f", ingestion.modelChunksPerSecond),
+              String(format: "%.0f%%", 100 * ingestion.chunksPerSecond / ingestion.modelChunksPerSecond)]]))
+        print("\nhit@5 on \(IngestionBench.questions) (the right document among the top 5):")
+        print(TextTable.render(["mode", "hits", "hit@5"], ingestion.hits.map { ["\($0.mode.rawValue)", "\($0.hits)/\($0.questions)", String(format: "%.2f", Double($0.hits) / Double($0.questions))] }))
     }
 
     static func ms(_ value: Double) -> String { String(format: "%.3f", value) }
