@@ -76,7 +76,8 @@ import Testing
             try await TestDatabase.withStore { store in
                 _ = try await store.datasets.create(DatasetSpec(name: "ops", embeddingModel: "minilm-l6", dimensions: 384, chunkTokens: 40, chunkOverlap: 5))
                 let documents = (1...3).map { SourceDocument(name: "note\($0).txt", text: "Note number \($0) about the server.") }
-                let failing = DatasetImporter(store: store, embedder: FailingEmbedder(provider, allowed: 2), counter: tokenizer)
+                var failing = DatasetImporter(store: store, embedder: FailingEmbedder(provider, allowed: 2), counter: tokenizer)
+                failing.windowChunks = 1  // each document embedded and stored on its own, so two are stored before the failure
                 await #expect(throws: ModelError.self) { try await failing.run(documents, into: "ops") }
                 #expect(try await store.datasets.get("ops").latestVersion == 0, "no version until the import completes")
 
