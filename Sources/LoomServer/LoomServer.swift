@@ -53,7 +53,7 @@ public struct LoomServer: Sendable {
         let metrics = ServerMetrics()
         let active = ActiveRuns(limitPerApp: configuration.maxConcurrentRunsPerApp)
         let loader = WorkflowLoader(modelNames: catalog.names)
-        let retriever = DatasetRetriever(store: store, embedder: models)
+        let retriever = DatasetRetriever(store: store, embedder: models, exactLimit: configuration.exactSearchLimit, hnsw: configuration.hnsw)
         let services = EngineServices(
             models: models, http: fetcher, knowledge: retriever, httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
         let engine = WorkflowEngine(services: services, limits: configuration.runLimits)

@@ -1,3 +1,4 @@
+import LoomKnowledge
 import Foundation
 import LoomWorkflow
 
@@ -29,12 +30,16 @@ public struct ServerConfiguration: Sendable {
     /// Fixed admin token; when nil the stored one is used, or one is generated and printed once.
     public var adminToken: String?
     public var migrationsDirectory = "migrations"
+    /// Dataset versions up to this many chunks are searched exactly; larger ones through an HNSW graph.
+    public var exactSearchLimit = 20_000
+    public var hnsw = HNSWIndex.Parameters()
 
     public init() {}
 
     /// Reads `LOOM_HOST`, `LOOM_PORT`, `LOOM_MAX_BODY_KB`, `LOOM_MAX_UPLOAD_MB`, `LOOM_MAX_RUNS_PER_APP`, `LOOM_RUN_TIMEOUT_S`,
     /// `LOOM_ON_DISCONNECT` (continue|cancel), `LOOM_RUN_CHECKPOINT_MS`, `LOOM_HEARTBEAT_S`, `LOOM_SERVER_STALE_S`,
-    /// `LOOM_PING_S`, `LOOM_HTTP_ALLOW_PRIVATE`, `LOOM_ADMIN_TOKEN`, `LOOM_MIGRATIONS`.
+    /// `LOOM_PING_S`, `LOOM_HTTP_ALLOW_PRIVATE`, `LOOM_ADMIN_TOKEN`, `LOOM_MIGRATIONS`, `LOOM_EXACT_SEARCH_LIMIT`,
+    /// `LOOM_HNSW_M`, `LOOM_HNSW_EF_CONSTRUCTION`, `LOOM_HNSW_EF_SEARCH`.
     public init(environment: [String: String]) throws(ConfigurationError) {
         func number(_ name: String) throws(ConfigurationError) -> Double? {
             guard let text = environment[name], !text.isEmpty else { return nil }
@@ -58,6 +63,10 @@ public struct ServerConfiguration: Sendable {
         allowPrivateNetworks = environment["LOOM_HTTP_ALLOW_PRIVATE"] == "1"
         if let token = environment["LOOM_ADMIN_TOKEN"], !token.isEmpty { adminToken = token }
         if let directory = environment["LOOM_MIGRATIONS"], !directory.isEmpty { migrationsDirectory = directory }
+        if let limit = try number("LOOM_EXACT_SEARCH_LIMIT") { exactSearchLimit = Int(limit) }
+        if let m = try number("LOOM_HNSW_M") { hnsw.m = max(2, Int(m)) }
+        if let ef = try number("LOOM_HNSW_EF_CONSTRUCTION") { hnsw.efConstruction = Int(ef) }
+        if let ef = try number("LOOM_HNSW_EF_SEARCH") { hnsw.efSearch = Int(ef) }
     }
 }
 

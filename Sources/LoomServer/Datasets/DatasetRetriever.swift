@@ -23,13 +23,17 @@ public final class DatasetRetriever: KnowledgeRetriever {
     /// Versions whose index stays loaded; the least recently loaded goes first.
     let capacity: Int
     let exactLimit: Int
+    let hnsw: HNSWIndex.Parameters
     private let loaded = Mutex<[(key: Key, version: LoadedVersion)]>([])
 
-    public init(store: Store, embedder: any TextEmbedder, capacity: Int = 16, exactLimit: Int = 20_000) {
+    public init(
+        store: Store, embedder: any TextEmbedder, capacity: Int = 16, exactLimit: Int = 20_000, hnsw: HNSWIndex.Parameters = .init()
+    ) {
         self.store = store
         self.embedder = embedder
         self.capacity = capacity
         self.exactLimit = exactLimit
+        self.hnsw = hnsw
     }
 
     public func retrieve(_ query: RetrievalQuery) async throws -> [RetrievedChunk] {
@@ -82,7 +86,7 @@ public final class DatasetRetriever: KnowledgeRetriever {
         let key = Key(dataset: dataset.id, version: number)
         if let cached = loaded.withLock({ $0.first { $0.key == key }?.version }) { return cached }
         let records = try await store.datasets.chunks(dataset.name, version: number)
-        var index = VectorIndexes.make(dimensions: dataset.dimensions, count: records.count, exactLimit: exactLimit)
+        var index = VectorIndexes.make(dimensions: dataset.dimensions, count: records.count, exactLimit: exactLimit, parameters: hnsw)
         var chunks: [Int64: ChunkRecord] = [:]
         for var chunk in records {
             try index.add(id: chunk.id, vector: chunk.embedding)
