@@ -26,8 +26,14 @@ import Testing
     static func withEmbedder<T: Sendable>(_ body: @Sendable (OpenAICompatibleProvider, WordPieceTokenizer) async throws -> T) async throws -> T {
         try await TestWorker.with(serving: { $0.kind == .embedding }) { baseURL, _, server in
             let provider = OpenAICompatibleProvider(catalog: ModelCatalog(endpoints: ["minilm-l6": ModelEndpoint(name: "minilm-l6", baseURL: baseURL + "/v1", model: "minilm-l6")], defaultName: nil))
-            defer { Task { await provider.shutdown() } }
-            return try await body(provider, server.models.embedding["minilm-l6"]!.encoder.tokenizer)
+            do {
+                let result = try await body(provider, server.models.embedding["minilm-l6"]!.encoder.tokenizer)
+                await provider.shutdown()
+                return result
+            } catch {
+                await provider.shutdown()
+                throw error
+            }
         }
     }
 

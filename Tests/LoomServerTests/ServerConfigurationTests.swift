@@ -16,10 +16,10 @@ struct ServerConfigurationTests {
 
     @Test func aBadNumberIsRefusedNamingTheVariable() {
         #expect(throws: ConfigurationError.self) { try ServerConfiguration(environment: ["LOOM_HNSW_EF_SEARCH": "many"]) }
-        do {
-            _ = try ServerConfiguration(environment: ["LOOM_HNSW_M": "-3"])
-        } catch {
-            #expect(error.description == "LOOM_HNSW_M must be a positive number, got '-3'")
+        #expect {
+            try ServerConfiguration(environment: ["LOOM_HNSW_M": "-3"])
+        } throws: { error in
+            "\(error)" == "LOOM_HNSW_M must be a positive number, got '-3'"
         }
     }
 }

@@ -2,11 +2,12 @@ import Foundation
 import Synchronization
 
 /// Continuous batching on a thread of its own: every pass over the weights carries one decode step of each running
-/// sequence plus a slice of a newcomer's prompt, and new sequences join between passes. Work that must not overlap
-/// a pass (embedding a batch) queues here too, so one set of compute threads serves everything.
+/// sequence plus a slice of a newcomer's prompt, and new sequences join between passes. A pass is a task on the
+/// scheduler's `ComputeQueue` that queues the next one while there is work, so work that must not overlap a pass
+/// (embedding a batch, through `perform`) runs between passes, and one set of compute threads serves everything.
 public final class BatchScheduler: @unchecked Sendable {
-    // `waiting`, `tasks` and `stopping` are guarded by `condition`; `running` and the jobs' generation state belong
-    // to the scheduler thread alone.
+    // `waiting`, `stopping` and `passQueued` are guarded by `lock`; `running` and the jobs' generation state belong
+    // to the queue's thread alone.
     public struct Limits: Sendable {
         /// Sequences decoded together.
         public var maxBatch: Int
@@ -51,20 +52,17 @@ public final class BatchScheduler: @unchecked Sendable {
 
     public let runner: LlamaRunner
     public let limits: Limits
-    private let condition = NSCondition()
+    private let queue = ComputeQueue(name: "loom-scheduler")
+    private let lock = NSLock()
     private var waiting: [Job] = []
-    private var tasks: [() -> Void] = []
     private var stopping = false
+    private var passQueued = false
     private var running: [Job] = []
     private let counts = Atomic<Int>(0)
 
     public init(runner: LlamaRunner, limits: Limits = Limits()) {
         self.runner = runner
         self.limits = limits
-        let thread = Thread { [self] in loop() }
-        thread.name = "loom-scheduler"
-        thread.stackSize = 4 << 20
-        thread.start()
     }
 
     /// Sequences admitted and not yet finished (running or waiting).
@@ -80,77 +78,71 @@ public final class BatchScheduler: @unchecked Sendable {
         let job = Job(request: request.fitted(toContext: context), cache: runner.makeCache(), continuation: continuation)
         let cancel: @Sendable () -> Void = { [weak self] in
             job.cancelled.store(true, ordering: .relaxed)
-            self?.wake()
+            self?.schedulePass()
         }
         continuation.onTermination = { _ in cancel() }
-        condition.lock()
-        defer { condition.unlock() }
-        guard !stopping else { throw .shutDown }
-        // Running and waiting sequences together; `running` itself belongs to the scheduler thread.
-        guard outstanding < limits.maxBatch + limits.maxWaiting else {
-            throw .queueFull(waiting: waiting.count)
+        let rejection: Rejection? = lock.withLock {
+            guard !stopping else { return .shutDown }
+            // Running and waiting sequences together; `running` itself belongs to the queue's thread.
+            guard outstanding < limits.maxBatch + limits.maxWaiting else { return .queueFull(waiting: waiting.count) }
+            waiting.append(job)
+            counts.wrappingAdd(1, ordering: .relaxed)
+            return nil
         }
-        waiting.append(job)
-        counts.wrappingAdd(1, ordering: .relaxed)
-        condition.signal()
+        if let rejection { throw rejection }
+        schedulePass()
         return Submission(events: stream, cancel: cancel)
     }
 
     /// Runs `body` on the scheduler thread between two passes.
     public func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            condition.lock()
-            tasks.append { continuation.resume(returning: body()) }
-            condition.signal()
-            condition.unlock()
-        }
+        await queue.perform(body)
     }
 
     /// Ends every sequence and stops the thread after its current pass.
     public func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func wake() {
-        condition.lock()
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func loop() {
-        while true {
-            condition.lock()
-            while !stopping && waiting.isEmpty && tasks.isEmpty && running.isEmpty {
-                condition.wait()
+        lock.withLock { stopping = true }
+        queue.enqueue { [self] in
+            let abandoned = running + lock.withLock {
+                defer { waiting = [] }
+                return waiting
             }
-            if stopping {
-                let abandoned = running + waiting
-                waiting = []
-                let pending = tasks
-                tasks = []
-                condition.unlock()
-                for job in abandoned {
-                    job.state.cancel()
-                    job.end()
-                }
-                for task in pending { task() }
-                return
+            running = []
+            for job in abandoned {
+                job.state.cancel()
+                job.end()
             }
-            let pending = tasks
-            tasks = []
-            let admitted = min(waiting.count, limits.maxBatch - running.count)
-            if admitted > 0 {
-                running += waiting.prefix(admitted)
-                waiting.removeFirst(admitted)
-            }
-            condition.unlock()
-
-            for task in pending { task() }
-            pass()
         }
+        queue.shutdown()
+    }
+
+    /// Queues a pass unless one is queued already.
+    private func schedulePass() {
+        let queued = lock.withLock {
+            guard !passQueued, !stopping else { return false }
+            passQueued = true
+            return true
+        }
+        if queued { queue.enqueue { [self] in step() } }
+    }
+
+    /// Admits waiting sequences, runs a pass, and queues the next while any sequence is left — behind the work
+    /// queued meanwhile.
+    private func step() {
+        let admitted: [Job]? = lock.withLock {
+            guard !stopping else { return nil }
+            let count = min(waiting.count, limits.maxBatch - running.count)
+            defer { waiting.removeFirst(count) }
+            return Array(waiting.prefix(count))
+        }
+        guard let admitted else { return }
+        running += admitted
+        pass()
+        let more = lock.withLock {
+            passQueued = !(running.isEmpty && waiting.isEmpty)
+            return passQueued
+        }
+        if more { queue.enqueue { [self] in step() } }
     }
 
     /// One forward pass: a decode step per running sequence, then prompt slices while the budget lasts.

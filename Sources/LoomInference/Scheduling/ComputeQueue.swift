@@ -1,7 +1,7 @@
 import Foundation
 
-/// A thread that runs work in order, for a worker with no chat model to host its embedding batches: whoever owns
-/// a `ComputePool` must drive it from one thread at a time.
+/// A thread that runs work in order: whoever owns a `ComputePool` must drive it from one thread at a time. The
+/// `BatchScheduler` runs its passes on one; a worker with no chat model runs its embedding batches on its own.
 public final class ComputeQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var tasks: [() -> Void] = []
@@ -17,11 +17,16 @@ public final class ComputeQueue: @unchecked Sendable {
     /// Runs `body` on the queue's thread after the work queued before it.
     public func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            condition.lock()
-            tasks.append { continuation.resume(returning: body()) }
-            condition.signal()
-            condition.unlock()
+            enqueue { continuation.resume(returning: body()) }
         }
+    }
+
+    /// Queues `work` behind what is queued already.
+    func enqueue(_ work: @escaping () -> Void) {
+        condition.lock()
+        tasks.append(work)
+        condition.signal()
+        condition.unlock()
     }
 
     /// Stops the thread once the queued work has run.

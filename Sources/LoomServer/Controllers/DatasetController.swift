@@ -106,17 +106,12 @@ struct DatasetController: Sendable {
         guard let file = request.query("file").map({ ($0 as NSString).lastPathComponent }), !file.isEmpty else {
             throw APIError.invalidParam("name the document with ?file=NAME (its extension says how to read it)")
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-upload-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent(file).path
-        try await Self.save(request.body, to: path, limit: configuration.maxUploadBytes)
         let columns = request.query("text_columns")?.split(separator: ",").map(String.init) ?? ["text"]
-        let documents: [SourceDocument]
-        do {
-            documents = try DocumentReader(textColumns: columns).read(path, name: request.query("name") ?? file)
-        } catch {
-            throw APIError(.unprocessableContent, "invalid_document", error.description.replacingOccurrences(of: path, with: file))
+        let limit = configuration.maxUploadBytes
+        let scratch = try UploadScratch()
+        defer { scratch.remove() }
+        let documents = try await scratch.read(file: file, document: request.query("name"), columns: columns) { path in
+            try await Self.save(request.body, to: path, limit: limit)
         }
         let importer = DatasetImporter(store: store, embedder: models, counter: Self.counter(for: dataset.embeddingModel))
         let summary = try await importer.run(
@@ -134,14 +129,8 @@ struct DatasetController: Sendable {
         try auth.admin(request)
         let dataset = try await store.datasets.get(try name(context))
         guard let file = request.query("file"), !file.isEmpty else { throw APIError.invalidParam("name the document with ?file=NAME") }
-        let limit = configuration.maxUploadBytes
         var content: [UInt8] = []
-        for try await buffer in request.body {
-            guard content.count + buffer.readableBytes <= limit else {
-                throw APIError(.contentTooLarge, "payload_too_large", "the document is larger than \(limit >> 20) MB (LOOM_MAX_UPLOAD_MB)")
-            }
-            content += buffer.readableBytesView
-        }
+        try await Self.receive(request.body, limit: configuration.maxUploadBytes) { content += $0.readableBytesView }
         let id = try await store.jobs.upload(dataset: dataset, name: file, content: content)
         return JSONResponse.make(["upload_id": .int(Int(id)), "file": .string(file), "bytes": .int(content.count)], status: .created)
     }
@@ -186,13 +175,18 @@ struct DatasetController: Sendable {
             throw APIError(.internalServerError, "internal_error", "cannot write a temporary file for the upload")
         }
         defer { try? handle.close() }
-        var written = 0
+        try await Self.receive(body, limit: limit) { try handle.write(contentsOf: $0.readableBytesView) }
+    }
+
+    /// Hands the body on a buffer at a time, refusing it with 413 once it passes `limit` bytes.
+    static func receive(_ body: RequestBody, limit: Int, _ take: (ByteBuffer) throws -> Void) async throws {
+        var received = 0
         for try await buffer in body {
-            written += buffer.readableBytes
-            guard written <= limit else {
+            received += buffer.readableBytes
+            guard received <= limit else {
                 throw APIError(.contentTooLarge, "payload_too_large", "the document is larger than \(limit >> 20) MB (LOOM_MAX_UPLOAD_MB)")
             }
-            try handle.write(contentsOf: buffer.readableBytesView)
+            try take(buffer)
         }
     }
 

@@ -24,7 +24,7 @@ public final class DatasetRetriever: KnowledgeRetriever {
     let capacity: Int
     let exactLimit: Int
     let hnsw: HNSWIndex.Parameters
-    private let loaded = Mutex<[(key: Key, version: LoadedVersion)]>([])
+    private let loaded = Mutex<[(key: Key, loading: Task<LoadedVersion, any Error>)]>([])
 
     public init(
         store: Store, embedder: any TextEmbedder, capacity: Int = 16, exactLimit: Int = 20_000, hnsw: HNSWIndex.Parameters = .init()
@@ -38,13 +38,14 @@ public final class DatasetRetriever: KnowledgeRetriever {
 
     public func retrieve(_ query: RetrievalQuery) async throws -> [RetrievedChunk] {
         var results: [RetrievedChunk] = []
+        var vectors = QueryVectors(text: query.query, embedder: embedder)
         for reference in query.datasets {
-            results += try await retrieve(query, from: reference)
+            results += try await retrieve(query, from: reference, vectors: &vectors)
         }
         return Array(results.sorted { $0.score > $1.score || ($0.score == $1.score && $0.chunkId < $1.chunkId) }.prefix(query.topK))
     }
 
-    func retrieve(_ query: RetrievalQuery, from reference: DatasetReference) async throws -> [RetrievedChunk] {
+    func retrieve(_ query: RetrievalQuery, from reference: DatasetReference, vectors: inout QueryVectors) async throws -> [RetrievedChunk] {
         let dataset = try await store.datasets.get(reference.name)
         guard dataset.latestVersion > 0 else { return [] }
         let number = try store.datasets.resolve(dataset, version: reference.version)
@@ -55,12 +56,12 @@ public final class DatasetRetriever: KnowledgeRetriever {
         var scored: [(id: Int64, score: Double)] = []
         switch query.mode {
         case .semantic:
-            scored = try await semantic(query.query, dataset, version, depth).filter { matches($0.id) }
+            scored = try semantic(try await vectors.vector(for: dataset.embeddingModel), version, depth).filter { matches($0.id) }
         case .fulltext:
-            scored = try await store.datasets.fullTextSearch(dataset.name, version: number, query: query.query, limit: depth).filter { matches($0.id) }
+            scored = try await store.datasets.fullTextSearch(dataset, version: number, query: query.query, limit: depth).filter { matches($0.id) }
         case .hybrid:
-            let meaning = try await semantic(query.query, dataset, version, depth).filter { matches($0.id) }
-            let words = try await store.datasets.fullTextSearch(dataset.name, version: number, query: query.query, limit: depth).filter { matches($0.id) }
+            let meaning = try semantic(try await vectors.vector(for: dataset.embeddingModel), version, depth).filter { matches($0.id) }
+            let words = try await store.datasets.fullTextSearch(dataset, version: number, query: query.query, limit: depth).filter { matches($0.id) }
             scored = RankFusion.reciprocal([meaning.map(\.id), words.map(\.id)])
         }
         if let threshold = query.scoreThreshold { scored = scored.filter { $0.score >= threshold } }
@@ -73,19 +74,54 @@ public final class DatasetRetriever: KnowledgeRetriever {
         }
     }
 
-    func semantic(_ text: String, _ dataset: DatasetRecord, _ version: LoadedVersion, _ depth: Int) async throws -> [(id: Int64, score: Double)] {
-        guard let vector = try await embedder.embed([text], model: dataset.embeddingModel).first else { return [] }
-        return try version.index.search(vector, k: depth).map { ($0.id, Double($0.score)) }
+    func semantic(_ vector: [Float], _ version: LoadedVersion, _ depth: Int) throws -> [(id: Int64, score: Double)] {
+        try version.index.search(vector, k: depth).map { ($0.id, Double($0.score)) }
+    }
+
+    /// The query embedded once per embedding model, however many datasets of that model it searches.
+    struct QueryVectors {
+        let text: String
+        let embedder: any TextEmbedder
+        private var byModel: [String: [Float]] = [:]
+
+        init(text: String, embedder: any TextEmbedder) {
+            self.text = text
+            self.embedder = embedder
+        }
+
+        mutating func vector(for model: String) async throws -> [Float] {
+            if let known = byModel[model] { return known }
+            let vector = try await embedder.embed([text], model: model).first ?? []
+            byModel[model] = vector
+            return vector
+        }
     }
 
     static func matches(_ metadata: [String: Value], _ filters: [String: Value]) -> Bool {
         filters.allSatisfy { metadata[$0.key] == $0.value }
     }
 
+    /// The version's index, loaded once: concurrent first queries share one load (an HNSW graph takes seconds).
     func load(_ dataset: DatasetRecord, _ number: Int) async throws -> LoadedVersion {
         let key = Key(dataset: dataset.id, version: number)
-        if let cached = loaded.withLock({ $0.first { $0.key == key }?.version }) { return cached }
-        let records = try await store.datasets.chunks(dataset.name, version: number)
+        let loading = loaded.withLock { entries in
+            if let found = entries.first(where: { $0.key == key }) { return found.loading }
+            // Owned by the cache, not by the query that started it, so a cancelled query does not cancel the others'.
+            let loading = Task { try await self.build(dataset, number) }
+            entries.append((key, loading))
+            if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
+            return loading
+        }
+        do {
+            return try await loading.value
+        } catch {
+            loaded.withLock { $0.removeAll { $0.loading == loading } }
+            throw error
+        }
+    }
+
+    func build(_ dataset: DatasetRecord, _ number: Int) async throws -> LoadedVersion {
+        let records = try await store.datasets.chunks(dataset, version: number)
         var index = VectorIndexes.make(dimensions: dataset.dimensions, count: records.count, exactLimit: exactLimit, parameters: hnsw)
         var chunks: [Int64: ChunkRecord] = [:]
         for var chunk in records {
@@ -93,11 +129,6 @@ public final class DatasetRetriever: KnowledgeRetriever {
             chunk.embedding = []
             chunks[chunk.id] = chunk
         }
-        let version = LoadedVersion(index: index, chunks: chunks)
-        loaded.withLock { entries in
-            if !entries.contains(where: { $0.key == key }) { entries.append((key, version)) }
-            if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
-        }
-        return version
+        return LoadedVersion(index: index, chunks: chunks)
     }
 }

@@ -49,23 +49,12 @@ struct ImportJobRunner: Service {
             }
             let columns = job.payload["text_columns"]?.arrayValue?.compactMap(\.stringValue) ?? ["text"]
             let uploads = try await store.jobs.uploads(ids, dataset: dataset)
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-job-\(job.id.uuidString)")
-            defer { try? FileManager.default.removeItem(at: directory) }
+            let scratch = try UploadScratch()
+            defer { scratch.remove() }
             var documents: [SourceDocument] = []
-            for (index, upload) in uploads.enumerated() {
-                let folder = directory.appendingPathComponent("\(index)")
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                var file = (upload.name as NSString).lastPathComponent
-                if job.payload["plain_text"] == .bool(true), !DocumentReader.extensions.contains((file as NSString).pathExtension.lowercased()) {
-                    file += ".txt"
-                }
-                let path = folder.appendingPathComponent(file).path
-                try Data(upload.content).write(to: URL(fileURLWithPath: path))
-                do {
-                    documents += try DocumentReader(textColumns: columns).read(path, name: upload.name)
-                } catch {
-                    // The message names the file as the user called it, not the job's temporary copy.
-                    throw StoreError.invalidDataset(error.description.replacingOccurrences(of: path, with: upload.name))
+            for upload in uploads {
+                documents += try await scratch.read(file: upload.name, columns: columns, plainText: job.payload["plain_text"] == .bool(true)) {
+                    try Data(upload.content).write(to: URL(fileURLWithPath: $0))
                 }
             }
             let importer = DatasetImporter(store: store, embedder: embedder, counter: DatasetController.counter(for: dataset.embeddingModel))

@@ -36,6 +36,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         switch error {
         case let error as APIError: return error
         case let error as InputError: return .invalidParam(error.description)
+        case let error as UploadScratch.Unreadable: return APIError(.unprocessableContent, "invalid_document", error.description)
         case let error as StoreError:
             switch error {
             case .unavailable(let message): return APIError(.serviceUnavailable, "database_unavailable", message)

@@ -43,24 +43,9 @@ enum LoomRoutes {
         operations: OperationsController
     ) -> [Endpoint] {
         var endpoints: [Endpoint] = []
-        /// A route behind a key or token: its errors plus the success status.
-        func guarded(
-            _ access: Endpoint.Access, _ errors: [Int: String]
-        ) -> (HTTPRequest.Method, String, String, Value?, [String], Int, @escaping @Sendable (Request, LoomRequestContext) async throws -> Response) -> Endpoint {
-            { method, path, summary, body, query, ok, handler in
-                Endpoint(
-                    method: method, path: path, summary: summary, access: access, body: body, query: query,
-                    responses: errors.merging([ok: ok == 204 ? "Done" : "Success"]) { a, _ in a }, handler: handler)
-            }
-        }
         // Dify's knowledge API, with a dataset key.
-        let knowledgeEndpoint = guarded(.datasetKey, [401: "unauthorized: unknown or revoked dataset key", 403: "forbidden: an app key", 404: "not_found"])
-        func knowledgeRoute(
-            _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: Value? = nil, query: [String] = [], ok: Int = 200,
-            _ handler: @escaping @Sendable (Request, LoomRequestContext) async throws -> Response
-        ) -> Endpoint {
-            knowledgeEndpoint(method, path, summary, body, query, ok, handler)
-        }
+        let knowledgeRoute = GuardedRoute(
+            access: .datasetKey, errors: [401: "unauthorized: unknown or revoked dataset key", 403: "forbidden: an app key", 404: "not_found"])
         endpoints += [
             knowledgeRoute(.post, "/v1/datasets", "Create a dataset (Dify: the id is its name)", body: ["type": "object", "required": ["name"], "properties": ["name": ["type": "string"], "description": ["type": "string"]]], knowledge.create),
             knowledgeRoute(.get, "/v1/datasets", "List datasets", query: ["page", "limit"], knowledge.list),
@@ -107,13 +92,7 @@ enum LoomRoutes {
                     responses: [200: "The input form", 401: "unauthorized"], handler: service.parameters),
             ]
         }
-        let adminEndpoint = guarded(.admin, [401: "unauthorized: not the admin token", 404: "not_found"])
-        func adminRoute(
-            _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: Value? = nil, query: [String] = [], ok: Int = 200,
-            _ handler: @escaping @Sendable (Request, LoomRequestContext) async throws -> Response
-        ) -> Endpoint {
-            adminEndpoint(method, path, summary, body, query, ok, handler)
-        }
+        let adminRoute = GuardedRoute(access: .admin, errors: [401: "unauthorized: not the admin token", 404: "not_found"])
         endpoints += [
             Endpoint(
                 method: .post, path: "/admin/apps", summary: "Create an app or a new draft version from YAML or JSON (?publish=true to publish it)",
@@ -170,5 +149,20 @@ enum LoomRoutes {
                 handler: operations.document),
         ]
         return endpoints
+    }
+}
+
+/// Builds routes behind one kind of key or token: their shared error answers plus each route's success status.
+struct GuardedRoute {
+    let access: Endpoint.Access
+    let errors: [Int: String]
+
+    func callAsFunction(
+        _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: Value? = nil, query: [String] = [], ok: Int = 200,
+        _ handler: @escaping @Sendable (Request, LoomRequestContext) async throws -> Response
+    ) -> Endpoint {
+        Endpoint(
+            method: method, path: path, summary: summary, access: access, body: body, query: query,
+            responses: errors.merging([ok: ok == 204 ? "Done" : "Success"]) { a, _ in a }, handler: handler)
     }
 }

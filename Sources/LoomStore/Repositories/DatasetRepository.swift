@@ -266,8 +266,12 @@ public struct DatasetRepository: Sendable {
     /// Every chunk of a version, in document and position order (to build the search index or export).
     public func chunks(_ name: String, version: Int? = nil) async throws -> [ChunkRecord] {
         let dataset = try await get(name)
-        let number = try resolve(dataset, version: version)
-        return try await store.perform {
+        return try await chunks(dataset, version: try resolve(dataset, version: version))
+    }
+
+    /// Every chunk of version `number` (already resolved) of a dataset in hand.
+    public func chunks(_ dataset: DatasetRecord, version number: Int) async throws -> [ChunkRecord] {
+        try await store.perform {
             var chunks: [ChunkRecord] = []
             for try await row in try await store.client.query(
                 """
@@ -291,7 +295,11 @@ public struct DatasetRepository: Sendable {
     /// holding any of them, ranked by how many and how close, since requiring every word of a question finds little.
     public func fullTextSearch(_ name: String, version: Int? = nil, query: String, limit: Int) async throws -> [(id: Int64, score: Double)] {
         let dataset = try await get(name)
-        let number = try resolve(dataset, version: version)
+        return try await fullTextSearch(dataset, version: try resolve(dataset, version: version), query: query, limit: limit)
+    }
+
+    /// Full-text search over version `number` (already resolved) of a dataset in hand.
+    public func fullTextSearch(_ dataset: DatasetRecord, version number: Int, query: String, limit: Int) async throws -> [(id: Int64, score: Double)] {
         let syntax = query.contains("\"") || query.contains(" -") || query.hasPrefix("-") || query.lowercased().contains(" or ")
         return try await store.perform {
             var results: [(Int64, Double)] = []

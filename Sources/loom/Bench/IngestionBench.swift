@@ -24,8 +24,23 @@ struct IngestionBench {
 
     static func run(copies: Int, threads: Int) async throws -> Figures {
         let cluster = try await BenchDatabase.prepare()
-        defer { Task { await cluster.tearDown() } }
         let database = try await BenchDatabase.createDatabase(on: cluster.url)
+        // Torn down whichever way the measurement ends: a scratch cluster must not outlive the benchmark.
+        func cleanUp() async {
+            await BenchDatabase.dropDatabase(database, on: cluster.url)
+            await cluster.tearDown()
+        }
+        do {
+            let figures = try await run(database: database, copies: copies, threads: threads)
+            await cleanUp()
+            return figures
+        } catch {
+            await cleanUp()
+            throw error
+        }
+    }
+
+    static func run(database: String, copies: Int, threads: Int) async throws -> Figures {
         let registry = try ModelRegistry.load()
         var workerConfiguration = WorkerServer.Configuration()
         workerConfiguration.port = 0
@@ -49,10 +64,15 @@ struct IngestionBench {
                 }
                 let provider = OpenAICompatibleProvider(
                     catalog: ModelCatalog(endpoints: ["minilm-l6": ModelEndpoint(name: "minilm-l6", baseURL: "http://127.0.0.1:\(port)/v1", model: "minilm-l6")], defaultName: nil))
-                defer { Task { await provider.shutdown() } }
-                let figures = try await measure(store: store, provider: provider, encoder: encoder, copies: copies)
-                group.cancelAll()
-                return figures
+                defer { group.cancelAll() }
+                do {
+                    let figures = try await measure(store: store, provider: provider, encoder: encoder, copies: copies)
+                    await provider.shutdown()
+                    return figures
+                } catch {
+                    await provider.shutdown()
+                    throw error
+                }
             }
             guard let figures else { throw EngineBenchError.reference("the worker stopped before the benchmark ran") }
             return figures
