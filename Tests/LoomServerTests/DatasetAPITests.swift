@@ -58,6 +58,39 @@ import Testing
         }
     }
 
+    @Test func editingAChunkReembedsItInANewVersionAndLeavesTheOldVersionAlone() async throws {
+        try await Self.withServer { server in
+            #expect(try await server.admin(.POST, "/admin/datasets", body: #"{"name": "ops", "chunk_tokens": 60, "chunk_overlap": 10}"#).status == 201)
+            _ = try await server.admin(.POST, "/admin/datasets/ops/documents?file=guide.md&name=runbooks/guide.md", body: DatasetImporterTests.guide)
+            let listed = try await server.admin(.GET, "/admin/datasets/ops/documents/runbooks%2Fguide.md/chunks")
+            #expect(listed.status == 200 && listed.body[path: ["data"]]?.arrayValue?.count == 3, "\(listed.body)")
+            let first = try #require(listed.body[path: ["data", "0", "id"]]?.numberValue.map { Int($0) })
+            let third = try #require(listed.body[path: ["data", "2"]])
+
+            let edited = try await server.admin(
+                .PUT, "/admin/datasets/ops/documents/runbooks%2Fguide.md/chunks/\(first)", body: #"{"content": "Rotate the TLS certificates every ninety days."}"#)
+            #expect(edited.status == 200 && edited.body[path: ["version"]] == 2, "\(edited.body)")
+            #expect(edited.body[path: ["chunk", "content"]] == "Rotate the TLS certificates every ninety days.")
+            #expect(edited.body[path: ["chunk", "tokens"]]?.numberValue ?? 0 > 5 && edited.body[path: ["chunk", "id"]]?.numberValue != Double(first))
+            let after = try await server.admin(.GET, "/admin/datasets/ops/documents/runbooks%2Fguide.md/chunks")
+            #expect(after.body[path: ["data", "2", "content"]] == third[path: ["content"]], "other chunks are kept")
+
+            let search = { (version: Int) in
+                try await server.admin(
+                    .POST, "/admin/datasets/ops/search", body: #"{"query": "how often are certificates rotated", "mode": "semantic", "top_k": 1, "version": \#(version)}"#)
+            }
+            #expect(try await search(2).body[path: ["records", "0", "content"]] == "Rotate the TLS certificates every ninety days.")
+            #expect(try await search(1).body[path: ["records", "0", "content"]] != "Rotate the TLS certificates every ninety days.", "version 1 is unchanged")
+
+            let stale = try await server.admin(.PUT, "/admin/datasets/ops/documents/runbooks%2Fguide.md/chunks/\(first)", body: #"{"content": "x"}"#)
+            #expect(stale.status == 404 && stale.body[path: ["message"]]?.stringValue?.contains("an edit gives the chunk a new id") == true)
+            let blank = try await server.admin(.PUT, "/admin/datasets/ops/documents/runbooks%2Fguide.md/chunks/\(first)", body: #"{"content": "  "}"#)
+            #expect(blank.status == 400)
+            #expect(try await server.admin(.GET, "/admin/datasets/ops/documents/ghost.md/chunks").status == 404)
+            #expect(try await server.admin(.GET, "/admin/datasets/ops").body[path: ["latest_version"]] == 2, "refused edits committed nothing")
+        }
+    }
+
     @Test func badUploadsAndUnknownModelsAreRefusedClearly() async throws {
         try await Self.withServer(configure: { $0.maxUploadBytes = 1000 }) { server in
             let unknown = try await server.admin(.POST, "/admin/datasets", body: #"{"name": "big", "embedding_model": "e5-large"}"#)
@@ -119,6 +152,19 @@ import Testing
             #expect(withVectors[path: ["embedding"]]?.arrayValue?.count == 384 && withVectors[path: ["version"]] == 2)
             let versions = try await loom(["datasets", "versions", "notes"])
             #expect(versions.stdout.split(separator: "\n").count == 3)
+
+            let removed = try await loom(["datasets", "remove", "notes", "notes/hr.txt"])
+            #expect(removed.stdout == "removed notes/hr.txt: dataset notes is at version 3\n", "\(removed.stderr)")
+            #expect(try await loom(["datasets", "diff", "notes", "2", "3"]).stdout == "- notes/hr.txt\n")
+            let gone = try await loom(["datasets", "remove", "notes", "notes/hr.txt"])
+            #expect(gone.status != 0 && gone.stderr.contains("has no document 'notes/hr.txt'"), "\(gone.stderr)")
+            let rolledBack = try await loom(["datasets", "rollback", "notes", "--version", "1"])
+            #expect(rolledBack.stdout.hasPrefix("dataset notes is at version 4"), "\(rolledBack.stderr)")
+            #expect(try await loom(["datasets", "diff", "notes", "1", "4"]).stdout == "", "version 4 holds what version 1 held")
+            let back = try await loom(["datasets", "search", "notes", "how many holidays do I get", "--mode", "semantic", "--top-k", "1"])
+            #expect(back.stdout.contains("twenty-five days"), "\(back.stdout)")
+            let notEarlier = try await loom(["datasets", "rollback", "notes", "--version", "4"])
+            #expect(notEarlier.status != 0 && notEarlier.stderr.contains("is not earlier than its latest (4)"), "\(notEarlier.stderr)")
             let missing = try await loom(["datasets", "search", "ghost", "x"])
             #expect(missing.status != 0 && missing.stderr.contains("no dataset 'ghost'"))
         }
@@ -157,6 +203,79 @@ import Testing
             #expect(retrieved.body[path: ["records", "0", "segment", "document", "name"]] == "Leave policy")
             let list = try await server.request(.GET, "/v1/datasets?page=1&limit=10", token: key)
             #expect(list.body[path: ["total"]] == 1 && list.body[path: ["data", "0", "document_count"]] == 1)
+        }
+    }
+
+    /// A multipart body as Dify's clients send it.
+    static func multipart(_ parts: [(name: String, filename: String?, content: String)], boundary: String = "loom-boundary-7") -> String {
+        parts.map { part in
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\"" + (part.filename.map { "; filename=\"\($0)\"" } ?? "")
+                + "\r\n\r\n\(part.content)\r\n"
+        }.joined() + "--\(boundary)--\r\n"
+    }
+
+    @Test func aDifyClientUploadsAFileEditsAChunkAndDeletesTheDocument() async throws {
+        try await DatasetAPITests.withServer { server in
+            let key = try #require(try await server.admin(.POST, "/admin/dataset-keys", body: "{}").body[path: ["key"]]?.stringValue)
+            #expect(try await server.request(.POST, "/v1/datasets", token: key, body: #"{"name": "handbook"}"#).status == 200)
+            let form = "multipart/form-data; boundary=loom-boundary-7"
+            let file = "# Leave\n\nEmployees get twenty-five days of paid holiday each year.\n\n# Expenses\n\nReceipts go to finance within a month.\n"
+            let body = Self.multipart([
+                ("data", nil, #"{"indexing_technique": "high_quality", "process_rule": {"mode": "automatic"}}"#), ("file", "policies.md", file),
+            ])
+            let added = try await server.request(.POST, "/v1/datasets/handbook/document/create_by_file", token: key, body: body, contentType: form)
+            #expect(added.status == 200 && added.body[path: ["document", "id"]] == "policies.md", "\(added.body)")
+            let batch = try #require(added.body[path: ["batch"]]?.stringValue)
+            var status = ""
+            for _ in 0..<100 where status != "completed" && status != "error" {
+                try await Task.sleep(for: .milliseconds(200))
+                status = try await server.request(.GET, "/v1/datasets/handbook/documents/\(batch)/indexing-status", token: key)
+                    .body[path: ["data", "0", "indexing_status"]]?.stringValue ?? ""
+            }
+            #expect(status == "completed")
+            #expect(try await server.request(.GET, "/v1/datasets/handbook", token: key).body[path: ["document_count"]] == 1)
+
+            let segments = try await server.request(.GET, "/v1/datasets/handbook/documents/policies.md/segments", token: key)
+            #expect(segments.body[path: ["total"]] == 2 && segments.body[path: ["doc_form"]] == "text_model", "\(segments.body)")
+            let leave = try #require(segments.body[path: ["data", "0", "id"]]?.stringValue)
+            #expect(segments.body[path: ["data", "0", "content"]]?.stringValue?.contains("twenty-five days") == true)
+            let updated = try await server.request(
+                .POST, "/v1/datasets/handbook/documents/policies.md/segments/\(leave)", token: key,
+                body: #"{"segment": {"content": "Employees get thirty days of paid holiday each year."}}"#)
+            #expect(updated.status == 200 && updated.body[path: ["data", "content"]] == "Employees get thirty days of paid holiday each year.")
+            #expect(updated.body[path: ["data", "id"]]?.stringValue != leave && updated.body[path: ["data", "position"]] == 1)
+            let retrieved = try await server.request(
+                .POST, "/v1/datasets/handbook/retrieve", token: key, body: #"{"query": "How many holiday days?", "retrieval_model": {"top_k": 1}}"#)
+            #expect(retrieved.body[path: ["records", "0", "segment", "content"]] == "Employees get thirty days of paid holiday each year.")
+
+            #expect(try await server.request(.DELETE, "/v1/datasets/handbook/documents/policies.md", token: key).status == 204)
+            #expect(try await server.request(.GET, "/v1/datasets/handbook/documents", token: key).body[path: ["total"]] == 0)
+            #expect(try await server.request(.GET, "/v1/datasets/handbook/documents/policies.md/segments", token: key).status == 404)
+            #expect(try await server.request(.DELETE, "/v1/datasets/handbook/documents/policies.md", token: key).status == 404)
+            let versions = try await server.admin(.GET, "/admin/datasets/handbook/versions")
+            #expect(versions.body[path: ["data"]]?.arrayValue?.map { $0[path: ["message"]]?.stringValue ?? "" }
+                == ["create-by-file policies.md", "edit chunk 1 of policies.md", "remove policies.md"])
+        }
+    }
+
+    @Test func badMultipartUploadsAreRefusedWithWhatIsWrong() async throws {
+        try await DatasetAPITests.withServer { server in
+            #expect(try await server.admin(.POST, "/v1/datasets", body: #"{"name": "handbook"}"#).status == 200)
+            let form = "multipart/form-data; boundary=loom-boundary-7"
+            let send = { (body: String, type: String) in
+                try await server.admin(.POST, "/v1/datasets/handbook/document/create-by-file", body: body, contentType: type)
+            }
+            let notMultipart = try await send("{}", "application/json")
+            #expect(notMultipart.status == 400 && notMultipart.body[path: ["message"]]?.stringValue?.contains("multipart/form-data") == true)
+            let cut = try await send("--loom-boundary-7\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhalf a fi", form)
+            #expect(cut.status == 400 && cut.body[path: ["message"]]?.stringValue?.contains("the closing boundary is missing") == true, "\(cut.body)")
+            let noFile = try await send(Self.multipart([("data", nil, "{}")]), form)
+            #expect(noFile.status == 400 && noFile.body[path: ["message"]] == "a 'file' part with a filename is required")
+            let empty = try await send(Self.multipart([("file", "empty.txt", "")]), form)
+            #expect(empty.status == 400 && empty.body[path: ["message"]] == "'empty.txt' is empty")
+            let badData = try await send(Self.multipart([("data", nil, "[1"), ("file", "a.txt", "text")]), form)
+            #expect(badData.status == 400 && badData.body[path: ["message"]] == "the 'data' part must be a JSON object")
+            #expect(try await server.admin(.GET, "/admin/jobs?dataset=handbook").body[path: ["data"]]?.arrayValue?.isEmpty == true, "nothing was queued")
         }
     }
 

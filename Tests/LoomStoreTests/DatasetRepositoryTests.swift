@@ -68,6 +68,28 @@ import Testing
 
             #expect(try await store.datasets.rollback("kb") == 3)
             #expect(try await store.datasets.documents("kb").map(\.documentVersionId) == [a1, b1])
+            #expect(try await store.datasets.rollback("kb", to: 2) == 4)
+            #expect(try await store.datasets.documents("kb").map(\.documentVersionId) == [a2, c1])
+            #expect(try await store.datasets.removeDocuments("kb", documents: ["c.md"]) == 5)
+            #expect(try await store.datasets.documents("kb").map(\.name) == ["a.md"])
+            await #expect(throws: StoreError.documentNotFound(dataset: "kb", document: "c.md")) {
+                try await store.datasets.removeDocuments("kb", documents: ["c.md"])
+            }
+        }
+    }
+
+    @Test func aChangeBasedOnAnOlderVersionIsRefusedAndCommitsNothing() async throws {
+        try await TestDatabase.withStore { store in
+            let dataset = try await store.datasets.create(DatasetSpec(name: "kb", embeddingModel: "minilm-l6", dimensions: 3))
+            let a1 = try await Self.store(store, dataset, "a.md", ["alpha"])
+            #expect(try await store.datasets.commitVersion(dataset: "kb", put: [a1]) == 1)
+            let b1 = try await Self.store(store, dataset, "b.md", ["bravo"])
+            #expect(try await store.datasets.commitVersion(dataset: "kb", put: [b1], basedOn: 1) == 2)
+            let c1 = try await Self.store(store, dataset, "c.md", ["charlie"])
+            await #expect(throws: StoreError.datasetChanged(dataset: "kb", expected: 1, latest: 2)) {
+                try await store.datasets.commitVersion(dataset: "kb", put: [c1], basedOn: 1)
+            }
+            #expect(try await store.datasets.documents("kb").map(\.name) == ["a.md", "b.md"])
         }
     }
 

@@ -10,9 +10,14 @@ public struct ChunkFingerprint {
     public init() {}
 
     public mutating func add(_ chunk: TextChunker.Chunk) {
-        hasher.update(data: Data(chunk.text.utf8))
+        add(text: chunk.text, metadata: chunk.metadata)
+    }
+
+    /// A chunk as stored, for a document whose chunks were edited rather than cut from a file.
+    public mutating func add(text: String, metadata: [String: Value]) {
+        hasher.update(data: Data(text.utf8))
         hasher.update(data: [0x1F])
-        hasher.update(data: Data(JSONWriter.string(.object(chunk.metadata)).utf8))
+        hasher.update(data: Data(JSONWriter.string(.object(metadata)).utf8))
         hasher.update(data: [0x1E])
     }
 

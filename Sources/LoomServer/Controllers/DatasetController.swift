@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import LoomConnectors
-import LoomInference
 import LoomKnowledge
 import LoomStore
 import LoomWorkflow
@@ -17,7 +16,7 @@ struct DatasetController: Sendable {
 
     static let defaultEmbeddingModel = "minilm-l6"
 
-    private func name(_ context: LoomRequestContext) throws -> String {
+    func name(_ context: LoomRequestContext) throws -> String {
         guard let name = context.parameters.get("dataset") else { throw APIError.notFound("no dataset in the path") }
         return name
     }
@@ -113,7 +112,7 @@ struct DatasetController: Sendable {
         let documents = try await scratch.read(file: file, document: request.query("name"), columns: columns) { path in
             try await Self.save(request.body, to: path, limit: limit)
         }
-        let importer = DatasetImporter(store: store, embedder: models, counter: Self.counter(for: dataset.embeddingModel))
+        let importer = DatasetImporter(store: store, embedder: models, counter: TokenCounters.counter(for: dataset.embeddingModel))
         let summary = try await importer.run(
             documents, into: name, message: request.query("message") ?? "import \(file)", commit: request.query("commit") != "false")
         return JSONResponse.make([
@@ -188,16 +187,6 @@ struct DatasetController: Sendable {
             }
             try take(buffer)
         }
-    }
-
-    /// The embedding model's own tokenizer when it is a bundled model that is installed, else an estimate.
-    static func counter(for model: String) -> any TokenCounter {
-        if let registry = try? ModelRegistry.load(), let entry = registry.entry(model), entry.kind == .embedding, registry.isInstalled(entry),
-            let tokenizer = try? WordPieceTokenizer(vocabularyFile: registry.location(of: entry) + "/vocab.txt")
-        {
-            return tokenizer
-        }
-        return ApproximateTokenCounter()
     }
 
     /// `{query, mode?, top_k?, version?, score_threshold?, filters?}`.

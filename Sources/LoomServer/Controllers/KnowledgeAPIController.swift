@@ -58,6 +58,11 @@ struct KnowledgeAPIController: Sendable {
         return Response(status: .noContent)
     }
 
+    func show(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        return JSONResponse.make(try await datasetValue(try await dataset(context)))
+    }
+
     /// `{name, text}`: stored as a text document and imported by a job; `batch` is the job to follow.
     func createByText(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try await auth.datasets(request)
@@ -67,16 +72,80 @@ struct KnowledgeAPIController: Sendable {
         guard let text = try body.text("text"), !text.allSatisfy(\.isWhitespace) else { throw APIError.invalidParam("'text' is required and must not be blank") }
         let upload = try await store.jobs.upload(dataset: dataset, name: name, content: Array(text.utf8))
         let job = try await datasets.queueImport(dataset, uploads: [upload], columns: ["text"], message: "create-by-text \(name)", plainText: true)
-        return JSONResponse.make([
+        return Self.queued(document: name, job: job)
+    }
+
+    /// Multipart: a `file` part (its file name names the document and its extension picks the reader) and an optional
+    /// `data` part of JSON, from which Loom reads `text_columns` for CSV and JSONL (Dify's processing rules do not apply).
+    func createByFile(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        let dataset = try await dataset(context)
+        var body: [UInt8] = []
+        try await DatasetController.receive(request.body, limit: configuration.maxUploadBytes) { body += $0.readableBytesView }
+        let form = try MultipartForm(body: body, contentType: request.headers[.contentType] ?? "")
+        guard let file = form.part("file"), let filename = file.filename.map({ ($0 as NSString).lastPathComponent }), !filename.isEmpty else {
+            throw APIError.invalidParam("a 'file' part with a filename is required")
+        }
+        guard !file.content.isEmpty else { throw APIError.invalidParam("'\(filename)' is empty") }
+        var columns = ["text"]
+        if let data = form.part("data"), !data.content.isEmpty {
+            guard let fields = (try? JSONDocumentReader.parse(String(decoding: data.content, as: UTF8.self)))?.value.objectValue else {
+                throw APIError.invalidParam("the 'data' part must be a JSON object")
+            }
+            columns = fields["text_columns"]?.arrayValue?.compactMap(\.stringValue) ?? columns
+        }
+        let upload = try await store.jobs.upload(dataset: dataset, name: filename, content: Array(file.content))
+        let job = try await datasets.queueImport(dataset, uploads: [upload], columns: columns, message: "create-by-file \(filename)")
+        return Self.queued(document: filename, job: job)
+    }
+
+    /// Dify's answer to a document creation: the document, waiting, and the batch (our job) that indexes it.
+    static func queued(document name: String, job: JobRecord) -> Response {
+        JSONResponse.make([
             "document": ["id": .string(name), "name": .string(name), "indexing_status": "waiting", "data_source_type": "upload_file"],
             "batch": .string(job.id.uuidString.lowercased()),
         ])
     }
 
+    /// A new version without the document.
+    func deleteDocument(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        _ = try await store.datasets.removeDocuments(try await dataset(context).name, documents: [try context.documentName("document_id")])
+        return Response(status: .noContent)
+    }
+
+    static func segment(_ chunk: ChunkRecord) -> Value {
+        [
+            "id": .string(String(chunk.id)), "position": .int(chunk.position + 1), "document_id": .string(chunk.document), "content": .string(chunk.content),
+            "word_count": .int(chunk.content.split(whereSeparator: \.isWhitespace).count), "tokens": .int(chunk.tokens), "keywords": [],
+            "hit_count": 0, "enabled": true, "status": "completed", "metadata": .object(chunk.metadata),
+        ]
+    }
+
+    /// The document's chunks in the latest version, paged as Dify pages them.
+    func segments(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        let found = try await datasets.editor.chunks(dataset: try await dataset(context).name, document: try context.documentName("document_id"))
+        var page = Self.page(found.chunks.map(Self.segment), request).objectValue ?? [:]
+        page["doc_form"] = "text_model"
+        return JSONResponse.make(.object(page))
+    }
+
+    /// `{segment: {content}}`: the chunk's new text, re-embedded, in a new dataset version; the chunk gets a new id.
+    func updateSegment(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        try await auth.datasets(request)
+        let dataset = try await dataset(context)
+        guard let id = context.parameters.get("segment_id").flatMap(Int64.init) else { throw APIError.notFound("no such segment") }
+        let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
+        guard let content = try body.object("segment").text("content") else { throw APIError.invalidParam("'segment.content' is required") }
+        let edited = try await datasets.editor.editChunk(dataset: dataset.name, document: try context.documentName("document_id"), chunk: id, content: content)
+        return JSONResponse.make(["data": Self.segment(edited.chunk), "doc_form": "text_model"])
+    }
+
     func indexingStatus(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try await auth.datasets(request)
         _ = try await dataset(context)
-        guard let id = context.parameters.get("batch").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such batch") }
+        guard let id = context.parameters.get("document_id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such batch") }
         let job = try await store.jobs.get(id)
         let status = switch job.status {
         case .queued: "waiting"

@@ -57,7 +57,7 @@ struct ImportJobRunner: Service {
                     try Data(upload.content).write(to: URL(fileURLWithPath: $0))
                 }
             }
-            let importer = DatasetImporter(store: store, embedder: embedder, counter: DatasetController.counter(for: dataset.embeddingModel))
+            let importer = DatasetImporter(store: store, embedder: embedder, counter: TokenCounters.counter(for: dataset.embeddingModel))
             let summary = try await importer.run(documents, into: name, message: job.payload["message"]?.stringValue ?? "") { progress in
                 await reporter.report(progress)
             }

@@ -40,9 +40,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case let error as StoreError:
             switch error {
             case .unavailable(let message): return APIError(.serviceUnavailable, "database_unavailable", message)
-            case .appNotFound, .keyNotFound, .datasetNotFound, .jobNotFound: return .notFound(error.description)
+            case .appNotFound, .keyNotFound, .datasetNotFound, .jobNotFound, .documentNotFound, .chunkNotFound: return .notFound(error.description)
             case .versionNotFound, .datasetVersionNotFound: return APIError(.notFound, "version_not_found", error.description)
-            case .nothingToRollBack, .notPublished, .datasetExists: return APIError(.conflict, "conflict", error.description)
+            case .nothingToRollBack, .notPublished, .datasetExists, .datasetChanged: return APIError(.conflict, "conflict", error.description)
             case .invalidDataset: return .invalidParam(error.description)
             case .invalidConfiguration, .migration, .conflict: return APIError(.internalServerError, "internal_error", error.description)
             }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -10,5 +11,15 @@ public struct LoomRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.channel = source.channel
+    }
+}
+
+extension LoomRequestContext {
+    /// A document's name from path parameter `key`: a name with `/` arrives percent-encoded.
+    func documentName(_ key: String) throws -> String {
+        guard let raw = parameters.get(key), let name = raw.removingPercentEncoding, !name.isEmpty else {
+            throw APIError.notFound("no document in the path")
+        }
+        return name
     }
 }

@@ -15,6 +15,7 @@ struct Endpoint: Sendable {
     var access: Access
     /// A JSON schema of the body, when there is one.
     var body: Value?
+    var bodyMediaType = "application/json"
     var query: [String] = []
     var responses: [Int: String]
     var handler: @Sendable (Request, LoomRequestContext) async throws -> Response
@@ -50,7 +51,7 @@ enum OpenAPIDocument {
             } + endpoint.query.map { name in ["name": .string(name), "in": "query", "required": false, "schema": ["type": "string"]] }
             if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
             if let body = endpoint.body {
-                operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]]
+                operation["requestBody"] = ["required": true, "content": .object([endpoint.bodyMediaType: ["schema": body]])]
             }
             switch endpoint.access {
             case .none: operation["security"] = []
@@ -78,7 +79,11 @@ enum OpenAPIDocument {
     }
 
     private static func operationId(_ endpoint: Endpoint) -> String {
-        let words = endpoint.path.split(separator: "/").map { $0.hasPrefix("{") ? "by_" + $0.dropFirst().dropLast() : String($0) }
-        return ([endpoint.method.rawValue.lowercased()] + words).joined(separator: "_").replacingOccurrences(of: "-", with: "_")
+        // `a-b` becomes `aB`, so a path spelt with '-' and its twin spelt with '_' get different ids.
+        let words = endpoint.path.split(separator: "/").map { word in
+            word.hasPrefix("{") ? "by_" + word.dropFirst().dropLast()
+                : word.split(separator: "-").enumerated().map { $0 == 0 ? String($1) : $1.prefix(1).uppercased() + $1.dropFirst() }.joined()
+        }
+        return ([endpoint.method.rawValue.lowercased()] + words).joined(separator: "_")
     }
 }

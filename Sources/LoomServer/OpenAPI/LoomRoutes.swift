@@ -50,15 +50,38 @@ enum LoomRoutes {
             knowledgeRoute(.post, "/v1/datasets", "Create a dataset (Dify: the id is its name)", body: ["type": "object", "required": ["name"], "properties": ["name": ["type": "string"], "description": ["type": "string"]]], knowledge.create),
             knowledgeRoute(.get, "/v1/datasets", "List datasets", query: ["page", "limit"], knowledge.list),
             knowledgeRoute(.delete, "/v1/datasets/{dataset_id}", "Delete a dataset", ok: 204, knowledge.delete),
-            knowledgeRoute(
-                .post, "/v1/datasets/{dataset_id}/document/create-by-text", "Add a document from text; indexed by a job (the batch)",
-                body: ["type": "object", "required": ["name", "text"], "properties": ["name": ["type": "string"], "text": ["type": "string"]]], knowledge.createByText),
-            knowledgeRoute(.get, "/v1/datasets/{dataset_id}/documents/{batch}/indexing-status", "Where a batch's indexing is", knowledge.indexingStatus),
+            knowledgeRoute(.get, "/v1/datasets/{dataset_id}", "A dataset", knowledge.show),
+            knowledgeRoute(.get, "/v1/datasets/{dataset_id}/documents/{document_id}/indexing-status", "Where a batch's indexing is (Dify puts the batch id in the document's place)", knowledge.indexingStatus),
             knowledgeRoute(.get, "/v1/datasets/{dataset_id}/documents", "The documents of the latest version", query: ["page", "limit"], knowledge.documents),
+            knowledgeRoute(
+                .delete, "/v1/datasets/{dataset_id}/documents/{document_id}", "Remove a document (a new version; a name with '/' percent-encoded)",
+                ok: 204, knowledge.deleteDocument),
+            knowledgeRoute(
+                .get, "/v1/datasets/{dataset_id}/documents/{document_id}/segments", "A document's chunks in the latest version", query: ["page", "limit"],
+                knowledge.segments),
+            knowledgeRoute(
+                .post, "/v1/datasets/{dataset_id}/documents/{document_id}/segments/{segment_id}",
+                "Edit a chunk's text (re-embedded; a new version, where the chunk has a new id)",
+                body: ["type": "object", "required": ["segment"], "properties": ["segment": ["type": "object", "required": ["content"], "properties": ["content": ["type": "string"]]]]],
+                knowledge.updateSegment),
             knowledgeRoute(
                 .post, "/v1/datasets/{dataset_id}/retrieve", "Search a dataset (semantic_search, full_text_search, hybrid_search)",
                 body: ["type": "object", "required": ["query"], "properties": ["query": ["type": "string"], "retrieval_model": ["type": "object"]]], knowledge.retrieve),
         ]
+        // Dify spells these with '-' in its current documentation and '_' in earlier; both are served.
+        for spelling in ["-", "_"] {
+            endpoints += [
+                knowledgeRoute(
+                    .post, "/v1/datasets/{dataset_id}/document/create\(spelling)by\(spelling)text", "Add a document from text; indexed by a job (the batch)",
+                    body: ["type": "object", "required": ["name", "text"], "properties": ["name": ["type": "string"], "text": ["type": "string"]]],
+                    knowledge.createByText),
+                knowledgeRoute(
+                    .post, "/v1/datasets/{dataset_id}/document/create\(spelling)by\(spelling)file",
+                    "Add a document from a file (multipart: 'file', and 'data' JSON with optional text_columns); indexed by a job (the batch)",
+                    body: ["type": "object", "required": ["file"], "properties": ["file": ["type": "string", "format": "binary"], "data": ["type": "string"]]],
+                    bodyMediaType: "multipart/form-data", knowledge.createByFile),
+            ]
+        }
         // The Service API, at /v1 (the key names the app) and at /apps/{app}/v1 (a base URL per app).
         for base in ["/v1", "/apps/{app}/v1"] {
             let scoped = base != "/v1"
@@ -138,6 +161,16 @@ enum LoomRoutes {
             adminRoute(.post, "/admin/datasets/{dataset}/search", "Semantic, full-text or hybrid search", body: searchBody, datasets.search),
             adminRoute(.get, "/admin/datasets/{dataset}/versions", "A dataset's versions", datasets.versions),
             adminRoute(
+                .post, "/admin/datasets/{dataset}/rollback", "A new version holding what an earlier one held (default: the one before the latest)",
+                body: ["type": "object", "properties": ["version": ["type": "integer"]]], datasets.rollback),
+            adminRoute(
+                .delete, "/admin/datasets/{dataset}/documents/{document}", "Remove a document: a new version without it ('/' percent-encoded)",
+                datasets.removeDocument),
+            adminRoute(.get, "/admin/datasets/{dataset}/documents/{document}/chunks", "A document's chunks in the latest version", datasets.documentChunks),
+            adminRoute(
+                .put, "/admin/datasets/{dataset}/documents/{document}/chunks/{chunk}", "Edit a chunk's text: re-embedded, a new version, a new chunk id",
+                body: ["type": "object", "required": ["content"], "properties": ["content": ["type": "string"]]], datasets.editChunk),
+            adminRoute(
                 .get, "/admin/datasets/{dataset}/export", "A version's chunks as JSON lines", query: ["version", "embeddings"], datasets.export),
             adminRoute(.get, "/admin/datasets/{dataset}/diff", "Documents added, changed and removed between two versions", query: ["from", "to"], datasets.diff),
             Endpoint(
@@ -158,11 +191,11 @@ struct GuardedRoute {
     let errors: [Int: String]
 
     func callAsFunction(
-        _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: Value? = nil, query: [String] = [], ok: Int = 200,
-        _ handler: @escaping @Sendable (Request, LoomRequestContext) async throws -> Response
+        _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: Value? = nil, bodyMediaType: String = "application/json",
+        query: [String] = [], ok: Int = 200, _ handler: @escaping @Sendable (Request, LoomRequestContext) async throws -> Response
     ) -> Endpoint {
         Endpoint(
-            method: method, path: path, summary: summary, access: access, body: body, query: query,
+            method: method, path: path, summary: summary, access: access, body: body, bodyMediaType: bodyMediaType, query: query,
             responses: errors.merging([ok: ok == 204 ? "Done" : "Success"]) { a, _ in a }, handler: handler)
     }
 }

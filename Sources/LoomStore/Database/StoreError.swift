@@ -16,6 +16,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     case datasetVersionNotFound(dataset: String, version: Int)
     case invalidDataset(String)
     case jobNotFound(String)
+    case documentNotFound(dataset: String, document: String)
+    case chunkNotFound(dataset: String, document: String, chunk: Int64)
+    /// Another change committed a version after the one an edit started from.
+    case datasetChanged(dataset: String, expected: Int, latest: Int)
 
     public var description: String {
         switch self {
@@ -31,6 +35,11 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         case .datasetVersionNotFound(let name, let version): return "dataset '\(name)' has no version \(version)"
         case .invalidDataset(let message): return message
         case .jobNotFound(let id): return "no job '\(id)'"
+        case .documentNotFound(let dataset, let document): return "dataset '\(dataset)' has no document '\(document)' in its latest version"
+        case .chunkNotFound(let dataset, let document, let chunk):
+            return "document '\(document)' of dataset '\(dataset)' has no chunk \(chunk) in the latest version (an edit gives the chunk a new id)"
+        case .datasetChanged(let dataset, let expected, let latest):
+            return "dataset '\(dataset)' moved from version \(expected) to \(latest) during this change; nothing was committed, try again"
         }
     }
 

@@ -66,6 +66,7 @@ public struct DatasetDocumentRecord: Sendable, Equatable {
     public var sha256: String
     public var chunkCount: Int
     public var tokenCount: Int
+    public var metadata: [String: Value]
 }
 
 public struct DatasetVersionRecord: Sendable, Equatable {

@@ -138,8 +138,9 @@ public struct DatasetRepository: Sendable {
     }
 
     /// A new version of the dataset: the latest version's documents, with `put` in place of same-named ones and
-    /// `removed` taken out. Returns the new number, or the latest one when nothing would change.
-    public func commitVersion(dataset name: String, put: [Int64], removed: [String] = [], message: String = "") async throws -> Int {
+    /// `removed` taken out. Returns the new number, or the latest one when nothing would change. With `basedOn`,
+    /// a change derived from that version is refused when another version was committed since.
+    public func commitVersion(dataset name: String, put: [Int64], removed: [String] = [], message: String = "", basedOn: Int? = nil) async throws -> Int {
         try await store.perform {
             try await store.client.withTransaction(logger: store.logger) { connection in
                 // Serialises versioning of one dataset: two imports at once each get their own version.
@@ -150,6 +151,7 @@ public struct DatasetRepository: Sendable {
                     dataset = row
                 }
                 guard let dataset else { throw StoreError.datasetNotFound(name) }
+                if let basedOn, basedOn != dataset.latest { throw StoreError.datasetChanged(dataset: name, expected: basedOn, latest: dataset.latest) }
                 if put.isEmpty && removed.isEmpty { return dataset.latest }
                 let next = dataset.latest + 1
                 try await connection.query(
@@ -228,12 +230,15 @@ public struct DatasetRepository: Sendable {
             var documents: [DatasetDocumentRecord] = []
             for try await row in try await store.client.query(
                 """
-                SELECT d.name, dv.id, dv.sha256, dv.chunk_count, dv.token_count
+                SELECT d.name, dv.id, dv.sha256, dv.chunk_count, dv.token_count, dv.metadata::text
                 FROM dataset_version_documents v JOIN document_versions dv ON dv.id = v.document_version_id JOIN documents d ON d.id = dv.document_id
                 WHERE v.dataset_id = \(dataset.id) AND v.number = \(number) ORDER BY d.name
                 """, logger: store.logger
-            ).decode((String, Int64, String, Int, Int).self) {
-                documents.append(DatasetDocumentRecord(name: row.0, documentVersionId: row.1, sha256: row.2, chunkCount: row.3, tokenCount: row.4))
+            ).decode((String, Int64, String, Int, Int, String).self) {
+                documents.append(
+                    DatasetDocumentRecord(
+                        name: row.0, documentVersionId: row.1, sha256: row.2, chunkCount: row.3, tokenCount: row.4,
+                        metadata: RunRepository.json(row.5)?.objectValue ?? [:]))
             }
             return documents
         }
@@ -249,18 +254,31 @@ public struct DatasetRepository: Sendable {
             removed: before.keys.filter { after[$0] == nil }.sorted())
     }
 
-    /// A new version holding what the one before the latest held.
-    public func rollback(_ name: String) async throws -> Int {
+    /// A new version holding what version `target` held (default: the one before the latest).
+    public func rollback(_ name: String, to target: Int? = nil) async throws -> Int {
         let dataset = try await get(name)
-        guard dataset.latestVersion >= 2 else {
+        let number = target ?? dataset.latestVersion - 1
+        guard dataset.latestVersion >= 2, number >= 1 else {
             throw StoreError.invalidDataset("dataset '\(name)' has no earlier version to roll back to")
         }
-        let previous = try await documents(name, version: dataset.latestVersion - 1)
+        guard number < dataset.latestVersion else {
+            throw StoreError.invalidDataset("version \(number) of dataset '\(name)' is not earlier than its latest (\(dataset.latestVersion))")
+        }
+        let previous = try await documents(name, version: number)
         let current = try await documents(name, version: dataset.latestVersion)
         let kept = Set(previous.map(\.name))
         return try await commitVersion(
             dataset: name, put: previous.map(\.documentVersionId), removed: current.map(\.name).filter { !kept.contains($0) },
-            message: "roll back to version \(dataset.latestVersion - 1)")
+            message: "roll back to version \(number)", basedOn: dataset.latestVersion)
+    }
+
+    /// A new version without the named documents, which the latest version must hold.
+    public func removeDocuments(_ name: String, documents names: [String], message: String? = nil) async throws -> Int {
+        let dataset = try await get(name)
+        let held = Set((dataset.latestVersion > 0 ? try await documents(name) : []).map(\.name))
+        if let missing = names.first(where: { !held.contains($0) }) { throw StoreError.documentNotFound(dataset: name, document: missing) }
+        return try await commitVersion(
+            dataset: name, put: [], removed: names, message: message ?? "remove \(names.joined(separator: ", "))", basedOn: dataset.latestVersion)
     }
 
     /// Every chunk of a version, in document and position order (to build the search index or export).
@@ -269,8 +287,8 @@ public struct DatasetRepository: Sendable {
         return try await chunks(dataset, version: try resolve(dataset, version: version))
     }
 
-    /// Every chunk of version `number` (already resolved) of a dataset in hand.
-    public func chunks(_ dataset: DatasetRecord, version number: Int) async throws -> [ChunkRecord] {
+    /// Every chunk of version `number` (already resolved) of a dataset in hand, or of one `document` in it.
+    public func chunks(_ dataset: DatasetRecord, version number: Int, document: String? = nil) async throws -> [ChunkRecord] {
         try await store.perform {
             var chunks: [ChunkRecord] = []
             for try await row in try await store.client.query(
@@ -278,7 +296,8 @@ public struct DatasetRepository: Sendable {
                 SELECT c.id, d.name, c.position, c.content, c.tokens, c.metadata::text, c.embedding
                 FROM dataset_version_documents v JOIN chunks c ON c.document_version_id = v.document_version_id
                 JOIN document_versions dv ON dv.id = v.document_version_id JOIN documents d ON d.id = dv.document_id
-                WHERE v.dataset_id = \(dataset.id) AND v.number = \(number) ORDER BY d.name, c.position
+                WHERE v.dataset_id = \(dataset.id) AND v.number = \(number) AND (\(document)::text IS NULL OR d.name = \(document))
+                ORDER BY d.name, c.position
                 """, logger: store.logger
             ).decode((Int64, String, Int, String, Int, String, [Float]).self) {
                 chunks.append(

@@ -6,7 +6,7 @@ import LoomWorkflow
 struct DatasetsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "datasets", abstract: "Create knowledge datasets, import documents, search them, and look at their versions.",
-        subcommands: [Create.self, List.self, Import.self, Search.self, Versions.self, Diff.self, Export.self, Delete.self])
+        subcommands: [Create.self, List.self, Import.self, Search.self, Versions.self, Diff.self, Rollback.self, Remove.self, Export.self, Delete.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a dataset.")
@@ -176,6 +176,39 @@ struct DatasetsCommand: AsyncParsableCommand {
             guard !server.json else { return print(JSONWriter.string(answer)) }
             for (key, mark) in [("added", "+"), ("changed", "~"), ("removed", "-")] {
                 for document in answer[path: [key]]?.arrayValue ?? [] { print("\(mark) \(document.text)") }
+            }
+        }
+    }
+
+    struct Rollback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new version holding what an earlier one held; workflows reading the dataset's latest version see it at once.")
+        @Argument var name: String
+        @Option(help: "The version to go back to (default: the one before the latest).") var version: Int?
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let body: Value = version.map { ["version": .int($0)] } ?? [:]
+            let answer = try await server.client().send(.POST, "/admin/datasets/\(name)/rollback", body: JSONWriter.bytes(body))
+            guard !server.json else { return print(JSONWriter.string(answer)) }
+            print("dataset \(name) is at version \(answer[path: ["version"]]?.text ?? "?") (\(version.map { "version \($0)" } ?? "the previous version")'s documents)")
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove documents from a dataset: a new version without them.")
+        @Argument var name: String
+        @Argument(help: "Document names, as `loom datasets search` and `export` show them.") var documents: [String]
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let client = server.client()
+            var allowed = CharacterSet.urlPathAllowed
+            allowed.remove("/")
+            for document in documents {
+                let path = document.addingPercentEncoding(withAllowedCharacters: allowed) ?? document
+                let answer = try await client.send(.DELETE, "/admin/datasets/\(name)/documents/\(path)")
+                if server.json { print(JSONWriter.string(answer)) } else { print("removed \(document): dataset \(name) is at version \(answer[path: ["version"]]?.text ?? "?")") }
             }
         }
     }
