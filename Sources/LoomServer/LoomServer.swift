@@ -89,6 +89,7 @@ public struct LoomServer: Sendable {
                 ServerPresence(store: store, serverId: serverId, interval: configuration.heartbeatInterval, staleAfter: configuration.staleServerAfter, logger: logger),
                 StopListener(store: store, active: active),
                 AccessListener(store: store, cache: cache),
+                DatasetListener(store: store, retriever: retriever),
                 ImportJobRunner(store: store, embedder: models, logger: logger),
                 journal,
             ],

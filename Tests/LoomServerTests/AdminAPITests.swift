@@ -104,6 +104,8 @@ import Testing
             #expect(health.status == 200)
             #expect(health.body[path: ["status"]] == "degraded")
             #expect(health.body[path: ["database", "ok"]] == true)
+            let pgvector = health.body[path: ["database", "pgvector"]]?.stringValue?.split(separator: " ").first.map(String.init)
+            #expect(pgvector.map { ["absent", "available", "installed"].contains($0) } == true, "\(health.body)")
             #expect(health.body[path: ["models", "0", "reachable"]] == false)
         }
     }

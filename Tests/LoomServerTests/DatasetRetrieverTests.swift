@@ -81,4 +81,30 @@ import Testing
             #expect(try await store.datasets.versions("ops").count == 2)
         }
     }
+
+    @Test func aVersionCommittedThroughAnotherPathIsLoadedBeforeItsFirstQueryAndADeletedDatasetIsDropped() async throws {
+        try await Self.withDatasets { store, retriever, importer in
+            _ = try await Self.search(retriever, "backups", ["ops", "recipes"], mode: .semantic)
+            let ops = try await store.datasets.get("ops").id
+            let recipes = try await store.datasets.get("recipes").id
+            let (subscribed, signal) = AsyncStream.makeStream(of: Void.self)
+            let listening = Task {
+                await NotificationChannel(NotificationChannel.datasets, store: store).listen(onSubscribed: { signal.yield() }) { retriever.apply($0) }
+            }
+            defer { listening.cancel() }
+            for await _ in subscribed { break }
+
+            _ = try await importer.run([SourceDocument.markdown(name: "extra.md", text: "# Restores\nRestore with pg_restore into an empty database.")], into: "ops")
+            try await store.datasets.delete("recipes")
+            let expected = [ops: [2]]
+            var seen: [Int64: [Int]] = [:]
+            for _ in 0..<100 where seen != expected {
+                try await Task.sleep(for: .milliseconds(50))
+                seen = Dictionary(grouping: retriever.loadedVersions, by: \.dataset).mapValues { $0.map(\.version) }
+            }
+            #expect(seen == expected, "ops v2 loaded in place of v1, recipes (\(recipes)) dropped")
+            let found = try await Self.search(retriever, "how do I restore", ["ops"], mode: .semantic, topK: 1)
+            #expect(found.first?.document == "extra.md" && found.first?.version == 2)
+        }
+    }
 }

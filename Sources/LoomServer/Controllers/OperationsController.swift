@@ -14,17 +14,21 @@ struct OperationsController: Sendable {
     /// 200 while the database answers (models may be down: `degraded`), 503 when it does not.
     func health(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         async let modelHealth = models.health(timeout: .seconds(1))
-        var database: Value = ["ok": true]
+        var database: [String: Value] = ["ok": true]
         do {
             try await store.ping()
         } catch {
             database = ["ok": false, "detail": .string("\(error)")]
         }
+        if database["ok"] == true, let pgvector = try? await store.datasets.pgvector() {
+            // Datasets search in this process either way; pgvector is reported for deployments outgrowing one machine (docs/operations.md).
+            database["pgvector"] = .string(pgvector.state + (pgvector.version.map { " " + $0 } ?? ""))
+        }
         let modelStates = await modelHealth
-        let databaseUp = database[path: ["ok"]] == true
+        let databaseUp = database["ok"] == true
         let status = !databaseUp ? "unavailable" : modelStates.allSatisfy(\.reachable) ? "ok" : "degraded"
         return JSONResponse.make(
-            ["status": .string(status), "database": database, "models": .array(modelStates.map(AdminController.health))],
+            ["status": .string(status), "database": .object(database), "models": .array(modelStates.map(AdminController.health))],
             status: databaseUp ? .ok : .serviceUnavailable)
     }
 

@@ -6,11 +6,18 @@ import Synchronization
 /// Answers `knowledge-retrieval` from PostgreSQL: semantic search in an in-process index per dataset version
 /// (exact up to `exactLimit` chunks, HNSW beyond), full-text search in PostgreSQL, hybrid by reciprocal rank fusion. Versions never change once
 /// committed, so an index loaded for one stays right in every server process without invalidation; a run that
-/// names a dataset without a version reads its latest version from the database each time.
+/// names a dataset without a version reads its latest version from the database each time. Notifications of new
+/// versions (`apply`) load them ahead of the first query, so the first search after an import is not the slow one.
 public final class DatasetRetriever: KnowledgeRetriever {
     struct Key: Hashable {
         var dataset: Int64
         var version: Int
+    }
+
+    struct Entry {
+        var key: Key
+        var dataset: DatasetRecord
+        var loading: Task<LoadedVersion, any Error>
     }
 
     struct LoadedVersion: Sendable {
@@ -24,7 +31,7 @@ public final class DatasetRetriever: KnowledgeRetriever {
     let capacity: Int
     let exactLimit: Int
     let hnsw: HNSWIndex.Parameters
-    private let loaded = Mutex<[(key: Key, loading: Task<LoadedVersion, any Error>)]>([])
+    private let loaded = Mutex<[Entry]>([])
 
     public init(
         store: Store, embedder: any TextEmbedder, capacity: Int = 16, exactLimit: Int = 20_000, hnsw: HNSWIndex.Parameters = .init()
@@ -103,21 +110,51 @@ public final class DatasetRetriever: KnowledgeRetriever {
 
     /// The version's index, loaded once: concurrent first queries share one load (an HNSW graph takes seconds).
     func load(_ dataset: DatasetRecord, _ number: Int) async throws -> LoadedVersion {
+        try await entry(dataset, number).value
+    }
+
+    /// The load of a version, started when there is none. The task belongs to the cache, not to the query that
+    /// started it, so a cancelled query does not cancel the others'; a failed load leaves the cache to be tried again.
+    func entry(_ dataset: DatasetRecord, _ number: Int) -> Task<LoadedVersion, any Error> {
         let key = Key(dataset: dataset.id, version: number)
-        let loading = loaded.withLock { entries in
+        return loaded.withLock { entries in
             if let found = entries.first(where: { $0.key == key }) { return found.loading }
-            // Owned by the cache, not by the query that started it, so a cancelled query does not cancel the others'.
-            let loading = Task { try await self.build(dataset, number) }
-            entries.append((key, loading))
+            let loading = Task {
+                do {
+                    return try await self.build(dataset, number)
+                } catch {
+                    self.loaded.withLock { $0.removeAll { $0.key == key } }
+                    throw error
+                }
+            }
+            entries.append(Entry(key: key, dataset: dataset, loading: loading))
             if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
             return loading
         }
-        do {
-            return try await loading.value
-        } catch {
-            loaded.withLock { $0.removeAll { $0.loading == loading } }
-            throw error
+    }
+
+    /// A `NotificationChannel.datasets` message: a new version of a dataset this server has searched starts loading
+    /// in place of its older ones (a pinned version loads again when asked for); a deleted dataset's indexes go.
+    func apply(_ payload: String) {
+        let parts = payload.split(separator: ":")
+        guard parts.count == 2, let id = Int64(parts[0]) else { return }
+        guard let number = Int(parts[1]) else {
+            if parts[1] == "deleted" { loaded.withLock { $0.removeAll { $0.key.dataset == id } } }
+            return
         }
+        let known = loaded.withLock { entries in
+            let dataset = entries.last { $0.key.dataset == id }?.dataset
+            entries.removeAll { $0.key.dataset == id && $0.key.version < number }
+            return dataset
+        }
+        guard var dataset = known else { return }
+        dataset.latestVersion = max(dataset.latestVersion, number)
+        _ = entry(dataset, number)
+    }
+
+    /// The versions whose index is loaded or loading, for tests and diagnostics.
+    var loadedVersions: [(dataset: Int64, version: Int)] {
+        loaded.withLock { $0.map { ($0.key.dataset, $0.key.version) } }
     }
 
     func build(_ dataset: DatasetRecord, _ number: Int) async throws -> LoadedVersion {

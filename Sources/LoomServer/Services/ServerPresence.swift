@@ -60,3 +60,16 @@ struct AccessListener: Service {
         }
     }
 }
+
+/// Loads new dataset versions committed through any server ahead of their first query.
+struct DatasetListener: Service {
+    let store: Store
+    let retriever: DatasetRetriever
+
+    func run() async throws {
+        let retriever = self.retriever
+        await cancelWhenGracefulShutdown {
+            await NotificationChannel(NotificationChannel.datasets, store: store).listen { payload in retriever.apply(payload) }
+        }
+    }
+}

@@ -9,6 +9,8 @@ public struct NotificationChannel: Sendable {
     public static let runStops = "loom_run_stop"
     /// Payload: `key:<id>` (revoked) or `app:<id>` (published, rolled back, changed or deleted).
     public static let access = "loom_access"
+    /// Payload: `<dataset id>:<version>` (committed) or `<dataset id>:deleted`, sent by the transaction that did it.
+    public static let datasets = "loom_datasets"
 
     let store: Store
     let name: String

@@ -58,12 +58,28 @@ public struct DatasetRepository: Sendable {
 
     public func delete(_ name: String) async throws {
         try await store.perform {
-            for try await _ in try await store.client.query("DELETE FROM datasets WHERE name = \(name) RETURNING id", logger: store.logger)
-                .decode(Int64.self)
-            {
-                return
+            try await store.client.withTransaction(logger: store.logger) { connection in
+                for try await id in try await connection.query("DELETE FROM datasets WHERE name = \(name) RETURNING id", logger: store.logger)
+                    .decode(Int64.self)
+                {
+                    try await connection.query("SELECT pg_notify(\(NotificationChannel.datasets), \("\(id):deleted"))", logger: store.logger)
+                    return
+                }
+                throw StoreError.datasetNotFound(name)
             }
-            throw StoreError.datasetNotFound(name)
+        }
+    }
+
+    /// Whether this PostgreSQL offers pgvector: `installed` (in this database), `available` (`CREATE EXTENSION
+    /// vector` would work), or `absent`, with the version when there is one.
+    public func pgvector() async throws -> (state: String, version: String?) {
+        try await store.perform {
+            let rows = try await store.client.query(
+                "SELECT installed_version, default_version FROM pg_available_extensions WHERE name = 'vector'", logger: store.logger)
+            for try await (installed, available) in rows.decode((String?, String?).self) {
+                return installed.map { ("installed", $0) } ?? ("available", available)
+            }
+            return ("absent", nil)
         }
     }
 
@@ -177,6 +193,9 @@ public struct DatasetRepository: Sendable {
                     }
                 }
                 try await connection.query("UPDATE datasets SET latest_version = \(next) WHERE id = \(dataset.id)", logger: store.logger)
+                // Delivered on commit: other servers start loading the new version's index before it is asked for.
+                try await connection.query(
+                    "SELECT pg_notify(\(NotificationChannel.datasets), \("\(dataset.id):\(next)"))", logger: store.logger)
                 return next
             }
         }
