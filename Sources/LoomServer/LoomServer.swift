@@ -87,9 +87,9 @@ public struct LoomServer: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: port), serverName: "Loom"),
             services: [
                 ServerPresence(store: store, serverId: serverId, interval: configuration.heartbeatInterval, staleAfter: configuration.staleServerAfter, logger: logger),
-                StopListener(store: store, active: active),
-                AccessListener(store: store, cache: cache),
-                DatasetListener(store: store, retriever: retriever),
+                NotificationListener.stops(store, active),
+                NotificationListener.access(store, cache),
+                NotificationListener.datasets(store, retriever),
                 ImportJobRunner(store: store, embedder: models, logger: logger),
                 journal,
             ],
