@@ -26,7 +26,9 @@ import Testing
                 let queued = try await Self.queue(store, files)
                 #expect(queued.status == .queued)
 
-                let failing = ImportJobRunner(store: store, embedder: DatasetImporterTests.FailingEmbedder(provider, allowed: 0), logger: Logger(label: "test"))
+                var failing = ImportJobRunner(store: store, embedder: DatasetImporterTests.FailingEmbedder(provider, allowed: 0), logger: Logger(label: "test"))
+                // Long enough that a loaded machine cannot reach it before the check below; the test then ends the wait itself.
+                failing.retryDelay = .seconds(120)
                 let first = try #require(try await store.jobs.claim(owner: failing.owner, lease: .seconds(30)))
                 await failing.process(first)
                 let waiting = try await store.jobs.get(queued.id)
@@ -35,7 +37,14 @@ import Testing
 
                 let runner = ImportJobRunner(store: store, embedder: provider, logger: Logger(label: "test"))
                 #expect(try await store.jobs.claim(owner: runner.owner, lease: .seconds(30)) == nil, "not before the retry delay")
-                try await Task.sleep(for: .milliseconds(2200))
+                var waits = false
+                for try await later in try await store.client.query("SELECT lease_expires_at > now() + interval '100 seconds' FROM jobs WHERE id = \(queued.id)")
+                    .decode(Bool.self)
+                {
+                    waits = later
+                }
+                #expect(waits, "the retry waits the runner's delay")
+                try await store.client.query("UPDATE jobs SET lease_expires_at = now() WHERE id = \(queued.id)")
                 let second = try #require(try await store.jobs.claim(owner: runner.owner, lease: .seconds(30)))
                 #expect(second.attempts == 2)
                 await runner.process(second)

@@ -20,6 +20,8 @@ struct ImportJobRunner: Service {
     var lease: Duration = .seconds(30)
     var poll: Duration = .seconds(1)
     var maxAttempts = 5
+    /// The wait before a transient failure's next attempt, times the attempts so far.
+    var retryDelay: Duration = .seconds(2)
     let logger: Logger
 
     func run() async throws {
@@ -73,7 +75,7 @@ struct ImportJobRunner: Service {
             logger.warning("import failed", metadata: ["job": "\(job.id)", "error": "\(error)", "retrying": "\(retry)"])
             // Before `fail`: a report renews the lease, which would cut the retry delay short.
             await reporter.flush()
-            try? await store.jobs.fail(job.id, owner: owner, error: "\(error)", retryAfter: retry ? .seconds(Int64(job.attempts) * 2) : nil)
+            try? await store.jobs.fail(job.id, owner: owner, error: "\(error)", retryAfter: retry ? retryDelay * job.attempts : nil)
         }
     }
 }
