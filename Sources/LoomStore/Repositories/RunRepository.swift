@@ -47,34 +47,52 @@ public struct RunRepository: Sendable {
     /// Writes finished runs and their node runs in one statement: one round trip and one commit for the batch.
     public func finish(_ batch: [(run: RunRecord, nodes: [NodeRunRecord])]) async throws {
         guard !batch.isEmpty else { return }
-        let runRows = JSONWriter.string(.array(batch.map { Self.row($0.run) }), sortKeys: false)
-        let nodeRows = JSONWriter.string(.array(batch.flatMap { entry in entry.nodes.map { $0.row(run: entry.run.id) } }), sortKeys: false)
+        let statement = FinishRuns(
+            runs: JSONWriter.string(.array(batch.map { Self.row($0.run) }), sortKeys: false),
+            nodes: JSONWriter.string(.array(batch.flatMap { entry in entry.nodes.map { $0.row(run: entry.run.id) } }), sortKeys: false))
         try await store.perform {
-            try await store.client.query(
-                """
-                WITH finished AS (
-                    INSERT INTO runs (id, app_id, version, status, inputs, outputs, error, user_id, conversation_id, server_id,
-                                      total_tokens, total_steps, elapsed_ms, created_at, finished_at)
-                    SELECT r.id, r.app_id, r.version, r.status, r.inputs, r.outputs, r.error, r.user_id, r.conversation_id, r.server_id,
-                           r.total_tokens, r.total_steps, r.elapsed_ms, to_timestamp(r.created_at), to_timestamp(r.finished_at)
-                    FROM jsonb_to_recordset(\(runRows)::jsonb) AS r(\(unescaped: Self.recordColumns))
-                    ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, outputs = EXCLUDED.outputs, error = EXCLUDED.error,
-                        total_tokens = EXCLUDED.total_tokens, total_steps = EXCLUDED.total_steps, elapsed_ms = EXCLUDED.elapsed_ms,
-                        finished_at = EXCLUDED.finished_at
-                    RETURNING id
-                )
-                INSERT INTO node_runs (id, run_id, node_id, node_type, title, step, status, inputs, outputs, error, retries, elapsed_ms,
-                                       total_tokens, iteration_id, iteration_index, finished_at)
-                SELECT n.id, n.run_id, n.node_id, n.node_type, n.title, n.step, n.status, n.inputs, n.outputs, n.error,
-                       n.retries, n.elapsed_ms, n.total_tokens, n.iteration_id, n.iteration_index, to_timestamp(n.finished_at)
-                FROM jsonb_to_recordset(\(nodeRows)::jsonb) AS n(
-                    id text, run_id uuid, node_id text, node_type text, title text, step integer, status text, inputs jsonb, outputs jsonb,
-                    error text, retries integer, elapsed_ms double precision, total_tokens integer, iteration_id text, iteration_index integer,
-                    finished_at double precision)
-                WHERE n.run_id IN (SELECT id FROM finished)
-                ON CONFLICT (id) DO NOTHING
-                """, logger: store.logger)
+            for try await _ in try await store.client.execute(statement, logger: store.logger) {}
         }
+    }
+
+    /// The write of a batch of finished runs, prepared once per connection: parsing and planning this statement
+    /// anew each time was most of PostgreSQL's work per run under load.
+    struct FinishRuns: PostgresPreparedStatement {
+        static let sql = """
+            WITH finished AS (
+                INSERT INTO runs (id, app_id, version, status, inputs, outputs, error, user_id, conversation_id, server_id,
+                                  total_tokens, total_steps, elapsed_ms, created_at, finished_at)
+                SELECT r.id, r.app_id, r.version, r.status, r.inputs, r.outputs, r.error, r.user_id, r.conversation_id, r.server_id,
+                       r.total_tokens, r.total_steps, r.elapsed_ms, to_timestamp(r.created_at), to_timestamp(r.finished_at)
+                FROM jsonb_to_recordset($1::jsonb) AS r(\(RunRepository.recordColumns))
+                ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, outputs = EXCLUDED.outputs, error = EXCLUDED.error,
+                    total_tokens = EXCLUDED.total_tokens, total_steps = EXCLUDED.total_steps, elapsed_ms = EXCLUDED.elapsed_ms,
+                    finished_at = EXCLUDED.finished_at
+                RETURNING id
+            )
+            INSERT INTO node_runs (id, run_id, node_id, node_type, title, step, status, inputs, outputs, error, retries, elapsed_ms,
+                                   total_tokens, iteration_id, iteration_index, finished_at)
+            SELECT n.id, n.run_id, n.node_id, n.node_type, n.title, n.step, n.status, n.inputs, n.outputs, n.error,
+                   n.retries, n.elapsed_ms, n.total_tokens, n.iteration_id, n.iteration_index, to_timestamp(n.finished_at)
+            FROM jsonb_to_recordset($2::jsonb) AS n(
+                id text, run_id uuid, node_id text, node_type text, title text, step integer, status text, inputs jsonb, outputs jsonb,
+                error text, retries integer, elapsed_ms double precision, total_tokens integer, iteration_id text, iteration_index integer,
+                finished_at double precision)
+            WHERE n.run_id IN (SELECT id FROM finished)
+            ON CONFLICT (id) DO NOTHING
+            """
+        typealias Row = Void
+        var runs: String
+        var nodes: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(runs)
+            bindings.append(nodes)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
     }
 
     public func finish(_ run: RunRecord, nodes: [NodeRunRecord]) async throws {
