@@ -38,8 +38,9 @@ extension DatasetController {
     /// The document's chunks in the latest version.
     func documentChunks(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try auth.admin(request)
-        let found = try await editor.chunks(dataset: try name(context), document: try context.documentName("document"))
-        return JSONResponse.make(["version": .int(found.dataset.latestVersion), "data": .array(found.chunks.map(Self.chunk))])
+        let dataset = try await store.datasets.get(try name(context))
+        let chunks = try await editor.chunks(of: dataset, document: try context.documentName("document"))
+        return JSONResponse.make(["version": .int(dataset.latestVersion), "data": .array(chunks.map(Self.chunk))])
     }
 
     /// `{content}`: the chunk's new text, re-embedded, as a new version; the answer is the chunk with its new id.
@@ -48,8 +49,8 @@ extension DatasetController {
         guard let id = context.parameters.get("chunk").flatMap(Int64.init) else { throw APIError.notFound("no chunk id in the path") }
         let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
         guard let content = try body.text("content") else { throw APIError.invalidParam("'content' is required") }
-        let name = try name(context)
-        let edited = try await editor.editChunk(dataset: name, document: try context.documentName("document"), chunk: id, content: content)
-        return JSONResponse.make(["dataset": .string(name), "version": .int(edited.version), "chunk": Self.chunk(edited.chunk)])
+        let dataset = try await store.datasets.get(try name(context))
+        let edited = try await editor.editChunk(of: dataset, document: try context.documentName("document"), chunk: id, content: content)
+        return JSONResponse.make(["dataset": .string(dataset.name), "version": .int(edited.version), "chunk": Self.chunk(edited.chunk)])
     }
 }

@@ -83,7 +83,7 @@ struct DatasetController: Sendable {
         let dataset = try await store.datasets.get(try name(context))
         var fields = Self.dataset(dataset).objectValue!
         fields["documents"] = .array(
-            try await (dataset.latestVersion > 0 ? store.datasets.documents(dataset.name) : []).map {
+            try await store.datasets.documents(dataset, version: dataset.latestVersion).map {
                 ["name": .string($0.name), "chunks": .int($0.chunkCount), "tokens": .int($0.tokenCount), "sha256": .string($0.sha256)]
             })
         return JSONResponse.make(.object(fields))

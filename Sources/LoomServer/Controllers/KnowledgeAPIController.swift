@@ -17,7 +17,7 @@ struct KnowledgeAPIController: Sendable {
     }
 
     func datasetValue(_ dataset: DatasetRecord) async throws -> Value {
-        let documents = dataset.latestVersion > 0 ? try await store.datasets.documents(dataset.name) : []
+        let documents = try await store.datasets.documents(dataset, version: dataset.latestVersion)
         return [
             "id": .string(dataset.name), "name": .string(dataset.name), "description": .string(dataset.description), "permission": "only_me",
             "indexing_technique": "high_quality", "document_count": .int(documents.count), "word_count": .int(documents.reduce(0) { $0 + $1.tokenCount }),
@@ -125,8 +125,8 @@ struct KnowledgeAPIController: Sendable {
     /// The document's chunks in the latest version, paged as Dify pages them.
     func segments(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try await auth.datasets(request)
-        let found = try await datasets.editor.chunks(dataset: try await dataset(context).name, document: try context.documentName("document_id"))
-        var page = Self.page(found.chunks.map(Self.segment), request).objectValue ?? [:]
+        let chunks = try await datasets.editor.chunks(of: try await dataset(context), document: try context.documentName("document_id"))
+        var page = Self.page(chunks.map(Self.segment), request).objectValue ?? [:]
         page["doc_form"] = "text_model"
         return JSONResponse.make(.object(page))
     }
@@ -138,7 +138,7 @@ struct KnowledgeAPIController: Sendable {
         guard let id = context.parameters.get("segment_id").flatMap(Int64.init) else { throw APIError.notFound("no such segment") }
         let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
         guard let content = try body.object("segment").text("content") else { throw APIError.invalidParam("'segment.content' is required") }
-        let edited = try await datasets.editor.editChunk(dataset: dataset.name, document: try context.documentName("document_id"), chunk: id, content: content)
+        let edited = try await datasets.editor.editChunk(of: dataset, document: try context.documentName("document_id"), chunk: id, content: content)
         return JSONResponse.make(["data": Self.segment(edited.chunk), "doc_form": "text_model"])
     }
 
@@ -165,7 +165,7 @@ struct KnowledgeAPIController: Sendable {
     func documents(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try await auth.datasets(request)
         let dataset = try await dataset(context)
-        let documents = dataset.latestVersion > 0 ? try await store.datasets.documents(dataset.name) : []
+        let documents = try await store.datasets.documents(dataset, version: dataset.latestVersion)
         let values: [Value] = documents.map {
             ["id": .string($0.name), "name": .string($0.name), "tokens": .int($0.tokenCount), "segment_count": .int($0.chunkCount), "indexing_status": "completed",
              "enabled": true]

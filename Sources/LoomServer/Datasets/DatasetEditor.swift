@@ -10,20 +10,17 @@ struct DatasetEditor: Sendable {
     let embedder: any TextEmbedder
 
     /// The chunks of `document` in the dataset's latest version, without their embeddings.
-    func chunks(dataset name: String, document: String) async throws -> (dataset: DatasetRecord, chunks: [ChunkRecord]) {
-        let dataset = try await store.datasets.get(name)
-        guard dataset.latestVersion > 0 else { throw StoreError.documentNotFound(dataset: name, document: document) }
+    func chunks(of dataset: DatasetRecord, document: String) async throws -> [ChunkRecord] {
         let chunks = try await store.datasets.chunks(dataset, version: dataset.latestVersion, document: document)
-        guard !chunks.isEmpty else { throw StoreError.documentNotFound(dataset: name, document: document) }
-        return (dataset, chunks.map { var chunk = $0; chunk.embedding = []; return chunk })
+        guard !chunks.isEmpty else { throw StoreError.documentNotFound(dataset: dataset.name, document: document) }
+        return chunks.map { var chunk = $0; chunk.embedding = []; return chunk }
     }
 
     /// Replaces chunk `id`'s text; answers the new dataset version and the chunk as stored there (with its new id).
-    func editChunk(dataset name: String, document: String, chunk id: Int64, content: String) async throws -> (version: Int, chunk: ChunkRecord) {
+    func editChunk(of dataset: DatasetRecord, document: String, chunk id: Int64, content: String) async throws -> (version: Int, chunk: ChunkRecord) {
         guard !content.allSatisfy(\.isWhitespace) else { throw APIError.invalidParam("a chunk's content must not be blank") }
-        let dataset = try await store.datasets.get(name)
-        guard dataset.latestVersion > 0 else { throw StoreError.documentNotFound(dataset: name, document: document) }
-        guard let held = try await store.datasets.documents(name).first(where: { $0.name == document }) else {
+        let name = dataset.name
+        guard let held = try await store.datasets.documents(dataset, version: dataset.latestVersion).first(where: { $0.name == document }) else {
             throw StoreError.documentNotFound(dataset: name, document: document)
         }
         let chunks = try await store.datasets.chunks(dataset, version: dataset.latestVersion, document: document)

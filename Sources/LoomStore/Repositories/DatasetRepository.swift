@@ -244,8 +244,12 @@ public struct DatasetRepository: Sendable {
     /// The documents a version holds, by name.
     public func documents(_ name: String, version: Int? = nil) async throws -> [DatasetDocumentRecord] {
         let dataset = try await get(name)
-        let number = try resolve(dataset, version: version)
-        return try await store.perform {
+        return try await documents(dataset, version: try resolve(dataset, version: version))
+    }
+
+    /// The documents version `number` (already resolved; none for 0) of a dataset in hand holds, by name.
+    public func documents(_ dataset: DatasetRecord, version number: Int) async throws -> [DatasetDocumentRecord] {
+        try await store.perform {
             var documents: [DatasetDocumentRecord] = []
             for try await row in try await store.client.query(
                 """
@@ -283,8 +287,8 @@ public struct DatasetRepository: Sendable {
         guard number < dataset.latestVersion else {
             throw StoreError.invalidDataset("version \(number) of dataset '\(name)' is not earlier than its latest (\(dataset.latestVersion))")
         }
-        let previous = try await documents(name, version: number)
-        let current = try await documents(name, version: dataset.latestVersion)
+        let previous = try await documents(dataset, version: number)
+        let current = try await documents(dataset, version: dataset.latestVersion)
         let kept = Set(previous.map(\.name))
         return try await commitVersion(
             dataset: name, put: previous.map(\.documentVersionId), removed: current.map(\.name).filter { !kept.contains($0) },
@@ -294,7 +298,7 @@ public struct DatasetRepository: Sendable {
     /// A new version without the named documents, which the latest version must hold.
     public func removeDocuments(_ name: String, documents names: [String], message: String? = nil) async throws -> Int {
         let dataset = try await get(name)
-        let held = Set((dataset.latestVersion > 0 ? try await documents(name) : []).map(\.name))
+        let held = Set(try await documents(dataset, version: dataset.latestVersion).map(\.name))
         if let missing = names.first(where: { !held.contains($0) }) { throw StoreError.documentNotFound(dataset: name, document: missing) }
         return try await commitVersion(
             dataset: name, put: [], removed: names, message: message ?? "remove \(names.joined(separator: ", "))", basedOn: dataset.latestVersion)

@@ -28,16 +28,30 @@ public struct RunRepository: Sendable {
     /// A run already written (finished) is left alone.
     public func start(_ runs: [RunRecord]) async throws {
         guard !runs.isEmpty else { return }
-        let rows = JSONWriter.string(.array(runs.map(Self.row)), sortKeys: false)
+        let statement = StartRuns(runs: JSONWriter.string(.array(runs.map(Self.row)), sortKeys: false))
         try await store.perform {
-            try await store.client.query(
-                """
-                INSERT INTO runs (id, app_id, version, status, inputs, user_id, conversation_id, server_id, created_at)
-                SELECT r.id, r.app_id, r.version, 'running', r.inputs, r.user_id, r.conversation_id, r.server_id, to_timestamp(r.created_at)
-                FROM jsonb_to_recordset(\(rows)::jsonb) AS r(\(unescaped: Self.recordColumns))
-                ON CONFLICT (id) DO NOTHING
-                """, logger: store.logger)
+            for try await _ in try await store.client.execute(statement, logger: store.logger) {}
         }
+    }
+
+    /// Runs written as running: once per streaming run, so prepared once per connection like `FinishRuns`.
+    struct StartRuns: PostgresPreparedStatement {
+        static let sql = """
+            INSERT INTO runs (id, app_id, version, status, inputs, user_id, conversation_id, server_id, created_at)
+            SELECT r.id, r.app_id, r.version, 'running', r.inputs, r.user_id, r.conversation_id, r.server_id, to_timestamp(r.created_at)
+            FROM jsonb_to_recordset($1::jsonb) AS r(\(RunRepository.recordColumns))
+            ON CONFLICT (id) DO NOTHING
+            """
+        typealias Row = Void
+        var runs: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(runs)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws {}
     }
 
     public func start(_ run: RunRecord) async throws {
