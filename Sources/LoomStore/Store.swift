@@ -25,6 +25,7 @@ public struct Store: Sendable {
     public var conversations: ConversationRepository { ConversationRepository(store: self) }
     public var servers: ServerRegistry { ServerRegistry(store: self) }
     public var settings: SettingsRepository { SettingsRepository(store: self) }
+    public var samples: SampleRepository { SampleRepository(store: self) }
     public var datasets: DatasetRepository { DatasetRepository(store: self) }
     public var jobs: JobRepository { JobRepository(store: self) }
 

@@ -51,12 +51,12 @@ struct KnowledgeRetrievalNodeTests {
 
     @Test func unknownDatasetsAndVersionsAreDeployErrorsWithTheirLocation() throws {
         var loader = WorkflowLoader(modelNames: ["default"])
-        loader.datasets = ["handbook": 2]
+        loader.datasets = ["handbook": KnownDataset(kind: .knowledge, latestVersion: 2), "support": KnownDataset(kind: .samples, latestVersion: 1)]
         do {
             _ = try loader.load(Self.yaml.replacingOccurrences(of: "policies@3", with: "policies"), file: "ask.yaml")
             Issue.record("an unknown dataset loaded")
         } catch {
-            #expect(error.diagnostics.map(\.message) == ["unknown dataset 'policies' (datasets: handbook)"])
+            #expect(error.diagnostics.map(\.message) == ["unknown dataset 'policies' (knowledge datasets: handbook)"])
             #expect(error.diagnostics.first?.nodeId == "search")
         }
         do {
@@ -64,6 +64,12 @@ struct KnowledgeRetrievalNodeTests {
             Issue.record("a missing version loaded")
         } catch {
             #expect(error.diagnostics.map(\.message) == ["dataset 'handbook' has no version 5 (its latest is 2)"])
+        }
+        do {
+            _ = try loader.load(Self.yaml.replacingOccurrences(of: "policies@3", with: "support"), file: "ask.yaml")
+            Issue.record("a samples dataset was accepted for retrieval")
+        } catch {
+            #expect(error.diagnostics.map(\.message) == ["dataset 'support' holds samples, and a knowledge-retrieval node needs a knowledge dataset"])
         }
     }
 

@@ -33,11 +33,6 @@ import Testing
         #expect(diagnostic?.message.contains("unknown node type 'templat'") == true)
     }
 
-    @Test func nodeTypesOfLaterReleasesSaySo() {
-        let diagnostic = only("app: x\nnodes:\n  - id: samples\n    type: dataset-annotation\n")
-        #expect(diagnostic?.message.contains("not available yet") == true)
-    }
-
     @Test func unknownKeyIsAnError() {
         let diagnostic = only("app: x\nnodes:\n  - id: t\n    type: template\n    template: hi\n    tempalte: typo\n")
         #expect(diagnostic?.location == SourceLocation(line: 6, column: 5))

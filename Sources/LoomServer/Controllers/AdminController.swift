@@ -54,7 +54,8 @@ struct AdminController: Sendable {
         let file = option("file") ?? "workflow.yaml"
         // Datasets are checked as they are at deploy time: a workflow naming one that does not exist is refused.
         var loader = self.loader
-        loader.datasets = Dictionary(try await store.datasets.list().map { ($0.name, $0.latestVersion) }, uniquingKeysWith: { first, _ in first })
+        loader.datasets = Dictionary(
+            try await store.datasets.list().map { ($0.name, KnownDataset(kind: $0.kind, latestVersion: $0.latestVersion)) }, uniquingKeysWith: { first, _ in first })
         let submission = try WorkflowDeployment.submission(
             text: source, file: file, author: option("author") ?? "admin", message: option("message") ?? "", loader: loader)
         let result = try await store.apps.deploy(submission)

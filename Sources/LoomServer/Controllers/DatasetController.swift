@@ -230,11 +230,15 @@ struct DatasetController: Sendable {
 
     func versions(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try auth.admin(request)
-        let versions = try await store.datasets.versions(try name(context))
+        let dataset = try await store.datasets.get(try name(context))
+        let versions = try await store.datasets.versions(dataset)
+        // What a version holds, named for the dataset's kind: documents, or samples.
+        let size = dataset.kind == .samples ? "samples" : "documents"
         return JSONResponse.make([
+            "kind": .string(dataset.kind.rawValue),
             "data": .array(versions.map {
-                ["number": .int($0.number), "message": .string($0.message), "documents": .int($0.documents), "created_at": .int(Int($0.createdAt.timeIntervalSince1970))]
-            })
+                ["number": .int($0.number), "message": .string($0.message), size: .int($0.size), "created_at": .int(Int($0.createdAt.timeIntervalSince1970))]
+            }),
         ])
     }
 

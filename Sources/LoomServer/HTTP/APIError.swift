@@ -40,10 +40,13 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case let error as StoreError:
             switch error {
             case .unavailable(let message): return APIError(.serviceUnavailable, "database_unavailable", message)
-            case .appNotFound, .keyNotFound, .datasetNotFound, .jobNotFound, .documentNotFound, .chunkNotFound: return .notFound(error.description)
+            case .appNotFound, .keyNotFound, .datasetNotFound, .jobNotFound, .documentNotFound, .chunkNotFound, .sampleNotFound:
+                return .notFound(error.description)
             case .versionNotFound, .datasetVersionNotFound: return APIError(.notFound, "version_not_found", error.description)
-            case .nothingToRollBack, .notPublished, .datasetExists, .datasetChanged: return APIError(.conflict, "conflict", error.description)
-            case .invalidDataset: return .invalidParam(error.description)
+            case .nothingToRollBack, .notPublished, .datasetExists, .datasetChanged, .duplicateSample:
+                return APIError(.conflict, "conflict", error.description)
+            case .invalidDataset, .wrongDatasetKind: return .invalidParam(error.description)
+            case .invalidSamples: return APIError(.unprocessableContent, "invalid_samples", error.description)
             case .invalidConfiguration, .migration, .conflict: return APIError(.internalServerError, "internal_error", error.description)
             }
         case let error as HTTPError where error.status == .notFound:

@@ -20,6 +20,13 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     case chunkNotFound(dataset: String, document: String, chunk: Int64)
     /// Another change committed a version after the one an edit started from.
     case datasetChanged(dataset: String, expected: Int, latest: Int)
+    /// A knowledge operation on a samples dataset, or the other way round.
+    case wrongDatasetKind(dataset: String, kind: String, needed: String)
+    case sampleNotFound(dataset: String, ids: [Int64])
+    /// An edit would make a sample's record equal to another's.
+    case duplicateSample(dataset: String, of: Int64)
+    /// Sample records that fail validation: nothing of the batch was stored.
+    case invalidSamples([SampleProblem])
 
     public var description: String {
         switch self {
@@ -40,6 +47,16 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
             return "document '\(document)' of dataset '\(dataset)' has no chunk \(chunk) in the latest version (an edit gives the chunk a new id)"
         case .datasetChanged(let dataset, let expected, let latest):
             return "dataset '\(dataset)' moved from version \(expected) to \(latest) during this change; nothing was committed, try again"
+        case .wrongDatasetKind(let dataset, let kind, let needed):
+            return "dataset '\(dataset)' holds \(kind), and this needs a \(needed) dataset"
+        case .sampleNotFound(let dataset, let ids):
+            return "dataset '\(dataset)' has no sample\(ids.count == 1 ? "" : "s") \(ids.map(String.init).joined(separator: ", ")); nothing was changed"
+        case .duplicateSample(let dataset, let other):
+            return "the edited record is the same as sample \(other)'s in dataset '\(dataset)'; nothing was changed"
+        case .invalidSamples(let problems):
+            let shown = problems.prefix(20).map { "  \($0)" }.joined(separator: "\n")
+            let more = problems.count > 20 ? "\n  … and \(problems.count - 20) more" : ""
+            return "\(problems.count) record\(problems.count == 1 ? "" : "s") failed validation; nothing was imported:\n\(shown)\(more)"
         }
     }
 

@@ -1,10 +1,12 @@
 import Foundation
 import LoomWorkflow
 
-/// A knowledge dataset: its embedding model and chunking settings, and its newest version (0 before any import).
+/// A dataset: its kind, its embedding model (chunks are embedded with it; samples' questions are matched with it),
+/// chunking settings, and its newest version (0 before any change).
 public struct DatasetRecord: Sendable, Equatable {
     public var id: Int64
     public var name: String
+    public var kind: DatasetKind
     public var description: String
     public var embeddingModel: String
     public var dimensions: Int
@@ -17,14 +19,19 @@ public struct DatasetRecord: Sendable, Equatable {
 /// What `DatasetRepository.create` needs.
 public struct DatasetSpec: Sendable {
     public var name: String
+    public var kind: DatasetKind
     public var description: String
     public var embeddingModel: String
     public var dimensions: Int
     public var chunkTokens: Int
     public var chunkOverlap: Int
 
-    public init(name: String, description: String = "", embeddingModel: String, dimensions: Int, chunkTokens: Int = 500, chunkOverlap: Int = 50) {
+    public init(
+        name: String, kind: DatasetKind = .knowledge, description: String = "", embeddingModel: String, dimensions: Int, chunkTokens: Int = 500,
+        chunkOverlap: Int = 50
+    ) {
         self.name = name
+        self.kind = kind
         self.description = description
         self.embeddingModel = embeddingModel
         self.dimensions = dimensions
@@ -72,7 +79,8 @@ public struct DatasetDocumentRecord: Sendable, Equatable {
 public struct DatasetVersionRecord: Sendable, Equatable {
     public var number: Int
     public var message: String
-    public var documents: Int
+    /// The documents it holds, or the samples in a samples dataset.
+    public var size: Int
     public var createdAt: Date
 }
 

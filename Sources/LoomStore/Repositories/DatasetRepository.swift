@@ -6,13 +6,13 @@ import PostgresNIO
 public struct DatasetRepository: Sendable {
     let store: Store
 
-    static let columns = "id, name, description, embedding_model, dimensions, chunk_tokens, chunk_overlap, latest_version, created_at"
-    typealias Row = (Int64, String, String, String, Int, Int, Int, Int, Date)
+    static let columns = "id, name, kind, description, embedding_model, dimensions, chunk_tokens, chunk_overlap, latest_version, created_at"
+    typealias Row = (Int64, String, String, String, String, Int, Int, Int, Int, Date)
 
     static func record(_ row: Row) -> DatasetRecord {
         DatasetRecord(
-            id: row.0, name: row.1, description: row.2, embeddingModel: row.3, dimensions: row.4, chunkTokens: row.5, chunkOverlap: row.6,
-            latestVersion: row.7, createdAt: row.8)
+            id: row.0, name: row.1, kind: DatasetKind(rawValue: row.2) ?? .knowledge, description: row.3, embeddingModel: row.4, dimensions: row.5,
+            chunkTokens: row.6, chunkOverlap: row.7, latestVersion: row.8, createdAt: row.9)
     }
 
     public func create(_ spec: DatasetSpec) async throws -> DatasetRecord {
@@ -26,8 +26,8 @@ public struct DatasetRepository: Sendable {
         return try await store.perform {
             let rows = try await store.client.query(
                 """
-                INSERT INTO datasets (name, description, embedding_model, dimensions, chunk_tokens, chunk_overlap)
-                VALUES (\(spec.name), \(spec.description), \(spec.embeddingModel), \(spec.dimensions), \(spec.chunkTokens), \(spec.chunkOverlap))
+                INSERT INTO datasets (name, kind, description, embedding_model, dimensions, chunk_tokens, chunk_overlap)
+                VALUES (\(spec.name), \(spec.kind.rawValue), \(spec.description), \(spec.embeddingModel), \(spec.dimensions), \(spec.chunkTokens), \(spec.chunkOverlap))
                 ON CONFLICT (name) DO NOTHING
                 RETURNING \(unescaped: Self.columns)
                 """, logger: store.logger)
@@ -160,13 +160,16 @@ public struct DatasetRepository: Sendable {
         try await store.perform {
             try await store.client.withTransaction(logger: store.logger) { connection in
                 // Serialises versioning of one dataset: two imports at once each get their own version.
-                var dataset: (id: Int64, latest: Int)?
+                var dataset: (id: Int64, latest: Int, kind: String)?
                 for try await row in try await connection.query(
-                    "SELECT id, latest_version FROM datasets WHERE name = \(name) FOR UPDATE", logger: store.logger
-                ).decode((Int64, Int).self) {
+                    "SELECT id, latest_version, kind FROM datasets WHERE name = \(name) FOR UPDATE", logger: store.logger
+                ).decode((Int64, Int, String).self) {
                     dataset = row
                 }
                 guard let dataset else { throw StoreError.datasetNotFound(name) }
+                guard dataset.kind == DatasetKind.knowledge.rawValue else {
+                    throw StoreError.wrongDatasetKind(dataset: name, kind: dataset.kind, needed: DatasetKind.knowledge.rawValue)
+                }
                 if let basedOn, basedOn != dataset.latest { throw StoreError.datasetChanged(dataset: name, expected: basedOn, latest: dataset.latest) }
                 if put.isEmpty && removed.isEmpty { return dataset.latest }
                 let next = dataset.latest + 1
@@ -218,17 +221,29 @@ public struct DatasetRepository: Sendable {
     }
 
     public func versions(_ name: String) async throws -> [DatasetVersionRecord] {
-        let dataset = try await get(name)
+        try await versions(try await get(name))
+    }
+
+    public func versions(_ dataset: DatasetRecord) async throws -> [DatasetVersionRecord] {
+        // Documents of a knowledge version; samples current at a samples version.
+        let size: String =
+            switch dataset.kind {
+            case .knowledge: "SELECT count(*) FROM dataset_version_documents d WHERE d.dataset_id = v.dataset_id AND d.number = v.number"
+            case .samples:
+                """
+                SELECT count(*) FROM sample_revisions r WHERE r.dataset_id = v.dataset_id AND r.from_version <= v.number
+                  AND (r.until_version IS NULL OR r.until_version > v.number)
+                """
+            }
         return try await store.perform {
             var versions: [DatasetVersionRecord] = []
             for try await row in try await store.client.query(
                 """
-                SELECT v.number, v.message, count(d.document_version_id)::integer, v.created_at FROM dataset_versions v
-                LEFT JOIN dataset_version_documents d ON d.dataset_id = v.dataset_id AND d.number = v.number
-                WHERE v.dataset_id = \(dataset.id) GROUP BY v.number, v.message, v.created_at ORDER BY v.number
+                SELECT v.number, v.message, (\(unescaped: size))::integer, v.created_at FROM dataset_versions v
+                WHERE v.dataset_id = \(dataset.id) ORDER BY v.number
                 """, logger: store.logger
             ).decode((Int, String, Int, Date).self) {
-                versions.append(DatasetVersionRecord(number: row.0, message: row.1, documents: row.2, createdAt: row.3))
+                versions.append(DatasetVersionRecord(number: row.0, message: row.1, size: row.2, createdAt: row.3))
             }
             return versions
         }

@@ -4,7 +4,7 @@ final class LoadSession {
     let log: DiagnosticLog
     let tools: ToolRegistry
     let modelNames: [String]?
-    let datasets: [String: Int]?
+    let datasets: [String: KnownDataset]?
     let nodeTypes: [String: any WorkflowNode.Type]
     private var seenIds: [String: (location: SourceLocation, graph: Int)] = [:]
     /// Nodes that failed to load: edges to them and reads of them are not reported again.
@@ -12,10 +12,8 @@ final class LoadSession {
     private var graphCount = 0
 
     static let commonKeys = ["id", "type", "title", "description", "next", "retry", "timeout_s", "on_error"]
-    /// Node types of later Loom releases, named so the error says so instead of "unknown type".
-    static let upcomingTypes = ["dataset-annotation": "training datasets"]
 
-    init(log: DiagnosticLog, tools: ToolRegistry, modelNames: [String]?, datasets: [String: Int]?, nodeTypes: [any WorkflowNode.Type]) {
+    init(log: DiagnosticLog, tools: ToolRegistry, modelNames: [String]?, datasets: [String: KnownDataset]?, nodeTypes: [any WorkflowNode.Type]) {
         self.log = log
         self.tools = tools
         self.modelNames = modelNames
@@ -100,11 +98,7 @@ final class LoadSession {
             return nil
         }
         guard let type = nodeTypes[typeName] else {
-            if let feature = Self.upcomingTypes[typeName] {
-                log.add("node type '\(typeName)' is not available yet in this version of Loom (it comes with \(feature))", at: typeEntry.value.location, node: id)
-            } else {
-                log.add("unknown node type '\(typeName)'; known types: \(nodeTypes.keys.sorted().joined(separator: ", "))", at: typeEntry.value.location, node: id)
-            }
+            log.add("unknown node type '\(typeName)'; known types: \(nodeTypes.keys.sorted().joined(separator: ", "))", at: typeEntry.value.location, node: id)
             return nil
         }
         let allowed = Set(Self.commonKeys + type.configKeys)

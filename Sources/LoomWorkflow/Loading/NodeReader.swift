@@ -27,7 +27,25 @@ public final class NodeReader {
 
     public var tools: ToolRegistry { session.tools }
     public var modelNames: [String]? { session.modelNames }
-    public var datasets: [String: Int]? { session.datasets }
+    public var datasets: [String: KnownDataset]? { session.datasets }
+
+    /// Reports a dataset that does not exist (when the loader knows the datasets), is of another kind, or lacks
+    /// the pinned version.
+    public func checkDataset(_ reference: DatasetReference, kind: DatasetKind, at location: SourceLocation) {
+        guard let known = datasets else { return }
+        guard let dataset = known[reference.name] else {
+            let names = known.filter { $0.value.kind == kind }.keys.sorted()
+            error(
+                "unknown dataset '\(reference.name)' (\(names.isEmpty ? "no \(kind.rawValue) datasets exist yet" : "\(kind.rawValue) datasets: " + names.joined(separator: ", ")))",
+                at: location)
+            return
+        }
+        if dataset.kind != kind {
+            error("dataset '\(reference.name)' holds \(dataset.kind.rawValue), and a \(typeName) node needs a \(kind.rawValue) dataset", at: location)
+        } else if let version = reference.version, version > dataset.latestVersion {
+            error("dataset '\(reference.name)' has no version \(version) (its latest is \(dataset.latestVersion))", at: location)
+        }
+    }
 
     public func error(_ message: String, at location: SourceLocation? = nil) {
         errorCount += 1

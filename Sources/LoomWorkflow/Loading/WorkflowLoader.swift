@@ -5,13 +5,13 @@ public struct WorkflowLoader: Sendable {
     /// Model names `llm` nodes may use; nil skips that check (no models file given).
     public var modelNames: [String]?
     public var nodeTypes: [any WorkflowNode.Type]
-    /// Datasets `knowledge-retrieval` nodes may name, with their latest versions; nil skips that check.
-    public var datasets: [String: Int]?
+    /// Datasets that `knowledge-retrieval` and `dataset-annotation` nodes may name; nil skips that check.
+    public var datasets: [String: KnownDataset]?
 
     public static let builtInNodeTypes: [any WorkflowNode.Type] = [
         StartNode.self, EndNode.self, AnswerNode.self, LLMNode.self, IfElseNode.self, QuestionClassifierNode.self,
         ParameterExtractorNode.self, TemplateNode.self, VariableAggregatorNode.self, HTTPRequestNode.self, ToolNode.self,
-        IterationNode.self, KnowledgeRetrievalNode.self,
+        IterationNode.self, KnowledgeRetrievalNode.self, DatasetAnnotationNode.self,
     ]
 
     static let topLevelKeys = ["app", "name", "description", "mode", "inputs", "env", "nodes", "edges", "limits"]

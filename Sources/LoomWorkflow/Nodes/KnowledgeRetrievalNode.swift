@@ -21,18 +21,7 @@ public struct KnowledgeRetrievalNode: WorkflowNode {
                     reader.error("'\(text)' is not a dataset reference: write NAME or NAME@VERSION", at: item.location)
                     continue
                 }
-                if let known = reader.datasets {
-                    if let latest = known[reference.name] {
-                        if let version = reference.version, version > latest {
-                            reader.error("dataset '\(reference.name)' has no version \(version) (its latest is \(latest))", at: item.location)
-                        }
-                    } else {
-                        let names = known.keys.sorted()
-                        reader.error(
-                            "unknown dataset '\(reference.name)' (\(names.isEmpty ? "no datasets exist yet" : "datasets: " + names.joined(separator: ", ")))",
-                            at: item.location)
-                    }
-                }
+                reader.checkDataset(reference, kind: .knowledge, at: item.location)
                 datasets.append(reference)
             }
             if items.isEmpty { reader.error("'datasets' is empty: name at least one dataset", at: list.location) }

@@ -14,7 +14,7 @@ public struct LLMNode: WorkflowNode {
         if let system = reader.template("system") { messages.append((.system, system)) }
         if let node = reader.node("messages"), let items = reader.list(node, what: "'messages'") {
             for item in items {
-                if let message = message(item, reader) { messages.append(message) }
+                if let message = reader.chatMessage(item) { messages.append(message) }
             }
         }
         if let prompt = reader.template("prompt") { messages.append((.user, prompt)) }
@@ -27,23 +27,6 @@ public struct LLMNode: WorkflowNode {
             memoryTurns = fields["window"].flatMap { reader.number($0, what: "'memory.window'", in: 1...100) }.map { Int($0) } ?? 10
         }
         return LLMNode(settings: settings, messages: messages, memoryTurns: memoryTurns)
-    }
-
-    /// `{user: "…"}`, or `{role: user, content: "…"}` (Dify's `text` is read as content too).
-    private static func message(_ node: SourceNode, _ reader: NodeReader) -> (ChatMessage.Role, Template)? {
-        guard let entries = reader.mapping(node, what: "a message") else { return nil }
-        if entries.count == 1, let role = ChatMessage.Role(rawValue: entries[0].key) {
-            return reader.template(entries[0].value, what: "the \(role.rawValue) message").map { (role, $0) }
-        }
-        var fields: [String: SourceNode] = [:]
-        for entry in entries { fields[entry.key] = entry.value }
-        guard let roleNode = fields["role"], let roleName = reader.string(roleNode, what: "'role'"),
-            let role = ChatMessage.Role(rawValue: roleName), let content = fields["content"] ?? fields["text"], fields.count == 2
-        else {
-            reader.error("a message is {system: text}, {user: text}, {assistant: text}, or {role, content}", at: node.location)
-            return nil
-        }
-        return reader.template(content, what: "the \(roleName) message").map { (role, $0) }
     }
 
     public var outputNames: [String]? { ["text", "usage", "finish_reason"] }

@@ -155,12 +155,13 @@ struct DatasetsCommand: AsyncParsableCommand {
         func run() async throws {
             let answer = try await server.client().send(.GET, "/admin/datasets/\(name)/versions")
             guard !server.json else { return print(JSONWriter.string(answer)) }
+            let size = answer[path: ["kind"]] == "samples" ? "samples" : "documents"
             let rows = (answer[path: ["data"]]?.arrayValue ?? []).map { version in
-                [version[path: ["number"]]?.text ?? "", version[path: ["documents"]]?.text ?? "",
+                [version[path: ["number"]]?.text ?? "", version[path: [size]]?.text ?? "",
                  (version[path: ["created_at"]]?.numberValue).map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) } ?? "",
                  version[path: ["message"]]?.text ?? ""]
             }
-            print(TextTable.render(["VERSION", "DOCUMENTS", "CREATED", "MESSAGE"], rows))
+            print(TextTable.render(["VERSION", size.uppercased(), "CREATED", "MESSAGE"], rows))
         }
     }
 
