@@ -55,7 +55,7 @@ public struct LoomServer: Sendable {
         let loader = WorkflowLoader(modelNames: catalog.names)
         let retriever = DatasetRetriever(store: store, embedder: models, exactLimit: configuration.exactSearchLimit, hnsw: configuration.hnsw)
         let services = EngineServices(
-            models: models, http: fetcher, knowledge: retriever, httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
+            models: models, http: fetcher, knowledge: retriever, samples: StoreSampleSink(store: store), httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
         let engine = WorkflowEngine(services: services, limits: configuration.runLimits)
         let journal = RunJournal(store: store, checkpointAfter: configuration.checkpointAfter, logger: logger)
         let runner = AppRunner(
@@ -71,7 +71,9 @@ public struct LoomServer: Sendable {
         let operations = OperationsController(store: store, models: models, metrics: metrics) { document.value }
         let datasets = DatasetController(auth: auth, store: store, models: models, retriever: retriever, configuration: configuration)
         let knowledge = KnowledgeAPIController(auth: auth, store: store, datasets: datasets, configuration: configuration)
-        let endpoints = LoomRoutes.endpoints(service: service, chat: chat, admin: admin, datasets: datasets, knowledge: knowledge, operations: operations)
+        let samples = SampleController(auth: auth, store: store, configuration: configuration)
+        let endpoints = LoomRoutes.endpoints(
+            service: service, chat: chat, admin: admin, datasets: datasets, knowledge: knowledge, samples: samples, operations: operations)
         document.value = OpenAPIDocument.build(endpoints)
 
         let router = Router(context: LoomRequestContext.self)

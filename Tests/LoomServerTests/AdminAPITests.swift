@@ -13,7 +13,7 @@ import Testing
                 .POST, "/admin/apps?file=broken.yaml", body: "app: broken\nnodes:\n  - {id: a, type: nope}\n", contentType: "application/yaml")
             #expect(reply.status == 422)
             #expect(reply.body[path: ["code"]] == "invalid_workflow")
-            #expect(reply.body[path: ["errors"]] == [.string("broken.yaml:3:19: node 'a': unknown node type 'nope'; known types: answer, end, http-request, if-else, iteration, knowledge-retrieval, llm, parameter-extractor, question-classifier, start, template, tool, variable-aggregator")])
+            #expect(reply.body[path: ["errors"]] == [.string("broken.yaml:3:19: node 'a': unknown node type 'nope'; known types: answer, dataset-annotation, end, http-request, if-else, iteration, knowledge-retrieval, llm, parameter-extractor, question-classifier, start, template, tool, variable-aggregator")])
             let malformed = try await server.admin(.POST, "/admin/apps?file=bad.json", body: "{\"app\": ", contentType: "application/json")
             #expect(malformed.status == 422)
             #expect(malformed.body[path: ["errors", "0"]] == "bad.json:1:9: unexpected end of input, expected a value")
@@ -28,7 +28,7 @@ import Testing
             }
             let unknown = try await server.admin(.POST, "/admin/apps?file=ask.yaml", body: workflow("manual"), contentType: "application/yaml")
             #expect(unknown.status == 422)
-            #expect(unknown.body[path: ["errors"]] == [.string("ask.yaml:3:67: node 'search': unknown dataset 'manual' (datasets: handbook)")])
+            #expect(unknown.body[path: ["errors"]] == [.string("ask.yaml:3:67: node 'search': unknown dataset 'manual' (knowledge datasets: handbook)")])
             let version = try await server.admin(.POST, "/admin/apps?file=ask.yaml", body: workflow("handbook@2"), contentType: "application/yaml")
             #expect(version.status == 422)
             #expect(version.body[path: ["errors", "0"]]?.stringValue?.hasSuffix("dataset 'handbook' has no version 2 (its latest is 0)") == true)

@@ -1,4 +1,5 @@
 import Foundation
+import LoomStore
 import LoomTestSupport
 import LoomWorkflow
 import Testing
@@ -40,6 +41,43 @@ import Testing
             let id = try #require(run.body[path: ["workflow_run_id"]]?.stringValue)
             let show = try await loom(server, ["runs", "show", id])
             #expect(show.stdout.contains("refund_reply") && show.stdout.contains("status: succeeded"))
+        }
+    }
+
+    @Test func samplesAreImportedReviewedEditedAndExported() async throws {
+        try await ServerHarness.with { server in
+            _ = try await server.store.datasets.create(DatasetSpec(name: "support", kind: .samples, embeddingModel: "minilm-l6", dimensions: 384))
+            let file = try LoomProcess.scratchFile("seed.jsonl", """
+                {"messages": [{"role": "user", "content": "Where are logs?"}, {"role": "assistant", "content": "In .loom/logs."}]}
+                {"prompt": "Port?", "completion": "8080"}
+                """)
+            let imported = try await loom(server, ["samples", "import", "support", file.path, "--status", "pending"])
+            #expect(imported.stdout == "imported 2 samples into support (0 duplicates skipped): version 1\n", "\(imported.stderr)")
+            let list = try await loom(server, ["samples", "list", "support", "--status", "pending"])
+            #expect(list.stdout.hasPrefix("ID") && list.stdout.contains("Where are logs?") && list.stdout.contains("seed.jsonl"))
+            let ids = try JSONDocumentReader.parse(try await loom(server, ["samples", "list", "support", "--json"]).stdout).value[path: ["data"]]?
+                .arrayValue?.compactMap { $0[path: ["id"]]?.text } ?? []
+            #expect(ids.count == 2)
+            let approve = try await loom(server, ["samples", "approve", "support", ids[0]])
+            #expect(approve.stdout == "approved 1 sample of support: version 2\n")
+            #expect(try await loom(server, ["samples", "reject", "support", ids[1]]).stdout == "rejected 1 sample of support: version 3\n")
+
+            // $EDITOR edits the JSON in place: here a sed script that rewrites the answer.
+            let edit = try await LoomProcess.run(
+                ["samples", "edit", "support", ids[0]],
+                environment: ["LOOM_SERVER": server.baseURL, "LOOM_TOKEN": ServerHarness.adminToken, "EDITOR": "sed -i s#loom/logs#var/log/loom#"])
+            #expect(edit.stdout == "saved sample \(ids[0]) of support: version 4\n", "\(edit.stderr)")
+            let export = try await loom(server, ["samples", "export", "support"])
+            #expect(export.stdout == #"{"messages":[{"content":"Where are logs?","role":"user"},{"content":"In .var/log/loom.","role":"assistant"}]}"# + "\n")
+            let first = try await loom(server, ["samples", "export", "support", "--version", "1", "--status", "all", "--with-review"])
+            #expect(first.stdout.split(separator: "\n").count == 2 && first.stdout.contains(#""status":"pending""#))
+            let unchanged = try await LoomProcess.run(
+                ["samples", "edit", "support", ids[0]], environment: ["LOOM_SERVER": server.baseURL, "LOOM_TOKEN": ServerHarness.adminToken, "EDITOR": "true"])
+            #expect(unchanged.stdout == "no change to sample \(ids[0])\n")
+            let versions = try await loom(server, ["datasets", "versions", "support"])
+            #expect(versions.stdout.contains("SAMPLES") && versions.stdout.contains("approve 1 sample"))
+            let missing = try await loom(server, ["samples", "approve", "support", "999999"])
+            #expect(missing.status != 0 && missing.stderr.contains("has no sample 999999"))
         }
     }
 

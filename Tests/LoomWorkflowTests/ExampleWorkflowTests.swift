@@ -36,6 +36,19 @@ import Testing
         #expect(models.requests.first?.messages.last?.content.contains(passage.content) == true)
     }
 
+    @Test func helpdeskReplyKeepsTicketAndReplyForReview() async throws {
+        let models = ScriptedModelProvider([("My export fails", .init(chunks: ["Check the ", "disk space."]))])
+        let sink = MemorySampleSink()
+        let run = try await record(try TestFiles.example("helpdesk-reply.yaml"), inputs: ["ticket": "My export fails"], models: models, samples: sink)
+        #expect(run.result.outputs == ["answer": "Check the disk space.", "sample": 1])
+        let sample = try #require(sink.samples.withLock { $0.first })
+        #expect(sample.dataset == "support" && sample.status == .pending && sample.label == "helpdesk")
+        #expect(sample.record.answer == "Check the disk space." && sample.record.question == "My export fails")
+        // Without a place to keep samples the caller still gets the answer.
+        let unkept = try await record(try TestFiles.example("helpdesk-reply.yaml"), inputs: ["ticket": "My export fails"], models: models)
+        #expect(unkept.result.outputs["answer"] == "Check the disk space." && unkept.result.outputs["sample"] == .null)
+    }
+
     @Test func ticketTriageSendsRefundsToBilling() async throws {
         let run = try await record(try TestFiles.example("ticket-triage.yaml"), inputs: ["ticket": "Please give my money back", "customer": "Ana"])
         #expect(run.result.status == .succeeded)

@@ -23,13 +23,14 @@ struct DatasetController: Sendable {
 
     static func dataset(_ dataset: DatasetRecord) -> Value {
         [
-            "name": .string(dataset.name), "description": .string(dataset.description), "embedding_model": .string(dataset.embeddingModel),
+            "name": .string(dataset.name), "kind": .string(dataset.kind.rawValue), "description": .string(dataset.description), "embedding_model": .string(dataset.embeddingModel),
             "dimensions": .int(dataset.dimensions), "chunk_tokens": .int(dataset.chunkTokens), "chunk_overlap": .int(dataset.chunkOverlap),
             "latest_version": .int(dataset.latestVersion), "created_at": .int(Int(dataset.createdAt.timeIntervalSince1970)),
         ]
     }
 
-    /// `{name, description?, embedding_model?, chunk_tokens?, chunk_overlap?}`; the model's dimensions are found by
+    /// `{name, kind?, description?, embedding_model?, chunk_tokens?, chunk_overlap?}` (kind: knowledge, or samples for
+    /// training records, whose questions the embedding model matches for annotation reply); the model's dimensions are found by
     /// embedding a probe text, which also proves the model answers.
     func create(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try auth.admin(request)
@@ -41,14 +42,16 @@ struct DatasetController: Sendable {
             guard case .int(let number) = value else { throw APIError.invalidParam("'\(key)' must be an integer") }
             return number
         }
+        let kindName = try body.text("kind") ?? DatasetKind.knowledge.rawValue
+        guard let kind = DatasetKind(rawValue: kindName) else { throw APIError.invalidParam("'kind' is knowledge or samples, not '\(kindName)'") }
         let dataset = try await create(
-            name: name, description: try body.text("description") ?? "", model: model, chunkTokens: try integer("chunk_tokens", 500),
+            name: name, kind: kind, description: try body.text("description") ?? "", model: model, chunkTokens: try integer("chunk_tokens", 500),
             overlap: try integer("chunk_overlap", 50))
         return JSONResponse.make(Self.dataset(dataset), status: .created)
     }
 
     /// Creates a dataset after asking its embedding model for its dimensions (which also proves the model answers).
-    func create(name: String, description: String, model: String, chunkTokens: Int, overlap: Int) async throws -> DatasetRecord {
+    func create(name: String, kind: DatasetKind = .knowledge, description: String, model: String, chunkTokens: Int, overlap: Int) async throws -> DatasetRecord {
         let probe: [[Float]]
         do {
             probe = try await models.embed(["dimension probe"], model: model)
@@ -57,13 +60,16 @@ struct DatasetController: Sendable {
         }
         return try await store.datasets.create(
             DatasetSpec(
-                name: name, description: description, embeddingModel: model, dimensions: probe.first?.count ?? 0, chunkTokens: chunkTokens,
+                name: name, kind: kind, description: description, embeddingModel: model, dimensions: probe.first?.count ?? 0, chunkTokens: chunkTokens,
                 chunkOverlap: overlap))
     }
 
     /// Queues an import of uploads already stored; the job is what callers follow. `plainText`: names without a
     /// known extension are read as text (documents given as text, named freely).
     func queueImport(_ dataset: DatasetRecord, uploads: [Int64], columns: [String], message: String, plainText: Bool = false) async throws -> JobRecord {
+        guard dataset.kind == .knowledge else {
+            throw StoreError.wrongDatasetKind(dataset: dataset.name, kind: dataset.kind.rawValue, needed: DatasetKind.knowledge.rawValue)
+        }
         _ = try await store.jobs.uploads(uploads, dataset: dataset)
         return try await store.jobs.create(
             kind: ImportJobRunner.kind, dataset: dataset,
@@ -82,6 +88,11 @@ struct DatasetController: Sendable {
         try auth.admin(request)
         let dataset = try await store.datasets.get(try name(context))
         var fields = Self.dataset(dataset).objectValue!
+        if dataset.kind == .samples {
+            let counts = dataset.latestVersion == 0 ? [:] : try await store.samples.counts(dataset, version: dataset.latestVersion)
+            fields["samples"] = .object(Dictionary(uniqueKeysWithValues: SampleStatus.allCases.map { ($0.rawValue, .int(counts[$0] ?? 0)) }))
+            return JSONResponse.make(.object(fields))
+        }
         fields["documents"] = .array(
             try await store.datasets.documents(dataset, version: dataset.latestVersion).map {
                 ["name": .string($0.name), "chunks": .int($0.chunkCount), "tokens": .int($0.tokenCount), "sha256": .string($0.sha256)]

@@ -54,6 +54,9 @@ public final class DatasetRetriever: KnowledgeRetriever {
 
     func retrieve(_ query: RetrievalQuery, from reference: DatasetReference, vectors: inout QueryVectors) async throws -> [RetrievedChunk] {
         let dataset = try await store.datasets.get(reference.name)
+        guard dataset.kind == .knowledge else {
+            throw StoreError.wrongDatasetKind(dataset: dataset.name, kind: dataset.kind.rawValue, needed: DatasetKind.knowledge.rawValue)
+        }
         guard dataset.latestVersion > 0 else { return [] }
         let number = try store.datasets.resolve(dataset, version: reference.version)
         let version = try await load(dataset, number)

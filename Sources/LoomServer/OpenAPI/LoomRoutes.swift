@@ -26,8 +26,8 @@ enum LoomRoutes {
     static let datasetBody: Value = [
         "type": "object", "required": ["name"],
         "properties": [
-            "name": ["type": "string"], "description": ["type": "string"], "embedding_model": ["type": "string"],
-            "chunk_tokens": ["type": "integer"], "chunk_overlap": ["type": "integer"],
+            "name": ["type": "string"], "kind": ["type": "string", "enum": ["knowledge", "samples"]], "description": ["type": "string"],
+            "embedding_model": ["type": "string"], "chunk_tokens": ["type": "integer"], "chunk_overlap": ["type": "integer"],
         ],
     ]
     static let searchBody: Value = [
@@ -40,7 +40,7 @@ enum LoomRoutes {
 
     static func endpoints(
         service: ServiceAPIController, chat: ChatController, admin: AdminController, datasets: DatasetController, knowledge: KnowledgeAPIController,
-        operations: OperationsController
+        samples: SampleController, operations: OperationsController
     ) -> [Endpoint] {
         var endpoints: [Endpoint] = []
         // Dify's knowledge API, with a dataset key.
@@ -173,6 +173,29 @@ enum LoomRoutes {
             adminRoute(
                 .get, "/admin/datasets/{dataset}/export", "A version's chunks as JSON lines", query: ["version", "embeddings"], datasets.export),
             adminRoute(.get, "/admin/datasets/{dataset}/diff", "Documents added, changed and removed between two versions", query: ["from", "to"], datasets.diff),
+            adminRoute(
+                .get, "/admin/datasets/{dataset}/samples", "A samples dataset's records, by id", query: ["status", "version", "after", "limit"], samples.list),
+            adminRoute(
+                .post, "/admin/datasets/{dataset}/samples",
+                "Import training records (JSON lines in the body), all or none; duplicates are skipped. A new version",
+                bodyMediaType: "application/jsonl", query: ["status", "file", "message"], ok: 201, samples.importLines),
+            adminRoute(
+                .post, "/admin/datasets/{dataset}/samples/review", "Approve, reject, rate or label samples: one new version",
+                body: [
+                    "type": "object", "required": ["ids"],
+                    "properties": [
+                        "ids": ["type": "array", "items": ["type": "integer"]], "status": ["type": "string", "enum": ["pending", "approved", "rejected"]],
+                        "rating": ["type": "integer"], "label": ["type": "string"],
+                    ],
+                ], samples.review),
+            adminRoute(
+                .get, "/admin/datasets/{dataset}/samples/export", "A version's records as JSON lines (approved ones unless ?status=all|pending|rejected)",
+                query: ["version", "status", "review"], samples.export),
+            adminRoute(.get, "/admin/datasets/{dataset}/samples/{id}", "One sample", query: ["version"], samples.show),
+            adminRoute(
+                .put, "/admin/datasets/{dataset}/samples/{id}", "Edit a sample's record or review: a new version",
+                body: ["type": "object", "properties": ["record": ["type": "object"], "status": ["type": "string"], "rating": ["type": "integer"], "label": ["type": "string"]]],
+                samples.update),
             Endpoint(
                 method: .get, path: "/healthz", summary: "Database and model reachability", access: .none,
                 responses: [200: "ok or degraded", 503: "the database is unavailable"], handler: operations.health),

@@ -101,6 +101,9 @@ public struct DatasetRepository: Sendable {
     public func storeDocument(
         dataset: DatasetRecord, name: String, sha256: String, metadata: [String: Value], chunks: [ChunkInput]
     ) async throws -> Int64 {
+        guard dataset.kind == .knowledge else {
+            throw StoreError.wrongDatasetKind(dataset: dataset.name, kind: dataset.kind.rawValue, needed: DatasetKind.knowledge.rawValue)
+        }
         if let wrong = chunks.first(where: { $0.embedding.count != dataset.dimensions }) {
             throw StoreError.invalidDataset("an embedding of \(wrong.embedding.count) dimensions for dataset '\(dataset.name)' of \(dataset.dimensions)")
         }

@@ -96,6 +96,23 @@ public struct SampleRepository: Sendable {
         }
     }
 
+    /// How many samples of a version are pending, approved and rejected.
+    public func counts(_ dataset: DatasetRecord, version: Int) async throws -> [SampleStatus: Int] {
+        try await store.perform {
+            var counts: [SampleStatus: Int] = [:]
+            for try await (status, count) in try await store.client.query(
+                """
+                SELECT status, count(*)::integer FROM sample_revisions
+                WHERE dataset_id = \(dataset.id) AND from_version <= \(version) AND (until_version IS NULL OR until_version > \(version))
+                GROUP BY status
+                """, logger: store.logger
+            ).decode((String, Int).self) {
+                if let status = SampleStatus(rawValue: status) { counts[status] = count }
+            }
+            return counts
+        }
+    }
+
     /// Applies one review to the samples `ids` in a new version. Samples it would not change are left alone (no
     /// version when none changes); an unknown id or an edit that duplicates another sample changes nothing.
     public func review(_ dataset: String, ids: [Int64], _ review: SampleReview, message: String) async throws -> Int {

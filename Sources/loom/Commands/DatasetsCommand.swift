@@ -15,15 +15,17 @@ struct DatasetsCommand: AsyncParsableCommand {
         @Option(help: "Chunk size in the embedding model's tokens.") var chunkTokens = 500
         @Option(help: "Tokens each chunk repeats from the one before.") var overlap = 50
         @Option(help: "The embedding model (a name in models.yaml).") var model = "minilm-l6"
+        @Option(help: "knowledge (documents to search) or samples (training records; see `loom samples`).") var kind = "knowledge"
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
             let body: Value = [
-                "name": .string(name), "description": .string(description), "chunk_tokens": .int(chunkTokens), "chunk_overlap": .int(overlap),
-                "embedding_model": .string(model),
+                "name": .string(name), "kind": .string(kind), "description": .string(description), "chunk_tokens": .int(chunkTokens),
+                "chunk_overlap": .int(overlap), "embedding_model": .string(model),
             ]
             let answer = try await server.client().send(.POST, "/admin/datasets", body: JSONWriter.bytes(body))
             guard !server.json else { return print(JSONWriter.string(answer)) }
+            guard kind != "samples" else { return print("created samples dataset \(name): import records with `loom samples import \(name) FILE.jsonl`") }
             print("created dataset \(name): \(model) (\(answer[path: ["dimensions"]]?.text ?? "?") dimensions), chunks of \(chunkTokens) tokens overlapping by \(overlap)")
         }
     }
@@ -36,9 +38,9 @@ struct DatasetsCommand: AsyncParsableCommand {
             let answer = try await server.client().send(.GET, "/admin/datasets")
             guard !server.json else { return print(JSONWriter.string(answer)) }
             let rows = (answer[path: ["data"]]?.arrayValue ?? []).map { dataset in
-                ["name", "latest_version", "embedding_model", "chunk_tokens", "description"].map { dataset[path: [$0]]?.text ?? "" }
+                ["name", "kind", "latest_version", "embedding_model", "chunk_tokens", "description"].map { dataset[path: [$0]]?.text ?? "" }
             }
-            print(TextTable.render(["DATASET", "VERSION", "MODEL", "CHUNK", "DESCRIPTION"], rows))
+            print(TextTable.render(["DATASET", "KIND", "VERSION", "MODEL", "CHUNK", "DESCRIPTION"], rows))
         }
     }
 

@@ -1,0 +1,29 @@
+import LoomInference
+import LoomWorkflow
+import Synchronization
+
+/// Counts a training record's tokens as the bundled chat model will see them (its tokenizer and chat template),
+/// so an import refuses records longer than the model's context. The model is mapped once per process; until it
+/// is installed there is nothing to count with, and the check waits for the fine-tune job, which makes it again.
+enum TrainingTokenizer {
+    private static let loaded = Mutex<[String: LlamaModel]>([:])
+
+    static func model(_ name: String) -> LlamaModel? {
+        if let known = loaded.withLock({ $0[name] }) { return known }
+        guard let registry = try? ModelRegistry.load(), let entry = registry.entry(name), entry.kind == .chat, registry.isInstalled(entry),
+            let model = try? LlamaModel(path: registry.location(of: entry))
+        else { return nil }
+        loaded.withLock { $0[name] = model }
+        return model
+    }
+
+    static func tokens(_ record: TrainingRecord, model: LlamaModel) -> Int {
+        switch record {
+        case .chat(let turns):
+            let messages = turns.map { ChatTemplate.Message(role: $0.role.rawValue, content: $0.content) }
+            return model.encode(model.chatTemplate.render(messages, addGenerationPrompt: false)).count
+        case .completion(let prompt, let completion):
+            return model.encode(prompt + completion).count + 1
+        }
+    }
+}
