@@ -1,4 +1,5 @@
 import Foundation
+import LoomStore
 import LoomTestSupport
 import LoomWorkflow
 import Synchronization
@@ -42,6 +43,39 @@ import Testing
                 #expect(strangers.status == 404)
                 let unknown = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "x", "conversation_id": "\#(UUID().uuidString)"}"#)
                 #expect(unknown.status == 404 && unknown.body[path: ["code"]] == "conversation_not_exists")
+            }
+        }
+    }
+
+    @Test func feedbackOnAnAnswerIsKeptAsASampleOfTheConversation() async throws {
+        try await TestHTTPServer.with({ _ in OpenAIStub.stream(["Sure", "."]) }) { port in
+            try await ServerHarness.with(catalog: StubModel.catalog(port: port)) { server in
+                _ = try await server.store.datasets.create(DatasetSpec(name: "support", kind: .samples, embeddingModel: "minilm-l6", dimensions: 384))
+                let key = try await server.publish(Self.chat + "\nannotations: {dataset: support, feedback: approved}\n")
+                let first = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "Hi!", "user": "ana"}"#)
+                let conversation = try #require(first.body[path: ["conversation_id"]]?.stringValue)
+                let second = try await server.request(
+                    .POST, "/v1/chat-messages", token: key, body: #"{"query": "More?", "user": "ana", "conversation_id": "\#(conversation)"}"#)
+                let message = try #require(second.body[path: ["message_id"]]?.stringValue)
+
+                let like = try await server.request(.POST, "/v1/messages/\(message)/feedbacks", token: key, body: #"{"rating": "like", "user": "ana"}"#)
+                #expect(like.status == 200 && like.body[path: ["result"]] == "success")
+                let dataset = try await server.store.datasets.get("support")
+                let kept = try await server.store.samples.list(dataset, version: dataset.latestVersion)
+                #expect(kept.count == 1 && kept[0].status == .approved && kept[0].rating == 1 && kept[0].label == "like")
+                #expect(kept[0].record == .chat([.init(.user, "Hi!"), .init(.assistant, "Sure."), .init(.user, "More?"), .init(.assistant, "Sure.")]))
+                #expect(kept[0].source["message"] == .string(message) && kept[0].source["kind"] == "feedback")
+
+                // Changing one's mind changes the same sample.
+                _ = try await server.request(.POST, "/v1/messages/\(message)/feedbacks", token: key, body: #"{"rating": "dislike", "user": "ana", "content": "too short"}"#)
+                let latest = try await server.store.datasets.get("support")
+                let changed = try await server.store.samples.list(latest, version: latest.latestVersion)
+                #expect(changed.count == 1 && changed[0].status == .rejected && changed[0].rating == -1)
+
+                let stranger = try await server.request(.POST, "/v1/messages/\(message)/feedbacks", token: key, body: #"{"rating": "like", "user": "bo"}"#)
+                #expect(stranger.status == 404 && stranger.body[path: ["code"]] == "message_not_exists")
+                let bad = try await server.request(.POST, "/v1/messages/\(message)/feedbacks", token: key, body: #"{"rating": "love", "user": "ana"}"#)
+                #expect(bad.status == 400)
             }
         }
     }

@@ -84,3 +84,37 @@ struct DatasetAnnotationNodeTests {
         }
     }
 }
+
+struct AnnotationSettingsTests {
+    static let chat = """
+        app: chat
+        mode: chat
+        nodes:
+          - {id: answer, type: answer, answer: "hi"}
+        annotations:
+        """
+
+    @Test func settingsAreReadWithDefaults() throws {
+        let workflow = try load(Self.chat + " {dataset: support, reply_threshold: 0.9}\n")
+        #expect(workflow.annotations == AnnotationSettings(dataset: "support", feedbackStatus: .pending, replyThreshold: 0.9))
+        #expect(try load(Self.chat + " {dataset: support, feedback: off}\n").annotations?.feedbackStatus == nil)
+    }
+
+    @Test func wrongSettingsAndDatasetsAreReportedWithTheirPlace() throws {
+        let messages = problems(Self.chat + " {dataset: support, feedback: maybe, reply_threshold: 2, extra: 1}\n").map(\.message)
+        #expect(messages.contains("'annotations.feedback' is pending, approved or off"))
+        #expect(messages.contains("'annotations.reply_threshold' is a cosine similarity between 0 and 1"))
+        #expect(messages.contains { $0.hasPrefix("unknown key 'extra' in 'annotations'") })
+        var loader = WorkflowLoader(modelNames: ["default"])
+        loader.datasets = ["docs": KnownDataset(kind: .knowledge, latestVersion: 1)]
+        for (dataset, message) in [("docs", "dataset 'docs' holds knowledge; 'annotations' needs a samples dataset"),
+                                   ("nowhere", "unknown dataset 'nowhere'; create it with `loom datasets create nowhere --kind samples`")] {
+            do {
+                _ = try loader.load(Self.chat + " {dataset: \(dataset)}\n", file: "chat.yaml")
+                Issue.record("\(dataset) was accepted")
+            } catch {
+                #expect(error.diagnostics.map(\.message) == [message])
+            }
+        }
+    }
+}

@@ -108,6 +108,11 @@ enum LoomRoutes {
                     query: ["conversation_id", "user", "limit"], responses: [200: "Messages", 401: "unauthorized", 404: "conversation_not_exists"],
                     handler: chat.messages),
                 Endpoint(
+                    method: .post, path: base + "/messages/{message_id}/feedbacks",
+                    summary: "Like or dislike an answer (rating null withdraws it); an app with annotations keeps it as a sample", access: .appKey,
+                    body: ["type": "object", "properties": ["rating": ["type": "string", "enum": ["like", "dislike"]], "user": ["type": "string"], "content": ["type": "string"]]],
+                    responses: [200: "{\"result\": \"success\"}", 400: "invalid_param", 401: "unauthorized", 404: "message_not_exists"], handler: chat.feedback),
+                Endpoint(
                     method: .get, path: base + "/info", summary: "The app's name, description and mode", access: .appKey,
                     responses: [200: "App information", 401: "unauthorized"], handler: service.info),
                 Endpoint(

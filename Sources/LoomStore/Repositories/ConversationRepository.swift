@@ -81,4 +81,29 @@ public struct ConversationRepository: Sendable {
             return messages
         }
     }
+
+    /// A message of one of the app's conversations, with the conversation's user.
+    public func message(_ id: UUID, appId: Int) async throws -> (message: MessageRecord, user: String)? {
+        try await store.perform {
+            let rows = try await store.client.query(
+                """
+                SELECT m.id, m.conversation_id, m.run_id, m.query, m.answer, m.inputs::text, m.total_tokens, m.created_at, c.user_id
+                FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = \(id) AND c.app_id = \(appId)
+                """, logger: store.logger)
+            for try await row in rows.decode((UUID, UUID, UUID, String, String, String, Int, Date, String).self) {
+                let message = MessageRecord(
+                    id: row.0, conversationId: row.1, runId: row.2, query: row.3, answer: row.4,
+                    inputs: (try? JSONDocumentReader.parse(row.5).value) ?? .object([:]), totalTokens: row.6, createdAt: row.7)
+                return (message, row.8)
+            }
+            return nil
+        }
+    }
+
+    /// Records a user's like or dislike (nil withdraws it) and comment.
+    public func rate(_ id: UUID, rating: String?, feedback: String?) async throws {
+        try await store.perform {
+            try await store.client.query("UPDATE messages SET rating = \(rating), feedback = \(feedback) WHERE id = \(id)", logger: store.logger)
+        }
+    }
 }

@@ -13,6 +13,7 @@ public struct Workflow: Sendable {
     public let environment: [EnvironmentDeclaration]
     public let graph: WorkflowGraph
     public let limits: RunLimits
+    public let annotations: AnnotationSettings?
     /// The document as written, without locations: the source of the canonical form.
     public let document: Value
 

@@ -14,7 +14,7 @@ public struct WorkflowLoader: Sendable {
         IterationNode.self, KnowledgeRetrievalNode.self, DatasetAnnotationNode.self,
     ]
 
-    static let topLevelKeys = ["app", "name", "description", "mode", "inputs", "env", "nodes", "edges", "limits"]
+    static let topLevelKeys = ["app", "name", "description", "mode", "inputs", "env", "nodes", "edges", "limits", "annotations"]
 
     public init(tools: ToolRegistry = .builtIn, modelNames: [String]? = nil, nodeTypes: [any WorkflowNode.Type] = Self.builtInNodeTypes) {
         self.tools = tools
@@ -60,6 +60,7 @@ public struct WorkflowLoader: Sendable {
         let inputs = top.inputs()
         let environment = top.environment()
         let limits = top.limits()
+        let annotations = entries["annotations"].flatMap { AnnotationSettings.read($0.value, log: log, datasets: datasets) }
         let session = LoadSession(log: log, tools: tools, modelNames: modelNames, datasets: datasets, nodeTypes: nodeTypes)
         guard let nodes = entries["nodes"]?.value else {
             log.add("missing 'nodes': a workflow needs a list of nodes", at: document.location)
@@ -68,7 +69,7 @@ public struct WorkflowLoader: Sendable {
         guard let graph = session.loadGraph(nodes, explicitEdges: entries["edges"]?.value), let app, let name else { return nil }
         let workflow = Workflow(
             app: app, name: name, description: description, mode: mode, inputs: inputs, environment: environment, graph: graph,
-            limits: limits, document: document.value)
+            limits: limits, annotations: annotations, document: document.value)
         WorkflowValidator(workflow: workflow, log: log, failedIds: session.failedIds).validate()
         return workflow
     }
