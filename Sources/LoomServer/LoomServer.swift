@@ -64,7 +64,8 @@ public struct LoomServer: Sendable {
         let cache = AccessCache()
         let auth = Authenticator(store: store, adminTokenHash: adminHash, cache: cache)
         let service = ServiceAPIController(auth: auth, runner: runner, store: store, configuration: configuration, metrics: metrics)
-        let chat = ChatController(auth: auth, runner: runner, store: store, configuration: configuration, metrics: metrics)
+        let chat = ChatController(auth: auth, runner: runner, store: store, configuration: configuration, metrics: metrics,
+            annotations: AnnotationMatcher(store: store, embedder: models))
         let admin = AdminController(
             auth: auth, changes: AccessChanges(store: store, cache: cache), store: store, loader: loader, models: models, configuration: configuration, service: service, chat: chat)
         let document = DocumentBox()

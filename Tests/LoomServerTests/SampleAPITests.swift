@@ -1,6 +1,7 @@
 import Foundation
 import LoomConnectors
 import LoomServer
+import LoomStore
 import LoomTestSupport
 import LoomWorkflow
 import Testing
@@ -106,6 +107,44 @@ import Testing
 
             let wrong = try await server.admin(.POST, "/admin/apps", body: yaml.replacingOccurrences(of: "dataset: tickets", with: "dataset: nowhere"))
             #expect(wrong.status == 422 && wrong.text.contains("unknown dataset 'nowhere'"), "\(wrong.text)")
+        }
+    }
+
+    @Test func aChatQueryCloseToAnApprovedSampleIsAnsweredFromIt() async throws {
+        try await DatasetAPITests.withServer { server in
+            _ = try await server.admin(.POST, "/admin/datasets", body: #"{"name": "support", "kind": "samples"}"#)
+            let lines = """
+                {"messages": [{"role": "user", "content": "How do I stop Loom?"}, {"role": "assistant", "content": "Run ./deploy/dev down."}]}
+                {"messages": [{"role": "user", "content": "How do I delete my account?"}, {"role": "assistant", "content": "Not yet."}], "status": "pending"}
+                """
+            _ = try await server.admin(.POST, "/admin/datasets/support/samples", body: lines)
+            let key = try await server.publish("""
+                app: helper
+                mode: chat
+                nodes:
+                  - {id: answer, type: answer, answer: "I ran for: {{ sys.query }}"}
+                annotations: {dataset: support, reply_threshold: 0.8}
+                """)
+            let hit = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "how do i stop loom", "user": "ana"}"#)
+            #expect(hit.body[path: ["answer"]] == "Run ./deploy/dev down.", "\(hit.text)")
+            #expect((hit.body[path: ["metadata", "annotation_reply", "score"]]?.numberValue ?? 0) >= 0.8)
+            // A pending sample never answers, and a far query runs the app.
+            let pending = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "How do I delete my account?", "user": "ana"}"#)
+            #expect(pending.body[path: ["answer"]] == "I ran for: How do I delete my account?")
+            var streamed = ""
+            _ = try await server.stream("/v1/chat-messages", token: key, body: #"{"query": "How can I stop Loom?", "response_mode": "streaming", "user": "bo"}"#) { frame in
+                if frame.event == "message", case .data(let value) = frame { streamed += value[path: ["answer"]]?.text ?? "" }
+                return true
+            }
+            #expect(streamed == "Run ./deploy/dev down.")
+            let dataset = try await server.store.datasets.get("support")
+            let id = try #require(hit.body[path: ["metadata", "annotation_reply", "id"]]?.numberValue).rounded()
+            #expect(try await server.store.samples.hits(dataset) == [Int64(id): 2])
+            let listed = try await server.admin(.GET, "/admin/datasets/support/samples?status=approved")
+            #expect(listed.body[path: ["data", "0", "hits"]] == 2)
+            let conversation = try #require(hit.body[path: ["conversation_id"]]?.stringValue)
+            let messages = try await server.request(.GET, "/v1/messages?conversation_id=\(conversation)&user=ana", token: key)
+            #expect(messages.body[path: ["data", "0", "answer"]] == "Run ./deploy/dev down.")
         }
     }
 }

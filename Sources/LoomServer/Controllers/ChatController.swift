@@ -12,6 +12,7 @@ struct ChatController: Sendable {
     let store: Store
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
+    let annotations: AnnotationMatcher
 
     /// Turns of history loaded for llm nodes with `memory`.
     static let historyTurns = 50
@@ -53,6 +54,7 @@ struct ChatController: Sendable {
             runner.active.release(app: app.appId)
             throw APIError(.badRequest, "not_chat_app", "app '\(app.slug)' is a workflow app: run it with /v1/workflows/run")
         }
+        let annotation = await annotationReply(query, workflow: prepared.workflow)
         if conversation == nil {
             do {
                 conversation = try await store.conversations.create(appId: app.appId, user: user, name: String(query.prefix(60)), inputs: .object(prepared.inputs))
@@ -66,6 +68,10 @@ struct ChatController: Sendable {
                 createdAt: prepared.createdAt)
         }
         let exchange = Exchange(run: prepared, conversationId: conversation!.id, messageId: .random(), query: query)
+        if let annotation {
+            runner.active.release(app: app.appId)
+            return try await reply(with: annotation, exchange, streaming: streaming, context: context)
+        }
         let ready = prepared
         if streaming {
             let runner = self.runner
@@ -107,7 +113,7 @@ struct ChatController: Sendable {
     }
 
     /// One query and its answer in a conversation.
-    private struct Exchange: Sendable {
+    struct Exchange: Sendable {
         let run: PreparedRun
         let conversationId: UUID
         let messageId: UUID
@@ -125,9 +131,13 @@ struct ChatController: Sendable {
         }
 
         func save(_ result: RunResult, store: Store, logger: Logger) async {
+            await save(answer: result.outputs["answer"]?.text ?? "", totalTokens: result.usage.totalTokens, store: store, logger: logger)
+        }
+
+        func save(answer: String, totalTokens: Int, store: Store, logger: Logger) async {
             let record = MessageRecord(
-                id: messageId, conversationId: conversationId, runId: run.id, query: query, answer: result.outputs["answer"]?.text ?? "",
-                inputs: .object(run.inputs), totalTokens: result.usage.totalTokens, createdAt: run.createdAt)
+                id: messageId, conversationId: conversationId, runId: run.id, query: query, answer: answer,
+                inputs: .object(run.inputs), totalTokens: totalTokens, createdAt: run.createdAt)
             do {
                 try await store.conversations.append(record)
             } catch {

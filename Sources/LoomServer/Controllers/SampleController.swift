@@ -40,7 +40,8 @@ struct SampleController: Sendable {
         return status
     }
 
-    /// `?status=&version=&after=ID&limit=N` (100 by default).
+    /// `?status=&version=&after=ID&limit=N` (100 by default); each sample with the number of chat queries it has
+    /// answered (annotation reply).
     func list(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try auth.admin(request)
         let dataset = try await dataset(context)
@@ -50,8 +51,14 @@ struct SampleController: Sendable {
         let samples = try await store.samples.list(
             dataset, version: version, status: try status(request.query("status")), after: request.query("after").flatMap(Int64.init) ?? 0,
             limit: limit + 1)
+        let hits = try await store.samples.hits(dataset)
         return JSONResponse.make([
-            "data": .array(samples.prefix(limit).map(\.value)), "version": .int(version), "has_more": .bool(samples.count > limit),
+            "data": .array(samples.prefix(limit).map { sample in
+                guard case .object(var fields) = sample.value else { return sample.value }
+                fields["hits"] = .int(hits[sample.id] ?? 0)
+                return .object(fields)
+            }),
+            "version": .int(version), "has_more": .bool(samples.count > limit),
         ])
     }
 

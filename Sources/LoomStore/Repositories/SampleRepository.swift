@@ -96,6 +96,33 @@ public struct SampleRepository: Sendable {
         }
     }
 
+    /// Notes that a chat query was answered from a sample (annotation reply).
+    public func recordHit(sample: Int64, appId: Int, message: UUID, query: String, score: Double) async throws {
+        try await store.perform {
+            try await store.client.query(
+                """
+                INSERT INTO annotation_hits (sample_id, app_id, message_id, query, score)
+                VALUES (\(sample), \(appId), \(message), \(query), \(Float(score)))
+                """, logger: store.logger)
+        }
+    }
+
+    /// How many times each of a dataset's samples answered a query, for those that did.
+    public func hits(_ dataset: DatasetRecord) async throws -> [Int64: Int] {
+        try await store.perform {
+            var hits: [Int64: Int] = [:]
+            for try await (sample, count) in try await store.client.query(
+                """
+                SELECT h.sample_id, count(*)::integer FROM annotation_hits h JOIN samples s ON s.id = h.sample_id
+                WHERE s.dataset_id = \(dataset.id) GROUP BY h.sample_id
+                """, logger: store.logger
+            ).decode((Int64, Int).self) {
+                hits[sample] = count
+            }
+            return hits
+        }
+    }
+
     /// How many samples of a version are pending, approved and rejected.
     public func counts(_ dataset: DatasetRecord, version: Int) async throws -> [SampleStatus: Int] {
         try await store.perform {

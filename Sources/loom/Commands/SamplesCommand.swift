@@ -27,9 +27,10 @@ struct SamplesCommand: AsyncParsableCommand {
                 return [
                     sample[path: ["id"]]?.text ?? "", sample[path: ["status"]]?.text ?? "", sample[path: ["label"]]?.text ?? "",
                     Self.clip(record?.question ?? ""), Self.clip(record?.answer ?? ""), Self.source(sample[path: ["source"]]),
+                    sample[path: ["hits"]]?.text ?? "0",
                 ]
             }
-            print(TextTable.render(["ID", "STATUS", "LABEL", "QUESTION", "ANSWER", "SOURCE"], rows))
+            print(TextTable.render(["ID", "STATUS", "LABEL", "QUESTION", "ANSWER", "SOURCE", "HITS"], rows))
             if answer[path: ["has_more"]] == true { print("… more: raise --limit") }
         }
 
