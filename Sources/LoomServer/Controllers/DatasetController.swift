@@ -265,7 +265,7 @@ struct DatasetController: Sendable {
         let dataset = try await store.datasets.get(name)
         let number = try store.datasets.resolve(dataset, version: version)
         var lines = ""
-        for chunk in try await store.datasets.chunks(name, version: number) {
+        for chunk in try await store.datasets.chunks(dataset, version: number, embeddings: embeddings) {
             var fields: [String: Value] = [
                 "dataset": .string(name), "version": .int(number), "document": .string(chunk.document), "position": .int(chunk.position),
                 "content": .string(chunk.content), "tokens": .int(chunk.tokens), "metadata": .object(chunk.metadata),

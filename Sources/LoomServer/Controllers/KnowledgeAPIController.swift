@@ -11,16 +11,19 @@ struct KnowledgeAPIController: Sendable {
     let datasets: DatasetController
     let configuration: ServerConfiguration
 
+    /// The knowledge dataset the path names: Dify's knowledge API does not reach samples datasets.
     private func dataset(_ context: LoomRequestContext) async throws -> DatasetRecord {
         guard let name = context.parameters.get("dataset_id") else { throw APIError.notFound("no dataset in the path") }
-        return try await store.datasets.get(name)
+        let dataset = try await store.datasets.get(name)
+        guard dataset.kind == .knowledge else { throw StoreError.datasetNotFound(name) }
+        return dataset
     }
 
-    func datasetValue(_ dataset: DatasetRecord) async throws -> Value {
-        let documents = try await store.datasets.documents(dataset, version: dataset.latestVersion)
-        return [
+    /// Dify's dataset object; word_count counts the embedding model's tokens.
+    static func datasetValue(_ dataset: DatasetRecord, size: (documents: Int, tokens: Int)?) -> Value {
+        [
             "id": .string(dataset.name), "name": .string(dataset.name), "description": .string(dataset.description), "permission": "only_me",
-            "indexing_technique": "high_quality", "document_count": .int(documents.count), "word_count": .int(documents.reduce(0) { $0 + $1.tokenCount }),
+            "indexing_technique": "high_quality", "document_count": .int(size?.documents ?? 0), "word_count": .int(size?.tokens ?? 0),
             "embedding_model": .string(dataset.embeddingModel), "embedding_model_provider": "loom", "embedding_available": true,
             "created_at": .int(Int(dataset.createdAt.timeIntervalSince1970)), "latest_version": .int(dataset.latestVersion),
         ]
@@ -42,14 +45,14 @@ struct KnowledgeAPIController: Sendable {
         let dataset = try await datasets.create(
             name: name, description: try body.text("description") ?? "", model: try body.text("embedding_model") ?? DatasetController.defaultEmbeddingModel,
             chunkTokens: 500, overlap: 50)
-        return JSONResponse.make(try await datasetValue(dataset))
+        return JSONResponse.make(Self.datasetValue(dataset, size: nil))
     }
 
     func list(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try await auth.datasets(request)
-        var values: [Value] = []
-        for dataset in try await store.datasets.list() { values.append(try await datasetValue(dataset)) }
-        return JSONResponse.make(Self.page(values, request))
+        let list = try await store.datasets.list().filter { $0.kind == .knowledge }
+        let sizes = try await store.datasets.sizes(of: list.map(\.id))
+        return JSONResponse.make(Self.page(list.map { Self.datasetValue($0, size: sizes[$0.id]) }, request))
     }
 
     func delete(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
@@ -60,7 +63,8 @@ struct KnowledgeAPIController: Sendable {
 
     func show(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try await auth.datasets(request)
-        return JSONResponse.make(try await datasetValue(try await dataset(context)))
+        let dataset = try await dataset(context)
+        return JSONResponse.make(Self.datasetValue(dataset, size: try await store.datasets.sizes(of: [dataset.id])[dataset.id]))
     }
 
     /// `{name, text}`: stored as a text document and imported by a job; `batch` is the job to follow.

@@ -11,9 +11,9 @@ struct DatasetEditor: Sendable {
 
     /// The chunks of `document` in the dataset's latest version, without their embeddings.
     func chunks(of dataset: DatasetRecord, document: String) async throws -> [ChunkRecord] {
-        let chunks = try await store.datasets.chunks(dataset, version: dataset.latestVersion, document: document)
+        let chunks = try await store.datasets.chunks(dataset, version: dataset.latestVersion, document: document, embeddings: false)
         guard !chunks.isEmpty else { throw StoreError.documentNotFound(dataset: dataset.name, document: document) }
-        return chunks.map { var chunk = $0; chunk.embedding = []; return chunk }
+        return chunks
     }
 
     /// Replaces chunk `id`'s text; answers the new dataset version and the chunk as stored there (with its new id).

@@ -223,6 +223,24 @@ public struct DatasetRepository: Sendable {
         return false
     }
 
+    /// The number of documents and their tokens in each dataset's latest version, in one query.
+    public func sizes(of ids: [Int64]) async throws -> [Int64: (documents: Int, tokens: Int)] {
+        try await store.perform {
+            var sizes: [Int64: (documents: Int, tokens: Int)] = [:]
+            for try await (id, documents, tokens) in try await store.client.query(
+                """
+                SELECT d.id, count(v.document_version_id)::integer, coalesce(sum(dv.token_count), 0)::integer FROM datasets d
+                LEFT JOIN dataset_version_documents v ON v.dataset_id = d.id AND v.number = d.latest_version
+                LEFT JOIN document_versions dv ON dv.id = v.document_version_id
+                WHERE d.id = ANY(\(ids)) GROUP BY d.id
+                """, logger: store.logger
+            ).decode((Int64, Int, Int).self) {
+                sizes[id] = (documents, tokens)
+            }
+            return sizes
+        }
+    }
+
     public func versions(_ name: String) async throws -> [DatasetVersionRecord] {
         try await versions(try await get(name))
     }
@@ -328,13 +346,14 @@ public struct DatasetRepository: Sendable {
         return try await chunks(dataset, version: try resolve(dataset, version: version))
     }
 
-    /// Every chunk of version `number` (already resolved) of a dataset in hand, or of one `document` in it.
-    public func chunks(_ dataset: DatasetRecord, version number: Int, document: String? = nil) async throws -> [ChunkRecord] {
+    /// Every chunk of version `number` (already resolved) of a dataset in hand, or of one `document` in it, by
+    /// document and position; without `embeddings` the vectors stay in the database (empty here).
+    public func chunks(_ dataset: DatasetRecord, version number: Int, document: String? = nil, embeddings: Bool = true) async throws -> [ChunkRecord] {
         try await store.perform {
             var chunks: [ChunkRecord] = []
             for try await row in try await store.client.query(
                 """
-                SELECT c.id, d.name, c.position, c.content, c.tokens, c.metadata::text, c.embedding
+                SELECT c.id, d.name, c.position, c.content, c.tokens, c.metadata::text, CASE WHEN \(embeddings) THEN c.embedding ELSE '{}'::real[] END
                 FROM dataset_version_documents v JOIN chunks c ON c.document_version_id = v.document_version_id
                 JOIN document_versions dv ON dv.id = v.document_version_id JOIN documents d ON d.id = dv.document_id
                 WHERE v.dataset_id = \(dataset.id) AND v.number = \(number) AND (\(document)::text IS NULL OR d.name = \(document))
