@@ -82,6 +82,24 @@ import Testing
         }
     }
 
+    @Test func rollingBackRestoresAnEarlierVersionsSamplesAsTheyWere() async throws {
+        try await TestDatabase.withStore { store in
+            _ = try await Self.samplesDataset(store)
+            let ids = try await store.samples.add("support", [Self.input("a", "1"), Self.input("b", "2")], message: "import").writes.map(\.id)
+            _ = try await store.samples.review("support", ids: [ids[0]], SampleReview(status: .approved), message: "approve")
+            let later = try await store.samples.add("support", [Self.input("c", "3")], message: "later").writes[0].id
+            _ = try await store.samples.review("support", ids: [ids[1]], SampleReview(record: Self.chat("b", "two")), message: "edit")
+            #expect(try await store.datasets.rollback("support", to: 2) == 5)
+            let dataset = try await store.datasets.get("support")
+            let restored = try await store.samples.list(dataset, version: 5)
+            #expect(restored.map(\.id) == ids && restored.map(\.status) == [.approved, .pending] && restored[1].record == Self.chat("b", "2"))
+            // The rolled-back sample's record is free again, and versions in between still hold what they held.
+            #expect(try await store.samples.add("support", [Self.input("c", "3")], message: "again").writes[0].duplicate == false)
+            #expect(try await store.samples.list(dataset, version: 4).map(\.id) == ids + [later])
+            await #expect(throws: StoreError.self) { try await store.datasets.rollback("support", to: 9) }
+        }
+    }
+
     @Test func concurrentWritersEachGetTheirOwnVersion() async throws {
         try await TestDatabase.withStore { store in
             _ = try await Self.samplesDataset(store)

@@ -323,6 +323,7 @@ public struct DatasetRepository: Sendable {
         guard number < dataset.latestVersion else {
             throw StoreError.invalidDataset("version \(number) of dataset '\(name)' is not earlier than its latest (\(dataset.latestVersion))")
         }
+        if dataset.kind == .samples { return try await SampleRepository(store: store).rollback(dataset, to: number) }
         let previous = try await documents(dataset, version: number)
         let current = try await documents(dataset, version: dataset.latestVersion)
         let kept = Set(previous.map(\.name))

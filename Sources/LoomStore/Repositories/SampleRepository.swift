@@ -202,6 +202,45 @@ public struct SampleRepository: Sendable {
         }
     }
 
+    /// A new version whose samples are exactly those of version `number`, as they were then: later samples leave,
+    /// later reviews and edits are undone. Refused when another change committed since `dataset` was read.
+    func rollback(_ dataset: DatasetRecord, to number: Int) async throws -> Int {
+        try await store.perform {
+            try await store.client.withTransaction(logger: store.logger) { connection in
+                let (datasetId, latest) = try await lock(dataset.name, connection)
+                guard latest == dataset.latestVersion else {
+                    throw StoreError.datasetChanged(dataset: dataset.name, expected: dataset.latestVersion, latest: latest)
+                }
+                let next = latest + 1
+                let heldThen = "dataset_id = \(datasetId) AND from_version <= \(number) AND (until_version IS NULL OR until_version > \(number))"
+                var changed = 0
+                for try await _ in try await connection.query(
+                    """
+                    UPDATE sample_revisions SET until_version = \(next)
+                    WHERE dataset_id = \(datasetId) AND until_version IS NULL
+                      AND id NOT IN (SELECT id FROM sample_revisions WHERE \(unescaped: heldThen))
+                    RETURNING id
+                    """, logger: store.logger
+                ).decode(Int64.self) {
+                    changed += 1
+                }
+                for try await _ in try await connection.query(
+                    """
+                    INSERT INTO sample_revisions (sample_id, dataset_id, record, sha256, status, rating, label, from_version)
+                    SELECT sample_id, dataset_id, record, sha256, status, rating, label, \(next) FROM sample_revisions
+                    WHERE \(unescaped: heldThen) AND until_version IS NOT NULL
+                    RETURNING id
+                    """, logger: store.logger
+                ).decode(Int64.self) {
+                    changed += 1
+                }
+                guard changed > 0 else { return latest }
+                try await commit(datasetId, next, "roll back to version \(number)", connection)
+                return next
+            }
+        }
+    }
+
     /// Locks a samples dataset's row for this transaction (versions of one dataset are committed one at a time).
     private func lock(_ name: String, _ connection: PostgresConnection) async throws -> (id: Int64, latest: Int) {
         for try await (id, latest, kind) in try await connection.query(
