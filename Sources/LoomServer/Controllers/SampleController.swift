@@ -101,21 +101,18 @@ struct SampleController: Sendable {
         var record: TrainingRecord?
         if let value = body["record"] {
             do {
-                record = try TrainingRecord(parsing: value)
+                let parsed = try TrainingRecord(parsing: value)
+                try TrainingTokenizer.checkLength(parsed, model: TrainingTokenizer.model(Self.trainingModel))
+                record = parsed
             } catch {
                 throw APIError(.unprocessableContent, "invalid_samples", "the record is not valid: \(error)")
-            }
-            if let record, let model = TrainingTokenizer.model(Self.trainingModel) {
-                let tokens = TrainingTokenizer.tokens(record, model: model)
-                if tokens > model.configuration.context {
-                    throw APIError(.unprocessableContent, "invalid_samples", TrainingRecordError.tooLong(tokens: tokens, context: model.configuration.context).description)
-                }
             }
         }
         let review = try review(body, record: record)
         let version = try await store.samples.review(dataset.name, ids: [id], review, message: record == nil ? Self.message(review, count: 1) : "edit sample \(id)")
-        let updated = try await store.samples.list(try await store.datasets.get(dataset.name), version: version, after: id - 1, limit: 1)
-        guard let sample = updated.first, sample.id == id else { throw StoreError.sampleNotFound(dataset: dataset.name, ids: [id]) }
+        guard let sample = try await store.samples.sample(dataset, id: id, version: version) else {
+            throw StoreError.sampleNotFound(dataset: dataset.name, ids: [id])
+        }
         return JSONResponse.make(["version": .int(version), "sample": sample.value])
     }
 
@@ -123,8 +120,8 @@ struct SampleController: Sendable {
         try auth.admin(request)
         let dataset = try await dataset(context)
         let id = try id(context)
-        let found = dataset.latestVersion == 0 ? [] : try await store.samples.list(dataset, version: try version(request, dataset), after: id - 1, limit: 1)
-        guard let sample = found.first, sample.id == id else { throw StoreError.sampleNotFound(dataset: dataset.name, ids: [id]) }
+        let found = dataset.latestVersion == 0 ? nil : try await store.samples.sample(dataset, id: id, version: try version(request, dataset))
+        guard let sample = found else { throw StoreError.sampleNotFound(dataset: dataset.name, ids: [id]) }
         return JSONResponse.make(sample.value)
     }
 

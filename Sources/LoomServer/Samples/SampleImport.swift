@@ -52,10 +52,7 @@ struct SampleImport {
         }
         let label = fields.removeValue(forKey: "label")?.stringValue
         let record = try TrainingRecord(parsing: .object(fields))
-        if let model {
-            let tokens = TrainingTokenizer.tokens(record, model: model)
-            if tokens > model.configuration.context { throw TrainingRecordError.tooLong(tokens: tokens, context: model.configuration.context) }
-        }
+        try TrainingTokenizer.checkLength(record, model: model)
         return SampleInput(record: record, status: status, rating: rating, label: label, source: source)
     }
 

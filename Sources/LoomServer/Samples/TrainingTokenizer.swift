@@ -17,6 +17,13 @@ enum TrainingTokenizer {
         return model
     }
 
+    /// Refuses a record longer than the model's context; without a model there is nothing to count with.
+    static func checkLength(_ record: TrainingRecord, model: LlamaModel?) throws(TrainingRecordError) {
+        guard let model else { return }
+        let tokens = tokens(record, model: model)
+        if tokens > model.configuration.context { throw .tooLong(tokens: tokens, context: model.configuration.context) }
+    }
+
     static func tokens(_ record: TrainingRecord, model: LlamaModel) -> Int {
         switch record {
         case .chat(let turns):

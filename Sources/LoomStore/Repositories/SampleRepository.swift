@@ -83,7 +83,7 @@ public struct SampleRepository: Sendable {
                 FROM sample_revisions r JOIN samples s ON s.id = r.sample_id
                 WHERE r.dataset_id = \(dataset.id) AND r.from_version <= \(version) AND (r.until_version IS NULL OR r.until_version > \(version))
                   AND (\(status?.rawValue)::text IS NULL OR r.status = \(status?.rawValue)) AND r.sample_id > \(after)
-                ORDER BY r.sample_id LIMIT \(Int64(min(limit, Int(Int64.max))))
+                ORDER BY r.sample_id LIMIT \(Int64(limit))
                 """, logger: store.logger
             ).decode((Int64, String, String, Int?, String?, String, String, Int, Date).self) {
                 samples.append(
@@ -138,6 +138,11 @@ public struct SampleRepository: Sendable {
             }
             return counts
         }
+    }
+
+    /// One sample as version `version` holds it, if it does.
+    public func sample(_ dataset: DatasetRecord, id: Int64, version: Int) async throws -> SampleRecord? {
+        try await list(dataset, version: version, after: id - 1, limit: 1).first { $0.id == id }
     }
 
     /// Applies one review to the samples `ids` in a new version. Samples it would not change are left alone (no
