@@ -147,4 +147,25 @@ import Testing
             #expect(messages.body[path: ["data", "0", "answer"]] == "Run ./deploy/dev down.")
         }
     }
+
+    @Test func withTheEmbeddingModelDownAChatAppStillRuns() async throws {
+        // Port 1 refuses connections: the embedding model is unreachable, as when its worker has died.
+        let catalog = ModelCatalog(endpoints: ["minilm-l6": ModelEndpoint(name: "minilm-l6", baseURL: "http://127.0.0.1:1/v1", model: "minilm-l6")], defaultName: nil)
+        try await ServerHarness.with(catalog: catalog) { server in
+            _ = try await server.store.datasets.create(DatasetSpec(name: "support", kind: .samples, embeddingModel: "minilm-l6", dimensions: 384))
+            let record = TrainingRecord.chat([.init(.user, "How do I stop Loom?"), .init(.assistant, "Run ./deploy/dev down.")])
+            _ = try await server.store.samples.add("support", [SampleInput(record: record, status: .approved, source: [:])], message: "seed")
+            let key = try await server.publish("""
+                app: helper
+                mode: chat
+                nodes:
+                  - {id: answer, type: answer, answer: "I ran for: {{ sys.query }}"}
+                annotations: {dataset: support, reply_threshold: 0.8}
+                """)
+            let reply = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "How do I stop Loom?", "user": "ana"}"#)
+            #expect(reply.status == 200 && reply.body[path: ["answer"]] == "I ran for: How do I stop Loom?", "\(reply.text)")
+            let dataset = try await server.store.datasets.get("support")
+            #expect(try await server.store.samples.hits(dataset).isEmpty)
+        }
+    }
 }
