@@ -58,11 +58,26 @@ struct TinyModelTests {
             }
         }
 
-        /// Logits after each token, one token at a time with a key/value cache.
-        func logits(_ tokens: [Int]) -> [[Double]] {
+        /// Logits after each token, one token at a time with a key/value cache; with a LoRA adapter (whose
+        /// parameters are given in Double, so finite differences can perturb them finely), every projection adds
+        /// `alpha/rank · B (A x)`.
+        func logits(_ tokens: [Int], adapter: LoraAdapter? = nil, parameters: [Double]? = nil) -> [[Double]] {
             let c = configuration
             let (dimension, group) = (c.headDimension, c.heads / c.kvHeads)
             func times(_ m: [[Double]], _ x: [Double]) -> [Double] { m.map { zip($0, x).reduce(0) { $0 + $1.0 * $1.1 } } }
+            let targets: [String: LoraTarget] = ["q": .query, "k": .key, "v": .value, "o": .output, "gate": .gate, "up": .up, "down": .down]
+            func project(_ layer: Int, _ name: String, _ x: [Double]) -> [Double] {
+                var y = times(layers[layer][name]!, x)
+                guard let adapter else { return y }
+                let p = parameters ?? adapter.parameters.map(Double.init)
+                let slot = adapter.slot(layer: layer, target: targets[name]!)
+                let hidden = (0..<adapter.rank).map { i in (0..<slot.columns).reduce(0.0) { $0 + p[slot.a + i * slot.columns + $1] * x[$1] } }
+                for row in 0..<slot.rows {
+                    let delta = (0..<adapter.rank).reduce(0.0) { $0 + p[slot.b + row * adapter.rank + $1] * hidden[$1] }
+                    y[row] += Double(adapter.alpha) / Double(adapter.rank) * delta
+                }
+                return y
+            }
             func rms(_ x: [Double], _ w: [Double]) -> [Double] {
                 let scale = 1 / (x.reduce(0) { $0 + $1 * $1 } / Double(x.count) + Double(c.epsilon)).squareRoot()
                 return zip(x, w).map { $0 * scale * $1 }
@@ -84,11 +99,11 @@ struct TinyModelTests {
             var result: [[Double]] = []
             for (position, token) in tokens.enumerated() {
                 var x = embedding[token]
-                for (l, layer) in layers.enumerated() {
+                for l in layers.indices {
                     let h = rms(x, norms[l]["attn"]!)
-                    let q = rope(times(layer["q"]!, h), position: position)
-                    keys[l].append(rope(times(layer["k"]!, h), position: position))
-                    values[l].append(times(layer["v"]!, h))
+                    let q = rope(project(l, "q", h), position: position)
+                    keys[l].append(rope(project(l, "k", h), position: position))
+                    values[l].append(project(l, "v", h))
                     var attended: [Double] = []
                     for head in 0..<c.heads {
                         let kv = (head / group) * dimension
@@ -98,10 +113,10 @@ struct TinyModelTests {
                         let total = exps.reduce(0, +)
                         attended += (0..<dimension).map { d in zip(exps, values[l]).reduce(0) { $0 + $1.0 / total * $1.1[kv + d] } }
                     }
-                    x = zip(x, times(layer["o"]!, attended)).map(+)
+                    x = zip(x, project(l, "o", attended)).map(+)
                     let g = rms(x, norms[l]["ffn"]!)
-                    let gate = times(layer["gate"]!, g), up = times(layer["up"]!, g)
-                    x = zip(x, times(layer["down"]!, zip(gate, up).map { $0 / (1 + exp(-$0)) * $1 })).map(+)
+                    let gate = project(l, "gate", g), up = project(l, "up", g)
+                    x = zip(x, project(l, "down", zip(gate, up).map { $0 / (1 + exp(-$0)) * $1 })).map(+)
                 }
                 result.append(times(embedding, rms(x, outputNorm)))
             }

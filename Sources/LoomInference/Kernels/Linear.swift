@@ -11,6 +11,8 @@ public final class Linear: @unchecked Sendable {
     private var sumsCapacity = 0
     private var tiles: [UnsafeMutablePointer<Float>]
     private var tileCapacity = 0
+    private var partials: [UnsafeMutablePointer<Float>]
+    private var partialCapacity = 0
     static let tileRows = 64
     /// Up to this many vectors, decoding each block once for all of them beats dequantising tiles for sgemm
     /// (measured with `loom bench inference`).
@@ -20,11 +22,12 @@ public final class Linear: @unchecked Sendable {
         self.pool = pool
         self.sums = .allocate(capacity: 1)
         self.tiles = (0..<pool.threads).map { _ in .allocate(capacity: 1) }
+        self.partials = (0..<pool.threads).map { _ in .allocate(capacity: 1) }
     }
 
     deinit {
         sums.deallocate()
-        for tile in tiles { tile.deallocate() }
+        for buffer in tiles + partials { buffer.deallocate() }
     }
 
     /// `y[0..<rows] = W · x`.
@@ -38,12 +41,7 @@ public final class Linear: @unchecked Sendable {
             multiplyByBlocks(w, x, count: count, into: y)
             return
         }
-        let tileSize = Self.tileRows * w.columns
-        if tileSize > tileCapacity {
-            for tile in tiles { tile.deallocate() }
-            tiles = (0..<pool.threads).map { _ in .allocate(capacity: tileSize) }
-            tileCapacity = tileSize
-        }
+        reserveTiles(Self.tileRows * w.columns)
         let tileCount = (w.rows + Self.tileRows - 1) / Self.tileRows
         let tiles = self.tiles
         pool.run { part in
@@ -59,6 +57,55 @@ public final class Linear: @unchecked Sendable {
                 tile &+= tiles.count
             }
         }
+    }
+
+    /// `DX[i] += Wᵀ · DY[i]` for `count` vectors (`DY` is count × rows, `DX` count × columns): the backward pass of
+    /// `apply`. Tiles of rows are dequantised one at a time and multiplied through sgemm; each thread sums its
+    /// tiles' products apart (thread 0 straight into `DX`), and the parts are added in a fixed order, so results
+    /// do not depend on timing.
+    public func accumulateTransposed(_ w: WeightMatrix, _ dy: UnsafePointer<Float>, count: Int, into dx: UnsafeMutablePointer<Float>) {
+        let rowsPerTile = Self.transposedTileRows
+        reserveTiles(rowsPerTile * w.columns)
+        let size = count * w.columns
+        if size > partialCapacity {
+            for partial in partials { partial.deallocate() }
+            partials = (0..<pool.threads).map { _ in .allocate(capacity: size) }
+            partialCapacity = size
+        }
+        let tileCount = (w.rows + rowsPerTile - 1) / rowsPerTile
+        let (tiles, partials) = (self.tiles, self.partials)
+        pool.run { part in
+            let target = part == 0 ? dx : partials[part]
+            if part > 0 { target.initialize(repeating: 0, count: size) }
+            var tile = part
+            while tile < tileCount {
+                let first = tile &* rowsPerTile
+                let rows = min(rowsPerTile, w.rows - first)
+                w.dequantize(rows: first..<first + rows, into: tiles[part])
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(w.columns), Int32(rows), 1, dy + first, Int32(w.rows),
+                    tiles[part], Int32(w.columns), 1, target, Int32(w.columns))
+                tile &+= tiles.count
+            }
+        }
+        guard pool.threads > 1 else { return }
+        pool.parallelFor(size) { range in
+            for part in 1..<partials.count {
+                let source = partials[part]
+                for index in range { dx[index] += source[index] }
+            }
+        }
+    }
+
+    /// Rows per tile of the transposed product: a deeper sgemm than `tileRows`, since every tile's product is
+    /// added into the whole output.
+    static let transposedTileRows = 256
+
+    private func reserveTiles(_ size: Int) {
+        guard size > tileCapacity else { return }
+        for tile in tiles { tile.deallocate() }
+        tiles = (0..<pool.threads).map { _ in .allocate(capacity: size) }
+        tileCapacity = size
     }
 
     private func multiplyByBlocks(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {

@@ -34,15 +34,14 @@ public final class LlamaRunner: @unchecked Sendable {
     private var up: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
     private var scores: [UnsafeMutablePointer<Float>]
     private var scoresCapacity = 0
-    private let inverseFrequencies: [Float]
+    private let rotary: RotaryEmbedding
 
     public init(model: LlamaModel, pool: ComputePool) {
         self.model = model
         self.pool = pool
         self.linear = Linear(pool: pool)
         self.scores = (0..<pool.threads).map { _ in .allocate(capacity: 1) }
-        let half = model.configuration.headDimension / 2
-        inverseFrequencies = (0..<half).map { powf(model.configuration.ropeBase, -2 * Float($0) / Float(2 * half)) }
+        rotary = RotaryEmbedding(model.configuration)
     }
 
     deinit {
@@ -92,21 +91,21 @@ public final class LlamaRunner: @unchecked Sendable {
             linear.apply(layer.key, normed, count: n, into: k)
             linear.apply(layer.value, normed, count: n, into: v)
             for (index, step) in steps.enumerated() {
-                rotate(q + index * c.embedding, heads: c.heads, position: step.position)
-                rotate(k + index * c.kvWidth, heads: c.kvHeads, position: step.position)
+                rotary.rotate(q + index * c.embedding, heads: c.heads, position: step.position)
+                rotary.rotate(k + index * c.kvWidth, heads: c.kvHeads, position: step.position)
                 let offset = step.position * c.kvWidth
                 (step.cache.keys[layerIndex] + offset).update(from: k + index * c.kvWidth, count: c.kvWidth)
                 (step.cache.values[layerIndex] + offset).update(from: v + index * c.kvWidth, count: c.kvWidth)
             }
             attend(steps, layer: layerIndex)
             linear.apply(layer.attentionOutput, attention, count: n, into: projected)
-            add(projected, into: x, count: n * c.embedding)
+            LlamaKernels.add(projected, into: x, count: n * c.embedding)
             rmsNorm(x, layer.feedForwardNorm, count: n, into: normed)
             linear.apply(layer.gate, normed, count: n, into: gate)
             linear.apply(layer.up, normed, count: n, into: up)
-            swiGLU(gate, up, count: n * c.feedForward)
+            LlamaKernels.swiGLU(gate, up, count: n * c.feedForward, into: gate)
             linear.apply(layer.down, gate, count: n, into: projected)
-            add(projected, into: x, count: n * c.embedding)
+            LlamaKernels.add(projected, into: x, count: n * c.embedding)
         }
         for step in steps { step.cache.count = max(step.cache.count, step.position + 1) }
 
@@ -124,35 +123,8 @@ public final class LlamaRunner: @unchecked Sendable {
     }
 
     private func rmsNorm(_ input: UnsafeMutablePointer<Float>, _ weight: [Float], count: Int, into output: UnsafeMutablePointer<Float>) {
-        let width = weight.count
-        let epsilon = model.configuration.epsilon
         weight.withUnsafeBufferPointer { w in
-            for row in 0..<count {
-                let source = input + row * width
-                let target = output + row * width
-                var squares: Float = 0
-                for index in 0..<width { squares += source[index] * source[index] }
-                let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
-                for index in 0..<width { target[index] = source[index] * scale * w[index] }
-            }
-        }
-    }
-
-    /// RoPE, ggml's "normal" mode: adjacent pairs (2i, 2i+1) turn by position × base^(-2i/d).
-    private func rotate(_ vector: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
-        let dimension = model.configuration.headDimension
-        let p = Float(position)
-        for (pair, frequency) in inverseFrequencies.enumerated() {
-            let angle = p * frequency
-            let cosine = cosf(angle)
-            let sine = sinf(angle)
-            for head in 0..<heads {
-                let base = vector + head * dimension + 2 * pair
-                let a = base[0]
-                let b = base[1]
-                base[0] = a * cosine - b * sine
-                base[1] = a * sine + b * cosine
-            }
+            LlamaKernels.rmsNorm(input, w.baseAddress!, width: w.count, epsilon: model.configuration.epsilon, rows: count, into: output)
         }
     }
 
@@ -198,18 +170,6 @@ public final class LlamaRunner: @unchecked Sendable {
                 }
                 job += scores.count
             }
-        }
-    }
-
-    private func add(_ source: UnsafeMutablePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
-        for index in 0..<count { target[index] += source[index] }
-    }
-
-    /// gate ← silu(gate) × up.
-    private func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafeMutablePointer<Float>, count: Int) {
-        for index in 0..<count {
-            let g = gate[index]
-            gate[index] = g / (1 + expf(-g)) * up[index]
         }
     }
 }
