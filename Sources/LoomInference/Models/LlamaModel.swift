@@ -91,6 +91,9 @@ public final class LlamaModel: Sendable {
         return file.tensors.values.filter { tied || $0.name != "token_embd.weight" }.reduce(0) { $0 + $1.type.bytes(for: $1.elementCount) }
     }
 
+    /// Weights in the file (a tied embedding counted once).
+    public var parameterCount: Int { file.tensors.values.reduce(0) { $0 + $1.elementCount } }
+
     /// Token ids for a prompt, with the beginning-of-sequence token when the model wants one.
     public func encode(_ prompt: String) -> [Int] {
         let ids = tokenizer.encode(prompt)

@@ -80,25 +80,7 @@ struct InferenceBenchFigures {
 
     /// sgemm at the encoder's largest shape, rows split over the pool as the encoder splits them.
     func sgemmGFLOPS(rows: Int, columns: Int, inner: Int) -> Double {
-        let a = [Float](repeating: 0.5, count: rows * inner)
-        let b = [Float](repeating: 0.25, count: columns * inner)
-        var c = [Float](repeating: 0, count: rows * columns)
-        return best {
-            let started = ContinuousClock.now
-            a.withUnsafeBufferPointer { a in
-                b.withUnsafeBufferPointer { b in
-                    c.withUnsafeMutableBufferPointer { c in
-                        let (a, b, c) = (a.baseAddress!, b.baseAddress!, c.baseAddress!)
-                        pool.parallelFor(rows) { range in
-                            cblas_sgemm(
-                                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(range.count), Int32(columns), Int32(inner), 1,
-                                a + range.lowerBound * inner, Int32(inner), b, Int32(inner), 0, c + range.lowerBound * columns, Int32(columns))
-                        }
-                    }
-                }
-            }
-            return 2 * Double(rows) * Double(columns) * Double(inner) / (ContinuousClock.now - started).seconds / 1e9
-        }
+        best { SgemmCeiling.measure(pool: pool, rows: rows, columns: columns, inner: inner) }
     }
 
     func passageFLOPs(tokens: Int) -> Double {
