@@ -116,3 +116,29 @@ struct FineTunerTests {
         #expect(FineTuneHyperparameters().problems().isEmpty)
     }
 }
+
+struct PEFTAdapterTests {
+    @Test func anExportedAdapterHasPEFTNamesHuggingFaceRowOrderAndLoadsBackUnchanged() throws {
+        let configuration = TinyModelTests.Network(seed: 1).configuration
+        let adapter = LoraGradientTests.randomAdapter(configuration, seed: 3)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loom-peft-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try PEFTAdapter.write(adapter, baseModel: "HuggingFaceTB/SmolLM2-135M-Instruct", to: directory)
+        #expect(try PEFTAdapter.load(from: directory, configuration: configuration) == adapter)
+
+        let file = try SafetensorsFile(path: directory + "/adapter_model.safetensors")
+        #expect(file.tensors.count == 2 * 7 * configuration.layers)
+        let name = "base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight"
+        #expect(file.tensors[name]?.shape == [configuration.embedding, 4])
+        #expect(file.tensors["base_model.model.model.layers.0.mlp.down_proj.lora_A.weight"]?.shape == [4, configuration.feedForward])
+        // Head 0's GGUF row 2 (pair 1, first half) is Hugging Face row 1; row 1 (pair 0, second half) is row d/2.
+        let slot = adapter.slot(layer: 1, target: .query)
+        let stored = try file.vector(name)
+        let d = configuration.headDimension
+        #expect(Array(stored[4..<8]) == Array(adapter.parameters[slot.b + 2 * 4..<slot.b + 3 * 4]))
+        #expect(Array(stored[d / 2 * 4..<d / 2 * 4 + 4]) == Array(adapter.parameters[slot.b + 4..<slot.b + 8]))
+        let json = try #require(FileManager.default.contents(atPath: directory + "/adapter_config.json"))
+        let fields = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        #expect(fields["peft_type"] as? String == "LORA" && fields["r"] as? Int == 4)
+    }
+}

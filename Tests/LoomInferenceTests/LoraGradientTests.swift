@@ -81,3 +81,28 @@ struct LoraGradientTests {
         #expect(zip(twice, gradients).allSatisfy { abs($0 - 2 * $1) <= 1e-5 * max(1, abs($1)) })
     }
 }
+
+/// Adapters at inference: the runner adds each sequence's adapter to its own steps only.
+struct ServedAdapterTests {
+    @Test func aBatchMixingAnAdaptedAndABaseSequenceMatchesTheReferenceForEach() throws {
+        let network = LoraGradientTests.network
+        let runner = LlamaRunner(model: try network.load(), pool: ComputePool(threads: 2))
+        let served = ServedAdapter(name: "tiny:ft-test", adapter: LoraGradientTests.randomAdapter(network.configuration, seed: 21))
+        let (first, second) = ([4, 9, 16, 25, 36, 49, 64], [81, 3, 5, 7, 11, 13, 17])
+        let (adapted, base) = (runner.makeCache(), runner.makeCache())
+        // One pass holding both prompts (the sgemm path), then single steps of both together (the block kernels).
+        var steps = first.prefix(6).enumerated().map { LlamaRunner.Step(token: $1, position: $0, cache: adapted, wantsLogits: true, adapter: served) }
+        steps += second.prefix(6).enumerated().map { LlamaRunner.Step(token: $1, position: $0, cache: base, wantsLogits: true) }
+        var logits = runner.forward(steps)
+        logits += runner.forward([
+            .init(token: second[6], position: 6, cache: base, wantsLogits: true), .init(token: first[6], position: 6, cache: adapted, wantsLogits: true, adapter: served),
+        ])
+        let expectedFirst = network.logits(first, adapter: served.adapter)
+        let expectedSecond = network.logits(second)
+        let expected = Array(expectedFirst.prefix(6)) + Array(expectedSecond.prefix(6)) + [expectedSecond[6], expectedFirst[6]]
+        for (index, (engine, reference)) in zip(logits, expected).enumerated() {
+            #expect(TinyModelTests.worst(engine, reference) < 1e-4 * max(reference.map(abs).max()!, 1), "row \(index)")
+        }
+        #expect(TinyModelTests.worst(logits[0], network.logits([first[0]])[0]) > 1e-2, "the adapter changes the logits")
+    }
+}

@@ -5,12 +5,17 @@ public struct GenerationRequest: Sendable {
     public var sampling: SamplingParameters
     /// Text that ends the generation; it is not part of the result.
     public var stop: [String]
+    /// A fine-tuned adapter to apply over the base model, if the request names one.
+    public var adapter: ServedAdapter?
 
-    public init(prompt: [Int], maxTokens: Int = 128, sampling: SamplingParameters = SamplingParameters(), stop: [String] = []) {
+    public init(
+        prompt: [Int], maxTokens: Int = 128, sampling: SamplingParameters = SamplingParameters(), stop: [String] = [], adapter: ServedAdapter? = nil
+    ) {
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stop = stop
+        self.adapter = adapter
     }
 }
 

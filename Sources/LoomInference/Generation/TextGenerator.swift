@@ -10,12 +10,12 @@ public struct TextGenerator: Sendable {
     }
 
     /// Runs the prompt through the model; returns the logits after its last token.
-    public func prefill(_ prompt: [Int], cache: KVCache) -> [Float] {
+    public func prefill(_ prompt: [Int], cache: KVCache, adapter: ServedAdapter? = nil) -> [Float] {
         var logits: [Float] = []
         var start = 0
         while start < prompt.count {
             let end = min(start + Self.prefillChunk, prompt.count)
-            let steps = (start..<end).map { LlamaRunner.Step(token: prompt[$0], position: $0, cache: cache, wantsLogits: $0 == prompt.count - 1) }
+            let steps = (start..<end).map { LlamaRunner.Step(token: prompt[$0], position: $0, cache: cache, wantsLogits: $0 == prompt.count - 1, adapter: adapter) }
             logits = runner.forward(steps).last ?? logits
             start = end
         }
@@ -28,7 +28,7 @@ public struct TextGenerator: Sendable {
         let request = request.fitted(toContext: model.configuration.context)
         var state = GenerationState(request)
         var sampler = Sampler(request.sampling)
-        var logits = prefill(request.prompt, cache: cache)
+        var logits = prefill(request.prompt, cache: cache, adapter: request.adapter)
         var position = request.prompt.count
         var history = request.prompt
         while state.finish == nil {
@@ -41,7 +41,7 @@ public struct TextGenerator: Sendable {
             let text = state.append(token, model: model)
             if !text.isEmpty { onText(text) }
             guard state.finish == nil else { break }
-            logits = runner.forward([LlamaRunner.Step(token: token, position: position, cache: cache, wantsLogits: true)])[0]
+            logits = runner.forward([LlamaRunner.Step(token: token, position: position, cache: cache, wantsLogits: true, adapter: request.adapter)])[0]
             position += 1
         }
         return GenerationSummary(tokens: state.tokens, text: state.text, finish: state.finish ?? .stop, promptTokens: request.prompt.count)

@@ -10,12 +10,14 @@ public final class LlamaRunner: @unchecked Sendable {
         public var position: Int
         public var cache: KVCache
         public var wantsLogits: Bool
+        public var adapter: ServedAdapter?
 
-        public init(token: Int, position: Int, cache: KVCache, wantsLogits: Bool) {
+        public init(token: Int, position: Int, cache: KVCache, wantsLogits: Bool, adapter: ServedAdapter? = nil) {
             self.token = token
             self.position = position
             self.cache = cache
             self.wantsLogits = wantsLogits
+            self.adapter = adapter
         }
     }
 
@@ -35,6 +37,8 @@ public final class LlamaRunner: @unchecked Sendable {
     private var scores: [UnsafeMutablePointer<Float>]
     private var scoresCapacity = 0
     private let rotary: RotaryEmbedding
+    /// Low-rank scratch of adapted steps (`A x`).
+    private var hidden: [Float] = []
 
     public init(model: LlamaModel, pool: ComputePool) {
         self.model = model
@@ -87,9 +91,9 @@ public final class LlamaRunner: @unchecked Sendable {
         }
         for (layerIndex, layer) in model.layers.enumerated() {
             rmsNorm(x, layer.attentionNorm, count: n, into: normed)
-            linear.apply(layer.query, normed, count: n, into: q)
-            linear.apply(layer.key, normed, count: n, into: k)
-            linear.apply(layer.value, normed, count: n, into: v)
+            project(steps, layerIndex, .query, layer.query, normed, into: q)
+            project(steps, layerIndex, .key, layer.key, normed, into: k)
+            project(steps, layerIndex, .value, layer.value, normed, into: v)
             for (index, step) in steps.enumerated() {
                 rotary.rotate(q + index * c.embedding, heads: c.heads, position: step.position)
                 rotary.rotate(k + index * c.kvWidth, heads: c.kvHeads, position: step.position)
@@ -98,13 +102,13 @@ public final class LlamaRunner: @unchecked Sendable {
                 (step.cache.values[layerIndex] + offset).update(from: v + index * c.kvWidth, count: c.kvWidth)
             }
             attend(steps, layer: layerIndex)
-            linear.apply(layer.attentionOutput, attention, count: n, into: projected)
+            project(steps, layerIndex, .output, layer.attentionOutput, attention, into: projected)
             LlamaKernels.add(projected, into: x, count: n * c.embedding)
             rmsNorm(x, layer.feedForwardNorm, count: n, into: normed)
-            linear.apply(layer.gate, normed, count: n, into: gate)
-            linear.apply(layer.up, normed, count: n, into: up)
+            project(steps, layerIndex, .gate, layer.gate, normed, into: gate)
+            project(steps, layerIndex, .up, layer.up, normed, into: up)
             LlamaKernels.swiGLU(gate, up, count: n * c.feedForward, into: gate)
-            linear.apply(layer.down, gate, count: n, into: projected)
+            project(steps, layerIndex, .down, layer.down, gate, into: projected)
             LlamaKernels.add(projected, into: x, count: n * c.embedding)
         }
         for step in steps { step.cache.count = max(step.cache.count, step.position + 1) }
@@ -120,6 +124,33 @@ public final class LlamaRunner: @unchecked Sendable {
             linear.apply(model.output, normed, count: wanted.count, into: buffer.baseAddress!)
         }
         return (0..<wanted.count).map { Array(logits[$0 * c.vocabulary..<($0 + 1) * c.vocabulary]) }
+    }
+
+    /// `W x` for every step, plus the low-rank path of each step's adapter: consecutive steps of one adapter (a
+    /// prompt's tokens) share one pass.
+    private func project(
+        _ steps: [Step], _ layer: Int, _ target: LoraTarget, _ w: WeightMatrix, _ input: UnsafeMutablePointer<Float>,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        linear.apply(w, input, count: steps.count, into: output)
+        var start = 0
+        while start < steps.count {
+            var end = start + 1
+            while end < steps.count && steps[end].adapter === steps[start].adapter { end += 1 }
+            if let served = steps[start].adapter {
+                let adapter = served.adapter
+                let slot = adapter.slot(layer: layer, target: target)
+                if hidden.count < (end - start) * adapter.rank { hidden = [Float](repeating: 0, count: (end - start) * adapter.rank) }
+                adapter.parameters.withUnsafeBufferPointer { parameters in
+                    hidden.withUnsafeMutableBufferPointer { hidden in
+                        LoraKernels.forward(
+                            parameters.baseAddress!, slot, rank: adapter.rank, scale: adapter.scale, input: input + start * slot.columns,
+                            count: end - start, hidden: hidden.baseAddress!, output: output + start * slot.rows)
+                    }
+                }
+            }
+            start = end
+        }
     }
 
     private func rmsNorm(_ input: UnsafeMutablePointer<Float>, _ weight: [Float], count: Int, into output: UnsafeMutablePointer<Float>) {

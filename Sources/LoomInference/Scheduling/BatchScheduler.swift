@@ -157,14 +157,17 @@ public final class BatchScheduler: @unchecked Sendable {
         var sampled: [Job] = []
         var budget = limits.prefillTokensPerPass
         for job in running where job.prefilled == job.request.prompt.count {
-            steps.append(LlamaRunner.Step(token: job.history.last!, position: job.history.count - 1, cache: job.cache, wantsLogits: true))
+            steps.append(LlamaRunner.Step(
+                token: job.history.last!, position: job.history.count - 1, cache: job.cache, wantsLogits: true, adapter: job.request.adapter))
             sampled.append(job)
         }
         for job in running where job.prefilled < job.request.prompt.count && budget > 0 {
             let prompt = job.request.prompt
             let end = min(prompt.count, job.prefilled + budget)
             for position in job.prefilled..<end {
-                steps.append(LlamaRunner.Step(token: prompt[position], position: position, cache: job.cache, wantsLogits: position == prompt.count - 1))
+                steps.append(LlamaRunner.Step(
+                    token: prompt[position], position: position, cache: job.cache, wantsLogits: position == prompt.count - 1,
+                    adapter: job.request.adapter))
             }
             budget -= end - job.prefilled
             job.prefilled = end
