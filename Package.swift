@@ -53,12 +53,15 @@ let package = Package(
             dependencies: ["LoomWorkflow", "LoomInference", "COpenBLAS", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.unsafeFlags(kernelFlags)]
         ),
-        // `loom worker`: the OpenAI-compatible API over the bundled engine, and the pool that runs and routes to workers.
+        // `loom worker`: the OpenAI-compatible API over the bundled engine, the pool that runs and routes to workers,
+        // and the fine-tune job runner (which claims jobs from the store).
         .target(
             name: "LoomWorker",
             dependencies: [
                 "LoomInference",
                 "LoomWorkflow",
+                "LoomStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -97,6 +100,7 @@ let package = Package(
                 "LoomKnowledge",
                 "LoomConnectors",
                 "LoomStore",
+                "LoomWorker",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -73,8 +73,10 @@ public struct LoomServer: Sendable {
         let datasets = DatasetController(auth: auth, store: store, models: models, retriever: retriever, configuration: configuration)
         let knowledge = KnowledgeAPIController(auth: auth, store: store, datasets: datasets, configuration: configuration)
         let samples = SampleController(auth: auth, store: store, configuration: configuration)
+        let fineTuning = FineTuningController(auth: auth, store: store, configuration: configuration)
         let endpoints = LoomRoutes.endpoints(
-            service: service, chat: chat, admin: admin, datasets: datasets, knowledge: knowledge, samples: samples, operations: operations)
+            service: service, chat: chat, admin: admin, datasets: datasets, knowledge: knowledge, samples: samples, fineTuning: fineTuning,
+            operations: operations)
         document.value = OpenAPIDocument.build(endpoints)
 
         let router = Router(context: LoomRequestContext.self)

@@ -1,5 +1,6 @@
 import Logging
 import LoomInference
+import LoomWorkflow
 
 /// The models one worker serves, loaded from the registry: each chat model with its batch scheduler, each
 /// embedding model run on the first chat model's scheduler thread between passes (or, with no chat model, on a
@@ -37,8 +38,14 @@ public final class WorkerModels: Sendable {
 
     public let chat: [String: Chat]
     public let embedding: [String: Embedding]
+    /// Fine-tuned adapters over the chat models.
+    public let adapters: AdapterCatalog
 
-    public var names: [String] { (Array(chat.keys) + Array(embedding.keys)).sorted() }
+    /// Base models and the fine-tuned models whose base this worker serves.
+    public var names: [String] {
+        let tuned = adapters.names().filter { FineTunedModelName.base(of: $0).map { chat[$0] != nil } ?? false }
+        return (Array(chat.keys) + Array(embedding.keys) + tuned).sorted()
+    }
 
     /// The thread embedding batches run on when no chat model hosts them.
     private let queue: ComputeQueue?
@@ -80,6 +87,7 @@ public final class WorkerModels: Sendable {
         self.chat = chat
         self.embedding = embedding
         self.queue = queue
+        self.adapters = AdapterCatalog(directory: registry.adaptersDirectory)
     }
 
     public func shutdown() {

@@ -29,9 +29,15 @@ public struct ModelCatalog: Sendable {
         return names.sorted()
     }
 
+    /// The endpoint of a name; a fine-tuned model (`BASE:ft-SUFFIX`) goes to its base's endpoint, asking it for
+    /// the base's served model with the same `:ft-SUFFIX`.
     public func endpoint(named name: String) -> ModelEndpoint? {
         if let endpoint = endpoints[name] { return endpoint }
         if name == "default", let defaultName { return endpoints[defaultName] }
+        if let base = FineTunedModelName.base(of: name), var endpoint = endpoint(named: base) {
+            endpoint.model += String(name.dropFirst(base.count))
+            return endpoint
+        }
         return nil
     }
 

@@ -26,6 +26,12 @@ public struct ModelRegistry: Sendable {
 
     public func location(of entry: Entry) -> String { directory + "/" + entry.path }
 
+    /// Where fine-tuned adapters live, one PEFT directory per model name: `adapters` beside the models directory.
+    public var adaptersDirectory: String { (directory as NSString).deletingLastPathComponent + "/adapters" }
+
+    /// Checkpoints of fine-tune jobs, one directory per job, beside the models directory.
+    public var checkpointsDirectory: String { (directory as NSString).deletingLastPathComponent + "/checkpoints" }
+
     /// Whether every file of the model is in place.
     public func isInstalled(_ entry: Entry) -> Bool {
         entry.files.values.allSatisfy { FileManager.default.fileExists(atPath: directory + "/" + $0) }

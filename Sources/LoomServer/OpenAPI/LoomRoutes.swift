@@ -40,7 +40,7 @@ enum LoomRoutes {
 
     static func endpoints(
         service: ServiceAPIController, chat: ChatController, admin: AdminController, datasets: DatasetController, knowledge: KnowledgeAPIController,
-        samples: SampleController, operations: OperationsController
+        samples: SampleController, fineTuning: FineTuningController, operations: OperationsController
     ) -> [Endpoint] {
         var endpoints: [Endpoint] = []
         // Dify's knowledge API, with a dataset key.
@@ -201,6 +201,29 @@ enum LoomRoutes {
                 .put, "/admin/datasets/{dataset}/samples/{id}", "Edit a sample's record or review: a new version",
                 body: ["type": "object", "properties": ["record": ["type": "object"], "status": ["type": "string"], "rating": ["type": "integer"], "label": ["type": "string"]]],
                 samples.update),
+            adminRoute(
+                .post, "/v1/fine_tuning/jobs",
+                "Create a fine-tune job (OpenAI's shape; the training data is a samples dataset, NAME or NAME@VERSION). Request problems answer 400; data that cannot train makes a failed job",
+                body: [
+                    "type": "object", "required": ["model", "dataset"],
+                    "properties": [
+                        "model": ["type": "string"], "dataset": ["type": "string"], "training_file": ["type": "string"], "validation": ["type": "string"],
+                        "suffix": ["type": "string"], "seed": ["type": "integer"],
+                        "hyperparameters": [
+                            "type": "object",
+                            "properties": [
+                                "n_epochs": ["type": "integer"], "batch_size": ["type": "integer"], "learning_rate": ["type": "number"],
+                                "learning_rate_multiplier": ["type": "number"], "lora_rank": ["type": "integer"], "lora_alpha": ["type": "number"],
+                                "validation_split": ["type": "number"], "warmup_fraction": ["type": "number"], "weight_decay": ["type": "number"],
+                            ],
+                        ],
+                    ],
+                ], ok: 201, fineTuning.create),
+            adminRoute(.get, "/v1/fine_tuning/jobs", "Fine-tune jobs, newest first", query: ["after", "limit"], fineTuning.list),
+            adminRoute(.get, "/v1/fine_tuning/jobs/{id}", "A fine-tune job with its latest progress", fineTuning.show),
+            adminRoute(.post, "/v1/fine_tuning/jobs/{id}/cancel", "Cancel a job: at once if it has not started, else within a step", fineTuning.cancel),
+            adminRoute(.get, "/v1/fine_tuning/jobs/{id}/events", "A job's events, oldest first; ?after=EVENT_ID for newer ones", query: ["after", "limit"], fineTuning.events),
+            adminRoute(.get, "/v1/fine_tuning/jobs/{id}/checkpoints", "A job's checkpoints, newest first", fineTuning.checkpoints),
             Endpoint(
                 method: .get, path: "/healthz", summary: "Database and model reachability", access: .none,
                 responses: [200: "ok or degraded", 503: "the database is unavailable"], handler: operations.health),

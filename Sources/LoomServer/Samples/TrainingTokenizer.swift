@@ -1,4 +1,5 @@
 import LoomInference
+import LoomWorker
 import LoomWorkflow
 import Synchronization
 
@@ -25,12 +26,6 @@ enum TrainingTokenizer {
     }
 
     static func tokens(_ record: TrainingRecord, model: LlamaModel) -> Int {
-        switch record {
-        case .chat(let turns):
-            let messages = turns.map { ChatTemplate.Message(role: $0.role.rawValue, content: $0.content) }
-            return model.encode(model.chatTemplate.render(messages, addGenerationPrompt: false)).count
-        case .completion(let prompt, let completion):
-            return model.encode(prompt + completion).count + 1
-        }
+        record.example(for: model).tokens.count
     }
 }

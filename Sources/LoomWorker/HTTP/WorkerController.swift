@@ -28,26 +28,29 @@ struct WorkerController: Sendable {
     func chatCompletions(_ request: Request, context: WorkerRequestContext) async throws -> Response {
         let body = try await WorkerJSON.object(request, limit: maxBodyBytes)
         let parameters = try CompletionParameters(body)
-        let chat = try chatModel(parameters.model)
+        let (chat, adapter) = try chatModel(parameters.model)
         guard let items = body["messages"]?.arrayValue, !items.isEmpty else {
             throw OpenAIError.invalid("'messages' must be a non-empty array of {role, content}", param: "messages")
         }
         let messages = try items.enumerated().map { index, item throws(OpenAIError) in try Self.message(item, index: index) }
         let prompt = chat.model.encode(chat.model.chatTemplate.render(messages))
-        return try await generate(parameters, prompt: prompt, chat: chat, shape: CompletionShape(kind: .chat, model: parameters.model), context: context)
+        return try await generate(
+            parameters, prompt: prompt, chat: chat, adapter: adapter, shape: CompletionShape(kind: .chat, model: parameters.model), context: context)
     }
 
     func completions(_ request: Request, context: WorkerRequestContext) async throws -> Response {
         let body = try await WorkerJSON.object(request, limit: maxBodyBytes)
         let parameters = try CompletionParameters(body)
-        let chat = try chatModel(parameters.model)
+        let (chat, adapter) = try chatModel(parameters.model)
         let text: String
         switch body["prompt"] {
         case .string(let prompt)?: text = prompt
         case .array(let items)? where items.count == 1 && items[0].stringValue != nil: text = items[0].stringValue!
         default: throw OpenAIError.invalid("'prompt' must be a string (one prompt per request)", param: "prompt")
         }
-        return try await generate(parameters, prompt: chat.model.encode(text), chat: chat, shape: CompletionShape(kind: .text, model: parameters.model), context: context)
+        return try await generate(
+            parameters, prompt: chat.model.encode(text), chat: chat, adapter: adapter, shape: CompletionShape(kind: .text, model: parameters.model),
+            context: context)
     }
 
     func embeddings(_ request: Request) async throws -> Response {
@@ -81,7 +84,11 @@ struct WorkerController: Sendable {
 
     func modelList() -> Response {
         let data: [Value] = models.names.map { name in
-            ["id": .string(name), "object": "model", "created": 0, "owned_by": "loom", "kind": .string(models.chat[name] != nil ? "chat" : "embedding")]
+            var entry: [String: Value] = [
+                "id": .string(name), "object": "model", "created": 0, "owned_by": "loom", "kind": .string(models.embedding[name] != nil ? "embedding" : "chat"),
+            ]
+            if let base = FineTunedModelName.base(of: name) { entry["parent"] = .string(base) }
+            return .object(entry)
         }
         return WorkerJSON.response(["object": "list", "data": .array(data)])
     }
@@ -92,9 +99,19 @@ struct WorkerController: Sendable {
         return WorkerJSON.response(["status": "ok", "models": .array(models.names.map(Value.string)), "outstanding": .object(outstanding)])
     }
 
-    private func chatModel(_ name: String) throws(OpenAIError) -> WorkerModels.Chat {
-        if let chat = models.chat[name] { return chat }
+    /// The chat model a request names, with the adapter of a fine-tuned name (`BASE:ft-SUFFIX`).
+    private func chatModel(_ name: String) throws(OpenAIError) -> (WorkerModels.Chat, ServedAdapter?) {
+        if let chat = models.chat[name] { return (chat, nil) }
         if models.embedding[name] != nil { throw .wrongKind(name, expected: "chat") }
+        if let base = FineTunedModelName.base(of: name), let chat = models.chat[base] {
+            let adapter: ServedAdapter?
+            do {
+                adapter = try models.adapters.adapter(named: name, for: chat.model)
+            } catch {
+                throw OpenAIError(status: .internalServerError, message: "the adapter of \(name) cannot be loaded: \(error)", type: "server_error", param: "model", code: nil)
+            }
+            if let adapter { return (chat, adapter) }
+        }
         throw .unknownModel(name, served: models.names)
     }
 
@@ -127,11 +144,14 @@ struct WorkerController: Sendable {
     /// head goes out with the first token, so a proxy in front can still retry elsewhere if this worker dies
     /// before then.
     private func generate(
-        _ parameters: CompletionParameters, prompt: [Int], chat: WorkerModels.Chat, shape: CompletionShape, context: WorkerRequestContext
+        _ parameters: CompletionParameters, prompt: [Int], chat: WorkerModels.Chat, adapter: ServedAdapter?, shape: CompletionShape,
+        context: WorkerRequestContext
     ) async throws -> Response {
         let submission: BatchScheduler.Submission
+        var request = parameters.request(prompt: prompt)
+        request.adapter = adapter
         do {
-            submission = try chat.scheduler.submit(parameters.request(prompt: prompt))
+            submission = try chat.scheduler.submit(request)
         } catch {
             throw OpenAIError.rejected(error)
         }

@@ -11,7 +11,8 @@ public struct ModelSettings: Sendable {
 
     static func read(_ reader: NodeReader) -> ModelSettings {
         let model = reader.string("model") ?? "default"
-        if let known = reader.modelNames, !known.contains(model) {
+        // A fine-tuned model (`BASE:ft-SUFFIX`) is served wherever its base is.
+        if let known = reader.modelNames, !known.contains(model), !(FineTunedModelName.base(of: model).map(known.contains) ?? false) {
             reader.error("unknown model '\(model)'; the models file configures: \(known.sorted().joined(separator: ", "))", at: reader.node("model")?.location)
         }
         var stop: [String] = []

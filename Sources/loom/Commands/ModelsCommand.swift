@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoomInference
+import LoomWorker
 import LoomWorkflow
 
 struct ModelsCommand: AsyncParsableCommand {
@@ -26,15 +27,19 @@ struct ModelsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The models in the registry and whether they are installed.")
+        static let configuration = CommandConfiguration(abstract: "The models in the registry, whether they are installed, and the fine-tuned models over them.")
         @Option(help: "The model registry.") var registry: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let models = try ModelRegistry.load(file: registry)
-            let rows = models.entries.map { entry -> [String] in
+            var rows = models.entries.map { entry -> [String] in
                 [entry.name, entry.kind.rawValue, models.isInstalled(entry) ? "installed" : "missing (loom models pull)", models.location(of: entry),
                  "\(entry.package)==\(entry.version)"]
+            }
+            let adapters = AdapterCatalog(directory: models.adaptersDirectory)
+            rows += adapters.names().map { name in
+                [name, "chat", "fine-tuned", adapters.directory + "/" + name, "LoRA over \(FineTunedModelName.base(of: name) ?? "?")"]
             }
             if json {
                 print(JSONWriter.string(.array(rows.map { row in

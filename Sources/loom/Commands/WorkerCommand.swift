@@ -2,13 +2,19 @@ import ArgumentParser
 import Foundation
 import Logging
 import LoomInference
+import LoomStore
 import LoomWorker
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Serve the bundled models over an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models).",
-        discussion: "Serves every installed model of the registry (LOOM_WORKER_MODELS, default deploy/worker-models.json) from LOOM_HOME/models. Batch and queue sizes: LOOM_WORKER_MAX_BATCH (8), LOOM_WORKER_MAX_WAITING (32).")
+        discussion: """
+            Serves every installed model of the registry (LOOM_WORKER_MODELS, default deploy/worker-models.json) from LOOM_HOME/models, and \
+            fine-tuned adapters from LOOM_HOME/adapters. Batch and queue sizes: LOOM_WORKER_MAX_BATCH (8), LOOM_WORKER_MAX_WAITING (32). With \
+            DATABASE_URL set, the worker also claims and runs fine-tune jobs (LOOM_FINETUNE_THREADS compute threads, default the worker's), \
+            writing checkpoints under LOOM_HOME/checkpoints.
+            """)
 
     @Option(help: "The port to listen on (default 8701, or LOOM_WORKER_PORT).")
     var port: Int?
@@ -25,6 +31,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Exit when this process (the pool that started the worker) is gone.")
     var parent: Int32?
 
+    @Flag(help: "Do not run fine-tune jobs even with DATABASE_URL set.")
+    var noFineTune = false
+
     func run() async throws {
         CommandLogging.bootstrap(defaultLevel: .info)
         let environment = ProcessInfo.processInfo.environment
@@ -36,9 +45,19 @@ struct WorkerCommand: AsyncParsableCommand {
             configuration.threads = threads
         }
         let logger = Logger(label: "loom.worker")
-        let server = try WorkerServer(configuration: configuration, registry: try ModelRegistry.load(file: registry), logger: logger)
+        let models = try ModelRegistry.load(file: registry)
+        let server = try WorkerServer(configuration: configuration, registry: models, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run(onListening: { port in logger.info("worker listening", metadata: ["port": "\(port)"]) }) }
+            if !noFineTune, let url = environment["DATABASE_URL"], !url.isEmpty {
+                let database = try DatabaseURL.configuration(url)
+                let runner = FineTuneJobRunner.Configuration(threads: environment["LOOM_FINETUNE_THREADS"].flatMap { Int($0) } ?? configuration.threads)
+                group.addTask {
+                    try await Store.with(database, logger: logger) { store in
+                        await FineTuneJobRunner(store: store, registry: models, configuration: runner, logger: logger).run()
+                    }
+                }
+            }
             if let parent {
                 group.addTask {
                     // Orphaned workers would hold their port and memory after a pool that was killed outright.
