@@ -11,14 +11,15 @@ public enum TestWorker {
     }
 
     public static func with<T: Sendable>(
-        configure: (inout WorkerServer.Configuration) -> Void = { _ in }, serving: (ModelRegistry.Entry) -> Bool = { _ in true },
+        registry base: ModelRegistry? = nil, configure: (inout WorkerServer.Configuration) -> Void = { _ in },
+        serving: (ModelRegistry.Entry) -> Bool = { _ in true },
         _ body: (_ baseURL: String, _ client: HTTPClient, _ server: WorkerServer) async throws -> T
     ) async throws -> T {
         var configuration = WorkerServer.Configuration()
         configuration.port = 0
         configuration.threads = 2
         configure(&configuration)
-        var registry = try registry()
+        var registry = try base ?? registry()
         registry.entries = registry.entries.filter(serving)
         let server = try WorkerServer(configuration: configuration, registry: registry, logger: Logger(label: "test.worker"))
         return try await ListeningService.with({ try await server.run(handleSignals: false, onListening: $0) }) { port, client in

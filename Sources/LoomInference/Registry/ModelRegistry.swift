@@ -26,11 +26,18 @@ public struct ModelRegistry: Sendable {
 
     public func location(of entry: Entry) -> String { directory + "/" + entry.path }
 
-    /// Where fine-tuned adapters live, one PEFT directory per model name: `adapters` beside the models directory.
-    public var adaptersDirectory: String { (directory as NSString).deletingLastPathComponent + "/adapters" }
+    /// Where fine-tuned adapters live, one PEFT directory per model name: `LOOM_HOME/adapters`.
+    public var adaptersDirectory: String
+    /// Checkpoints of fine-tune jobs, one directory per job: `LOOM_HOME/checkpoints`.
+    public var checkpointsDirectory: String
 
-    /// Checkpoints of fine-tune jobs, one directory per job, beside the models directory.
-    public var checkpointsDirectory: String { (directory as NSString).deletingLastPathComponent + "/checkpoints" }
+    public init(entries: [Entry], directory: String, adaptersDirectory: String? = nil, checkpointsDirectory: String? = nil) {
+        self.entries = entries
+        self.directory = directory
+        let home = (directory as NSString).deletingLastPathComponent
+        self.adaptersDirectory = adaptersDirectory ?? home + "/adapters"
+        self.checkpointsDirectory = checkpointsDirectory ?? home + "/checkpoints"
+    }
 
     /// Whether every file of the model is in place.
     public func isInstalled(_ entry: Entry) -> Bool {

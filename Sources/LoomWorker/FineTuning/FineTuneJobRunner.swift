@@ -39,19 +39,24 @@ public struct FineTuneJobRunner: Sendable {
         self.logger = logger
     }
 
-    /// Runs jobs one after another until cancelled.
+    /// Runs jobs one after another until cancelled. A cancelled runner (the worker shutting down) stops its job
+    /// after the current step without marking it: its lease lapses and another worker resumes it.
     public func run() async {
         while !Task.isCancelled {
             do {
-                if let job = try await store.fineTunes.claim(owner: owner, lease: configuration.lease) {
-                    await execute(job)
-                    continue
-                }
+                if try await runOnce() { continue }
             } catch {
                 logger.warning("could not look for fine-tune jobs", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: configuration.poll)
         }
+    }
+
+    /// Claims and runs one job; false when none is waiting.
+    public func runOnce() async throws -> Bool {
+        guard let job = try await store.fineTunes.claim(owner: owner, lease: configuration.lease) else { return false }
+        await execute(job)
+        return true
     }
 
     /// Trains one claimed job to its end: succeeded, failed, cancelled, or — the store unreachable, or the job
@@ -269,6 +274,8 @@ public struct FineTuneJobRunner: Sendable {
                     control.request(.lost)
                 }
             }
+            // The stream also ends when this task is cancelled (the worker stopping): stop training at the next step.
+            if Task.isCancelled { control.request(.lost) }
             group.cancelAll()
             var outcome: Result<TrainingState, any Error>?
             for await value in group where value != nil { outcome = value }
