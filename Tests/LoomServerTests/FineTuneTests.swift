@@ -112,4 +112,109 @@ import Testing
             }
         }
     }
+
+    @Test func badRequestsAreRefusedAndDataThatCannotTrainFailsTheJobClearly() async throws {
+        try await DatasetAPITests.withServer { server in
+            _ = try await server.admin(.POST, "/admin/datasets", body: #"{"name": "facts", "kind": "samples"}"#)
+            _ = try await server.admin(.POST, "/admin/datasets", body: #"{"name": "docs"}"#)
+            func create(_ body: String) async throws -> ServerHarness.Reply { try await server.admin(.POST, "/v1/fine_tuning/jobs", body: body) }
+
+            let unknownModel = try await create(#"{"model": "gpt-9", "dataset": "facts"}"#)
+            #expect(unknownModel.status == 400 && unknownModel.body[path: ["code"]] == "model_not_available")
+            #expect(unknownModel.body[path: ["message"]]?.stringValue?.contains("smollm2-135m") == true)
+            let ranges = try await create(#"{"model": "smollm2-135m", "dataset": "facts", "hyperparameters": {"n_epochs": 0, "learning_rate": 3, "lora_rank": 1000, "momentum": 1}}"#)
+            #expect(ranges.status == 400 && ranges.body[path: ["code"]] == "invalid_hyperparameters")
+            for name in ["n_epochs", "learning_rate", "lora_rank", "momentum"] {
+                #expect(ranges.body[path: ["message"]]?.stringValue?.contains(name) == true, "\(name) in \(ranges.text)")
+            }
+            let empty = try await create(#"{"model": "smollm2-135m", "dataset": "facts"}"#)
+            #expect(empty.status == 400 && empty.body[path: ["message"]]?.stringValue?.contains("empty") == true)
+            let knowledge = try await create(#"{"model": "smollm2-135m", "dataset": "docs"}"#)
+            #expect(knowledge.status == 400 && knowledge.body[path: ["message"]]?.stringValue?.contains("samples dataset") == true)
+            let missing = try await create(#"{"model": "smollm2-135m", "dataset": "nowhere"}"#)
+            #expect(missing.status == 404)
+
+            // Only pending samples: the job is recorded, and fails saying why.
+            _ = try await server.admin(.POST, "/admin/datasets/facts/samples?status=pending", body: Self.samples(), contentType: "application/jsonl")
+            let pending = try await create(#"{"model": "smollm2-135m", "dataset": "facts"}"#)
+            #expect(pending.status == 201 && pending.body[path: ["status"]] == "failed")
+            #expect(pending.body[path: ["error", "code"]] == "invalid_training_file")
+            #expect(pending.body[path: ["error", "message"]]?.stringValue?.contains("no approved samples") == true)
+
+            // A record longer than the context (written past the import check, as an older import could have).
+            let long = TrainingRecord.chat([.init(.user, String(repeating: "zorbania quillport ", count: 5000)), .init(.assistant, "Yes.")])
+            _ = try await server.store.samples.add("facts", [SampleInput(record: long, status: .approved, source: [:])], message: "long")
+            let tooLong = try await create(#"{"model": "smollm2-135m", "dataset": "facts"}"#)
+            #expect(tooLong.body[path: ["status"]] == "failed")
+            #expect(tooLong.body[path: ["error", "message"]]?.stringValue?.contains("longer than the model's context of 8192 tokens") == true, "\(tooLong.text)")
+        }
+    }
+
+    @Test func aQueuedJobCancelsAtOnceAndAFinishedOneCannotBeCancelled() async throws {
+        try await DatasetAPITests.withServer { server in
+            _ = try await server.admin(.POST, "/admin/datasets", body: #"{"name": "facts", "kind": "samples"}"#)
+            _ = try await server.admin(.POST, "/admin/datasets/facts/samples", body: Self.samples(), contentType: "application/jsonl")
+            let created = try await server.admin(.POST, "/v1/fine_tuning/jobs", body: #"{"model": "smollm2-135m", "dataset": "facts"}"#)
+            let id = try #require(created.body[path: ["id"]]?.stringValue)
+            let cancelled = try await server.admin(.POST, "/v1/fine_tuning/jobs/\(id)/cancel")
+            #expect(cancelled.status == 200 && cancelled.body[path: ["status"]] == "cancelled")
+            let again = try await server.admin(.POST, "/v1/fine_tuning/jobs/\(id)/cancel")
+            #expect(again.status == 409)
+            #expect(try await server.store.fineTunes.claim(owner: UUID(), lease: .seconds(30)) == nil, "a cancelled job is never claimed")
+            let listed = try await server.admin(.GET, "/v1/fine_tuning/jobs")
+            #expect(listed.body[path: ["data", "0", "id"]] == .string(id))
+            #expect(try await server.admin(.GET, "/v1/fine_tuning/jobs/ftjob-nope").status == 404)
+        }
+    }
+
+    @Test func twoWorkersRacingForOneJobGetItOnceAndALapsedLeaseLetsAnotherResume() async throws {
+        try await Self.withHome { home in
+            let registry = try Self.registry(home: home)
+            try await DatasetAPITests.withServer { server in
+                _ = try await server.admin(.POST, "/admin/datasets", body: #"{"name": "facts", "kind": "samples"}"#)
+                _ = try await server.admin(.POST, "/admin/datasets/facts/samples", body: Self.samples(), contentType: "application/jsonl")
+                let store = server.store
+                // Two racers, many rounds: each queued job goes to exactly one of them.
+                for _ in 0..<5 {
+                    let created = try await server.admin(.POST, "/v1/fine_tuning/jobs", body: #"{"model": "smollm2-135m", "dataset": "facts"}"#)
+                    let id = try #require(created.body[path: ["id"]]?.stringValue)
+                    async let first = store.fineTunes.claim(owner: UUID(), lease: .seconds(30))
+                    async let second = store.fineTunes.claim(owner: UUID(), lease: .seconds(30))
+                    let claims = [try await first, try await second].compactMap { $0 }
+                    #expect(claims.count == 1 && claims.first?.id == id)
+                    _ = try await server.admin(.POST, "/v1/fine_tuning/jobs/\(id)/cancel")
+                }
+                #expect(try await store.fineTunes.claim(owner: UUID(), lease: .seconds(30)) == nil)
+
+                // Uninterrupted, then the same job killed after its first checkpoint and resumed by another runner.
+                let body = #"{"model": "smollm2-135m", "dataset": "facts", "seed": 3, "hyperparameters": {"n_epochs": 1, "batch_size": 4, "validation_split": 0}, "suffix": "SUFFIX"}"#
+                let whole = try await server.admin(.POST, "/v1/fine_tuning/jobs", body: body.replacingOccurrences(of: "SUFFIX", with: "whole"))
+                #expect(try await Self.runner(store, registry, checkpointEvery: 2).runOnce())
+                #expect(try await store.fineTunes.get(whole.body[path: ["id"]]!.stringValue!).status == .succeeded)
+
+                let resumed = try await server.admin(.POST, "/v1/fine_tuning/jobs", body: body.replacingOccurrences(of: "SUFFIX", with: "resumed"))
+                let id = try #require(resumed.body[path: ["id"]]?.stringValue)
+                let doomed = Self.runner(store, registry, lease: .seconds(2), checkpointEvery: 2)
+                let worker = Task { await doomed.run() }
+                while try await store.fineTunes.checkpoints(id).isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+                worker.cancel()  // the worker stops as a killed one would: the job stays running under a lease that lapses
+                await worker.value
+                let interrupted = try await store.fineTunes.get(id)
+                #expect(interrupted.status == .running && (interrupted.progress["step"]?.numberValue ?? 0) < 6)
+                let rescuer = Self.runner(store, registry, lease: .seconds(2), checkpointEvery: 2)
+                var claimed = false
+                for _ in 0..<50 where !claimed {
+                    claimed = try await rescuer.runOnce()
+                    if !claimed { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                let finished = try await store.fineTunes.get(id)
+                #expect(finished.status == .succeeded && finished.attempts == 2)
+                let events = try await store.fineTunes.events(id)
+                #expect(events.contains { $0.message.hasPrefix("Resuming from the checkpoint at step") })
+                let a = FileManager.default.contents(atPath: home + "/adapters/smollm2-135m:ft-whole/adapter_model.safetensors")
+                let b = FileManager.default.contents(atPath: home + "/adapters/smollm2-135m:ft-resumed/adapter_model.safetensors")
+                #expect(a != nil && a == b, "the resumed job ends with the uninterrupted job's adapter, bit for bit")
+            }
+        }
+    }
 }
