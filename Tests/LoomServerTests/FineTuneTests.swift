@@ -217,4 +217,37 @@ import Testing
             }
         }
     }
+
+    @Test func aRunningJobStopsWithinAStepWhenCancelledAndAFullDiskFailsItClearly() async throws {
+        try await Self.withHome { home in
+            let registry = try Self.registry(home: home)
+            try await DatasetAPITests.withServer { server in
+                _ = try await server.admin(.POST, "/admin/datasets", body: #"{"name": "facts", "kind": "samples"}"#)
+                _ = try await server.admin(.POST, "/admin/datasets/facts/samples", body: Self.samples(), contentType: "application/jsonl")
+                let body = #"{"model": "smollm2-135m", "dataset": "facts", "hyperparameters": {"n_epochs": 3, "batch_size": 2}}"#
+                let created = try await server.admin(.POST, "/v1/fine_tuning/jobs", body: body)
+                let id = try #require(created.body[path: ["id"]]?.stringValue)
+                let runner = Task { try await Self.runner(server.store, registry).runOnce() }
+                while try await server.store.fineTunes.get(id).progress["step"] == nil { try await Task.sleep(for: .milliseconds(50)) }
+                let cancelling = try await server.admin(.POST, "/v1/fine_tuning/jobs/\(id)/cancel")
+                #expect(cancelling.body[path: ["status"]] == "running" && cancelling.body[path: ["cancel_requested"]] == true)
+                _ = try await runner.value
+                let cancelled = try await server.store.fineTunes.get(id)
+                #expect(cancelled.status == .cancelled)
+                #expect((cancelled.progress["step"]?.numberValue ?? 99) <= 4, "stopped within a step or two of the request, not at \(cancelled.progress)")
+
+                // The first checkpoint's partial file leads to /dev/full: every write fails with ENOSPC.
+                let second = try await server.admin(.POST, "/v1/fine_tuning/jobs", body: body)
+                let secondId = try #require(second.body[path: ["id"]]?.stringValue)
+                let directory = registry.checkpointsDirectory + "/" + secondId
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try FileManager.default.createSymbolicLink(atPath: directory + "/step-2.ckpt.partial", withDestinationPath: "/dev/full")
+                #expect(try await Self.runner(server.store, registry, checkpointEvery: 2).runOnce())
+                let failed = try await server.store.fineTunes.get(secondId)
+                #expect(failed.status == .failed && failed.error?["code"] == "checkpoint_failed")
+                #expect(failed.error?["message"]?.stringValue?.contains("No space left on device") == true, "\(failed.error ?? [:])")
+                #expect(try await server.store.fineTunes.checkpoints(secondId).isEmpty)
+            }
+        }
+    }
 }
