@@ -118,13 +118,7 @@ import Testing
                 {"messages": [{"role": "user", "content": "How do I delete my account?"}, {"role": "assistant", "content": "Not yet."}], "status": "pending"}
                 """
             _ = try await server.admin(.POST, "/admin/datasets/support/samples", body: lines)
-            let key = try await server.publish("""
-                app: helper
-                mode: chat
-                nodes:
-                  - {id: answer, type: answer, answer: "I ran for: {{ sys.query }}"}
-                annotations: {dataset: support, reply_threshold: 0.8}
-                """)
+            let key = try await server.publish(Self.annotatedChatApp)
             let hit = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "how do i stop loom", "user": "ana"}"#)
             #expect(hit.body[path: ["answer"]] == "Run ./deploy/dev down.", "\(hit.text)")
             #expect((hit.body[path: ["metadata", "annotation_reply", "score"]]?.numberValue ?? 0) >= 0.8)
@@ -148,6 +142,15 @@ import Testing
         }
     }
 
+    /// A chat app that answers from approved `support` samples above 0.8, else says it ran.
+    static let annotatedChatApp = """
+        app: helper
+        mode: chat
+        nodes:
+          - {id: answer, type: answer, answer: "I ran for: {{ sys.query }}"}
+        annotations: {dataset: support, reply_threshold: 0.8}
+        """
+
     @Test func withTheEmbeddingModelDownAChatAppStillRuns() async throws {
         // Port 1 refuses connections: the embedding model is unreachable, as when its worker has died.
         let catalog = ModelCatalog(endpoints: ["minilm-l6": ModelEndpoint(name: "minilm-l6", baseURL: "http://127.0.0.1:1/v1", model: "minilm-l6")], defaultName: nil)
@@ -155,13 +158,7 @@ import Testing
             _ = try await server.store.datasets.create(DatasetSpec(name: "support", kind: .samples, embeddingModel: "minilm-l6", dimensions: 384))
             let record = TrainingRecord.chat([.init(.user, "How do I stop Loom?"), .init(.assistant, "Run ./deploy/dev down.")])
             _ = try await server.store.samples.add("support", [SampleInput(record: record, status: .approved, source: [:])], message: "seed")
-            let key = try await server.publish("""
-                app: helper
-                mode: chat
-                nodes:
-                  - {id: answer, type: answer, answer: "I ran for: {{ sys.query }}"}
-                annotations: {dataset: support, reply_threshold: 0.8}
-                """)
+            let key = try await server.publish(Self.annotatedChatApp)
             let reply = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "How do I stop Loom?", "user": "ana"}"#)
             #expect(reply.status == 200 && reply.body[path: ["answer"]] == "I ran for: How do I stop Loom?", "\(reply.text)")
             let dataset = try await server.store.datasets.get("support")

@@ -38,16 +38,43 @@ final class CausalAttention {
         self.length = length
     }
 
+    /// One unit of work: query rows `first..<first+rows` of one head, attending to keys `0..<keys` of its KV head.
+    struct Job {
+        let head: Int
+        let kvHead: Int
+        let first: Int
+        let rows: Int
+        var keys: Int { first + rows }
+    }
+
+    /// Runs `body(part, job)` for every (head, chunk) job of a `count`-row sequence, dealt round-robin to the pool's
+    /// threads (a fixed deal, so sums do not depend on timing); `prepare(part)` runs on each thread first.
+    private func forEachJob(count: Int, prepare: (Int) -> Void = { _ in }, _ body: (Int, Job) -> Void) {
+        let c = configuration
+        let chunks = (count + Self.chunkRows - 1) / Self.chunkRows
+        let jobs = c.heads * chunks
+        let threads = pool.threads
+        pool.run { part in
+            prepare(part)
+            var index = part
+            while index < jobs {
+                let (head, chunk) = (index / chunks, index % chunks)
+                let first = chunk * Self.chunkRows
+                body(part, Job(head: head, kvHead: head / (c.heads / c.kvHeads), first: first, rows: min(Self.chunkRows, count - first)))
+                index += threads
+            }
+        }
+    }
+
     /// Softmax(QKᵀ/√d) probabilities of rows `first..<first+rows` over keys `0..<first+rows`, causally masked,
     /// into `p` (`rows × (first+rows)`). With `logSumExp` to write, it is computed here; otherwise read from it.
     private func probabilities(
-        head: Int, first: Int, rows: Int, count: Int, query: UnsafePointer<Float>, key: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>,
+        _ job: Job, count: Int, query: UnsafePointer<Float>, key: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>,
         logSumExp: UnsafeMutablePointer<Float>, computing: Bool
     ) {
         let c = configuration
         let d = c.headDimension
-        let keys = first + rows
-        let g = head / (c.heads / c.kvHeads)
+        let (head, first, rows, keys, g) = (job.head, job.first, job.rows, job.keys, job.kvHead)
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(keys), Int32(d), 1 / Float(d).squareRoot(),
             query + first * c.embedding + head * d, Int32(c.embedding), key + g * d, Int32(c.kvWidth), 0, p, Int32(keys))
@@ -78,23 +105,13 @@ final class CausalAttention {
         reserve(count)
         let c = configuration
         let d = c.headDimension
-        let chunks = (count + Self.chunkRows - 1) / Self.chunkRows
-        let jobs = c.heads * chunks
-        pool.run { part in
-            var job = part
-            while job < jobs {
-                let (head, chunk) = (job / chunks, job % chunks)
-                let first = chunk * Self.chunkRows
-                let rows = min(Self.chunkRows, count - first)
-                let keys = first + rows
-                let p = probabilities[part]
-                self.probabilities(head: head, first: first, rows: rows, count: count, query: query, key: key, into: p, logSumExp: logSumExp, computing: true)
-                let g = head / (c.heads / c.kvHeads)
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(keys), 1, p, Int32(keys), value + g * d,
-                    Int32(c.kvWidth), 0, output + first * c.embedding + head * d, Int32(c.embedding))
-                job += pool.threads
-            }
+        forEachJob(count: count) { part, job in
+            let (head, first, rows, keys) = (job.head, job.first, job.rows, job.keys)
+            let p = probabilities[part]
+            self.probabilities(job, count: count, query: query, key: key, into: p, logSumExp: logSumExp, computing: true)
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(keys), 1, p, Int32(keys), value + job.kvHead * d,
+                Int32(c.kvWidth), 0, output + first * c.embedding + head * d, Int32(c.embedding))
         }
     }
 
@@ -108,45 +125,39 @@ final class CausalAttention {
         let c = configuration
         let d = c.headDimension
         let scale = 1 / Float(d).squareRoot()
-        let chunks = (count + Self.chunkRows - 1) / Self.chunkRows
-        let jobs = c.heads * chunks
         let kvSize = count * c.kvWidth
         let (keyPartials, valuePartials) = (self.keyPartials, self.valuePartials)
-        pool.run { part in
-            let dk = part == 0 ? keyGradient : keyPartials[part]
-            let dv = part == 0 ? valueGradient : valuePartials[part]
-            dk.initialize(repeating: 0, count: kvSize)
-            dv.initialize(repeating: 0, count: kvSize)
-            var job = part
-            while job < jobs {
-                let (head, chunk) = (job / chunks, job % chunks)
-                let first = chunk * Self.chunkRows
-                let rows = min(Self.chunkRows, count - first)
-                let keys = first + rows
-                let g = head / (c.heads / c.kvHeads)
-                let (p, ds) = (probabilities[part], gradients[part])
-                self.probabilities(head: head, first: first, rows: rows, count: count, query: query, key: key, into: p, logSumExp: logSumExp, computing: false)
-                let dOut = outputGradient + first * c.embedding + head * d
-                // dP = dO · Vᵀ, then dS = P ∘ (dP − rowsum(dO ∘ O)).
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(keys), Int32(d), 1, dOut, Int32(c.embedding), value + g * d,
-                    Int32(c.kvWidth), 0, ds, Int32(keys))
-                for i in 0..<rows {
-                    let correction = VectorKernels.dot(dOut + i &* c.embedding, output + ((first &+ i) &* c.embedding &+ head &* d), count: d)
-                    let (pr, dr) = (p + i &* keys, ds + i &* keys)
-                    for j in 0..<keys { dr[j] = pr[j] * (dr[j] - correction) }
-                }
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(keys), scale, ds, Int32(keys), key + g * d,
-                    Int32(c.kvWidth), 0, queryGradient + first * c.embedding + head * d, Int32(c.embedding))
-                cblas_sgemm(
-                    CblasRowMajor, CblasTrans, CblasNoTrans, Int32(keys), Int32(d), Int32(rows), scale, ds, Int32(keys),
-                    query + first * c.embedding + head * d, Int32(c.embedding), 1, dk + g * d, Int32(c.kvWidth))
-                cblas_sgemm(
-                    CblasRowMajor, CblasTrans, CblasNoTrans, Int32(keys), Int32(d), Int32(rows), 1, p, Int32(keys), dOut, Int32(c.embedding), 1,
-                    dv + g * d, Int32(c.kvWidth))
-                job += pool.threads
+        // Thread 0 sums straight into the outputs, the others apart (added below).
+        func sums(_ part: Int) -> (keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>) {
+            part == 0 ? (keyGradient, valueGradient) : (keyPartials[part], valuePartials[part])
+        }
+        forEachJob(count: count, prepare: { part in
+            sums(part).keys.initialize(repeating: 0, count: kvSize)
+            sums(part).values.initialize(repeating: 0, count: kvSize)
+        }) { part, job in
+            let (head, first, rows, keys, g) = (job.head, job.first, job.rows, job.keys, job.kvHead)
+            let (dk, dv) = sums(part)
+            let (p, ds) = (probabilities[part], gradients[part])
+            self.probabilities(job, count: count, query: query, key: key, into: p, logSumExp: logSumExp, computing: false)
+            let dOut = outputGradient + first * c.embedding + head * d
+            // dP = dO · Vᵀ, then dS = P ∘ (dP − rowsum(dO ∘ O)).
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(keys), Int32(d), 1, dOut, Int32(c.embedding), value + g * d,
+                Int32(c.kvWidth), 0, ds, Int32(keys))
+            for i in 0..<rows {
+                let correction = VectorKernels.dot(dOut + i &* c.embedding, output + ((first &+ i) &* c.embedding &+ head &* d), count: d)
+                let (pr, dr) = (p + i &* keys, ds + i &* keys)
+                for j in 0..<keys { dr[j] = pr[j] * (dr[j] - correction) }
             }
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(d), Int32(keys), scale, ds, Int32(keys), key + g * d,
+                Int32(c.kvWidth), 0, queryGradient + first * c.embedding + head * d, Int32(c.embedding))
+            cblas_sgemm(
+                CblasRowMajor, CblasTrans, CblasNoTrans, Int32(keys), Int32(d), Int32(rows), scale, ds, Int32(keys),
+                query + first * c.embedding + head * d, Int32(c.embedding), 1, dk + g * d, Int32(c.kvWidth))
+            cblas_sgemm(
+                CblasRowMajor, CblasTrans, CblasNoTrans, Int32(keys), Int32(d), Int32(rows), 1, p, Int32(keys), dOut, Int32(c.embedding), 1,
+                dv + g * d, Int32(c.kvWidth))
         }
         guard pool.threads > 1 else { return }
         pool.parallelFor(kvSize) { range in

@@ -72,11 +72,15 @@ public final class FineTuner: @unchecked Sendable {
         var state = state
         var gradients = [Float](repeating: 0, count: state.adapter.parameters.count)
         var epochLoss = TrainingLoss()
+        var order: [Int] = []
+        var orderEpoch = -1
         while state.step < totalSteps {
             let epoch = state.step / stepsPerEpoch
             let indexInEpoch = state.step % stepsPerEpoch
             if indexInEpoch == 0 { epochLoss = TrainingLoss() }
-            let order = order(epoch: epoch)
+            if epoch != orderEpoch {
+                (order, orderEpoch) = (self.order(epoch: epoch), epoch)
+            }
             let batch = order[indexInEpoch * hyperparameters.batchSize..<min((indexInEpoch + 1) * hyperparameters.batchSize, order.count)]
             let started = DispatchTime.now().uptimeNanoseconds
             for index in gradients.indices { gradients[index] = 0 }

@@ -48,9 +48,7 @@ struct FineTuningController: Sendable {
                 throw APIError(.badRequest, "invalid_param", "'suffix' is 1–40 lowercase letters, digits and hyphens, not '\(suffix)'", extra: ["param": "suffix"])
             }
             let name = FineTunedModelName.make(base: model, suffix: suffix)
-            if try await store.fineTunes.list(limit: 10_000).contains(where: {
-                $0.model == model && $0.suffix == suffix && ($0.status == .succeeded || !$0.status.isFinal)
-            }) {
+            if try await store.fineTunes.suffixInUse(model: model, suffix: suffix) {
                 throw APIError(.conflict, "conflict", "\(name) exists or is being trained; choose another suffix")
             }
         }
@@ -92,18 +90,20 @@ struct FineTuningController: Sendable {
         return (record, try store.datasets.resolve(record, version: version))
     }
 
-    /// Why a dataset version cannot train the model, if it cannot: no approved samples, or records too long.
+    /// Why a dataset version cannot train the model, if it cannot: no approved samples, or records too long (counted
+    /// once the model is installed here; the worker checks again before training).
     private func problem(with dataset: (record: DatasetRecord, version: Int), model entry: ModelRegistry.Entry) async throws -> String? {
         let samples = try await store.samples.list(dataset.record, version: dataset.version, status: .approved)
-        let name = "\(dataset.record.name)@\(dataset.version)"
-        guard !samples.isEmpty else { return "\(name) has no approved samples; approve some with `loom samples approve \(dataset.record.name) ID…`" }
-        guard let model = TrainingTokenizer.model(entry.name) else { return nil }  // the worker checks lengths once the model is installed
-        let context = model.configuration.context
-        let long = samples.compactMap { sample -> String? in
-            let tokens = sample.record.example(for: model).tokens.count
-            return tokens > context ? "sample \(sample.id) has \(tokens) tokens" : nil
+        do throws(FineTuneFailure) {
+            if let model = TrainingTokenizer.model(entry.name) {
+                _ = try TrainingSet.examples(samples, dataset: dataset.record.name, version: dataset.version, model: model)
+            } else {
+                try TrainingSet.requireSamples(samples, dataset: dataset.record.name, version: dataset.version)
+            }
+            return nil
+        } catch {
+            return error.message
         }
-        return long.isEmpty ? nil : "\(name): records longer than the model's context of \(context) tokens: \(long.joined(separator: "; "))"
     }
 
     func list(_ request: Request, _ context: LoomRequestContext) async throws -> Response {

@@ -79,6 +79,21 @@ public struct FineTuneRepository: Sendable {
         }
     }
 
+    /// Whether a job for this base model and suffix has made its model or may still make it.
+    public func suffixInUse(model: String, suffix: String) async throws -> Bool {
+        try await store.perform {
+            for try await _ in try await store.client.query(
+                """
+                SELECT 1 FROM fine_tune_jobs
+                WHERE model = \(model) AND suffix = \(suffix) AND status NOT IN ('failed', 'cancelled') LIMIT 1
+                """, logger: store.logger
+            ).decode(Int.self) {
+                return true
+            }
+            return false
+        }
+    }
+
     /// The models succeeded jobs made, with their base models.
     public func fineTunedModels() async throws -> [(name: String, base: String, job: String)] {
         try await store.perform {

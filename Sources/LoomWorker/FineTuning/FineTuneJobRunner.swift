@@ -99,8 +99,7 @@ public struct FineTuneJobRunner: Sendable {
         }
     }
 
-    struct Plan: @unchecked Sendable {
-        // LlamaModel and the examples are immutable; the trainer is used by the training thread only.
+    struct Plan: Sendable {
         let model: LlamaModel
         let training: [TrainingExample]
         let validation: [TrainingExample]
@@ -134,32 +133,16 @@ public struct FineTuneJobRunner: Sendable {
             model: model, training: training, validation: validation, hyperparameters: hyperparameters, start: try await checkpoint(job, model: model))
     }
 
-    /// The approved samples of a dataset version as training sequences; refuses an empty set and lists every
-    /// sample longer than the model's context.
     private func examples(_ dataset: String, version: Int, model: LlamaModel) async throws -> [TrainingExample] {
-        let record = try await store.datasets.get(dataset)
-        let samples = try await store.samples.list(record, version: version, status: .approved)
-        guard !samples.isEmpty else {
-            throw FineTuneFailure.invalidData("\(dataset)@\(version) has no approved samples; approve some with `loom samples approve \(dataset) ID…`")
-        }
-        let context = model.configuration.context
-        var tooLong: [String] = []
-        let examples = samples.map { sample in
-            let example = sample.record.example(for: model)
-            if example.tokens.count > context { tooLong.append("sample \(sample.id) has \(example.tokens.count) tokens") }
-            return example
-        }
-        guard tooLong.isEmpty else {
-            throw FineTuneFailure.invalidData("\(dataset)@\(version): records longer than the model's context of \(context) tokens: \(tooLong.joined(separator: "; "))")
-        }
-        return examples
+        let samples = try await store.samples.list(try await store.datasets.get(dataset), version: version, status: .approved)
+        return try TrainingSet.examples(samples, dataset: dataset, version: version, model: model)
     }
 
     /// The newest recorded checkpoint whose file is intact; older ones are tried when it is not.
     private func checkpoint(_ job: FineTuneJobRecord, model: LlamaModel) async throws -> TrainingState? {
         for checkpoint in try await store.fineTunes.checkpoints(job.id) {
             guard let data = FileManager.default.contents(atPath: checkpoint.path),
-                SHA256.hash(data: data).map({ String(format: "%02x", $0) }).joined() == checkpoint.sha256,
+                Secret.hex(SHA256.hash(data: data)) == checkpoint.sha256,
                 let state = try? TrainingState(decoding: data, configuration: model.configuration)
             else {
                 try await store.fineTunes.event(job.id, level: "warn", message: "Checkpoint at step \(checkpoint.step) is missing or damaged; trying an older one")
@@ -218,8 +201,7 @@ public struct FineTuneJobRunner: Sendable {
                                 let data = state.encoded()
                                 let path = directory + "/step-\(state.step).ckpt"
                                 try AtomicFile.write(data, to: path)
-                                let sha = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-                                continuation.yield(.checkpoint(step: state.step, path: path, sha256: sha, loss: lastLoss))
+                                continuation.yield(.checkpoint(step: state.step, path: path, sha256: Secret.hex(SHA256.hash(data: data)), loss: lastLoss))
                             }
                         }
                     }

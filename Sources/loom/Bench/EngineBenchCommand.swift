@@ -17,9 +17,7 @@ struct EngineBenchCommand: AsyncParsableCommand {
     var scratch = ".loom/bench"
 
     func run() async throws {
-        #if DEBUG
-            print("warning: this is a debug build; figures are only meaningful from `swift build -c release`")
-        #endif
+        BenchBuild.warnIfDebug()
         let graphs = [EngineBenchGraph.chain(length: 100), EngineBenchGraph.fanOut(width: 50)]
         var loomRows: [String: EngineBenchGraph.Measurement] = [:]
         for graph in graphs {

@@ -7,8 +7,7 @@ struct FinetuneBenchCommand: AsyncParsableCommand {
         commandName: "finetune",
         abstract: "LoRA training tokens/s (forward + backward) of the bundled chat model on 1 and 2 threads, next to the FLOP ceiling sgemm gives in the same run.")
 
-    @Option(help: "Thread counts to measure, comma-separated.")
-    var threads = "1,2"
+    @OptionGroup var threads: ThreadCountsOption
 
     @Option(help: "Tokens per training sequence.")
     var length = 256
@@ -20,11 +19,8 @@ struct FinetuneBenchCommand: AsyncParsableCommand {
     var repeats = 3
 
     func run() async throws {
-        #if DEBUG
-            print("warning: this is a debug build; figures are only meaningful from `swift build -c release`")
-        #endif
-        let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
-        guard !threadCounts.isEmpty else { throw ValidationError("--threads takes counts such as 1,2") }
+        BenchBuild.warnIfDebug()
+        let threadCounts = try threads.counts()
         guard (8...4096).contains(length) else { throw ValidationError("--length takes 8…4096 tokens") }
         let model = try LocalModels.llama("smollm2-135m")
         let c = model.configuration

@@ -26,9 +26,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         """
 
     func run() async throws {
-        #if DEBUG
-            print("warning: this is a debug build; figures are only meaningful from `swift build -c release`")
-        #endif
+        BenchBuild.warnIfDebug()
         CommandLogging.bootstrap(defaultLevel: .error)
         let levels = connections.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         try await Shell.run(["deploy/install-system-packages", "wrk"])

@@ -9,8 +9,7 @@ struct InferenceBenchCommand: AsyncParsableCommand {
         commandName: "inference",
         abstract: "Prefill, single-stream and 8-stream decode, and embeddings of the bundled models on 1 and 2 threads, next to llama.cpp and this machine's ceilings.")
 
-    @Option(help: "Thread counts to measure, comma-separated.")
-    var threads = "1,2"
+    @OptionGroup var threads: ThreadCountsOption
 
     @Option(help: "Best of this many repeats per figure.")
     var repeats = 3
@@ -28,11 +27,8 @@ struct InferenceBenchCommand: AsyncParsableCommand {
     static let passages = 64
 
     func run() async throws {
-        #if DEBUG
-            print("warning: this is a debug build; figures are only meaningful from `swift build -c release`")
-        #endif
-        let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
-        guard !threadCounts.isEmpty else { throw ValidationError("--threads takes counts such as 1,2") }
+        BenchBuild.warnIfDebug()
+        let threadCounts = try threads.counts()
         let (registry, chatEntry) = try LocalModels.entry("smollm2-135m", kind: .chat)
         let model = try LlamaModel(path: registry.location(of: chatEntry))
         let (_, embeddingEntry) = try LocalModels.entry("minilm-l6", kind: .embedding)

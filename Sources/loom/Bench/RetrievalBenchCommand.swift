@@ -25,9 +25,7 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
     static let faissScript = "Benchmarks/retrieval/faiss_reference.py"
 
     func run() async throws {
-        #if DEBUG
-            print("warning: this is a debug build; figures are only meaningful from `swift build -c release`")
-        #endif
+        BenchBuild.warnIfDebug()
         openblas_set_num_threads(1)
         let counts = sizes.split(separator: ",").compactMap { Int($0) }
         let sweep = efSearch.split(separator: ",").compactMap { Int($0) }

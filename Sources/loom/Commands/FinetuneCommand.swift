@@ -83,7 +83,7 @@ struct FinetuneCommand: AsyncParsableCommand {
             let checkpoints = try await client.send(.GET, "/v1/fine_tuning/jobs/\(id)/checkpoints")
             guard !server.json else { return print(JSONWriter.string(["job": job, "checkpoints": checkpoints])) }
             for key in ["id", "status", "model", "training_file", "validation_file", "fine_tuned_model", "trained_tokens", "seed", "attempts"] {
-                if let value = job[path: [key]], value != .null { print("\(key): \(value.text ?? "")") }
+                if let value = job[path: [key]], value != .null { print("\(key): \(value.text)") }
             }
             if let error = job[path: ["error", "message"]]?.text { print("error: \(error)") }
             print("hyperparameters: \(JSONWriter.string(job[path: ["hyperparameters"]] ?? .null))")
