@@ -38,6 +38,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Code nodes' programs in a bubblewrap sandbox, as child processes (Foundation's Process; no NIO).
+        .target(
+            name: "LoomSandbox",
+            dependencies: ["LoomWorkflow"]
+        ),
         // OpenBLAS through pkg-config (Debian's libopenblas-dev).
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // The bundled inference engine: model files, tokenizers, Llama and BERT, generation. No NIO; kernels are
@@ -101,6 +106,7 @@ let package = Package(
                 "LoomConnectors",
                 "LoomStore",
                 "LoomWorker",
+                "LoomSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -118,6 +124,7 @@ let package = Package(
                 "LoomInference",
                 "LoomKnowledge",
                 "LoomWorker",
+                "LoomSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -126,7 +133,11 @@ let package = Package(
         ),
         .testTarget(
             name: "LoomWorkflowTests",
-            dependencies: ["LoomWorkflow"]
+            dependencies: ["LoomWorkflow", "LoomSandbox"]
+        ),
+        .testTarget(
+            name: "LoomSandboxTests",
+            dependencies: ["LoomSandbox", "LoomWorkflow"]
         ),
         // A real HTTP server and an OpenAI-protocol stub for the tests of network-facing code.
         .target(

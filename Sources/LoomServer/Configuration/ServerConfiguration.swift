@@ -1,5 +1,6 @@
 import LoomKnowledge
 import Foundation
+import LoomSandbox
 import LoomWorkflow
 
 /// How `loom serve` runs: where it listens, its limits and timings. Every field has a default that runs, and
@@ -33,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     /// Dataset versions up to this many chunks are searched exactly; larger ones through an HNSW graph.
     public var exactSearchLimit = 20_000
     public var hnsw = HNSWIndex.Parameters()
+    /// The sandbox of code nodes (`LOOM_CODE_*`).
+    public var code = SandboxedCodeRunner.Configuration.from(environment: [:])
 
     public init() {}
 
@@ -61,6 +64,7 @@ public struct ServerConfiguration: Sendable {
         if let seconds = try number("LOOM_SERVER_STALE_S") { staleServerAfter = .milliseconds(Int(seconds * 1000)) }
         if let seconds = try number("LOOM_PING_S") { pingInterval = .milliseconds(Int(seconds * 1000)) }
         allowPrivateNetworks = environment["LOOM_HTTP_ALLOW_PRIVATE"] == "1"
+        code = .from(environment: environment)
         if let token = environment["LOOM_ADMIN_TOKEN"], !token.isEmpty { adminToken = token }
         if let directory = environment["LOOM_MIGRATIONS"], !directory.isEmpty { migrationsDirectory = directory }
         if let limit = try number("LOOM_EXACT_SEARCH_LIMIT") { exactSearchLimit = Int(limit) }

@@ -56,16 +56,17 @@ struct AdminController: Sendable {
         var loader = self.loader
         loader.datasets = Dictionary(
             try await store.datasets.list().map { ($0.name, KnownDataset(kind: $0.kind, latestVersion: $0.latestVersion)) }, uniquingKeysWith: { first, _ in first })
-        let submission = try WorkflowDeployment.submission(
+        if let mapping = options["dify_mapping"] { loader.difyMapping = loader.difyMapping.merging(DifyMapping(value: mapping)) }
+        let (submission, workflow) = try WorkflowDeployment.submission(
             text: source, file: file, author: option("author") ?? "admin", message: option("message") ?? "", loader: loader)
         let result = try await store.apps.deploy(submission)
         var app = result.app
         let publish = option("publish") == "true"
         if publish { app = try await store.apps.publish(app.slug, version: result.version, by: option("author") ?? "admin") }
         await changes.appChanged(app.id)
-        return JSONResponse.make(
-            ["app": Self.app(app), "version": .int(result.version), "created": .bool(result.created), "published": .bool(publish)],
-            status: result.created ? .created : .ok)
+        var answer: [String: Value] = ["app": Self.app(app), "version": .int(result.version), "created": .bool(result.created), "published": .bool(publish)]
+        if let report = workflow.difyReport { answer["dify_import"] = report.value }
+        return JSONResponse.make(.object(answer), status: result.created ? .created : .ok)
     }
 
     func list(_ request: Request, _ context: LoomRequestContext) async throws -> Response {

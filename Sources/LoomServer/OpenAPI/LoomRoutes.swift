@@ -123,7 +123,7 @@ enum LoomRoutes {
         let adminRoute = GuardedRoute(access: .admin, errors: [401: "unauthorized: not the admin token", 404: "not_found"])
         endpoints += [
             Endpoint(
-                method: .post, path: "/admin/apps", summary: "Create an app or a new draft version from YAML or JSON (?publish=true to publish it)",
+                method: .post, path: "/admin/apps", summary: "Create an app or a new draft version from Loom YAML or JSON, or a Dify DSL (?publish=true to publish it; a JSON body {source, file, dify_mapping: {models, datasets}} maps Dify names)",
                 access: .admin, query: ["file", "message", "author", "publish"],
                 responses: [201: "A new version", 200: "Unchanged: no new version", 401: "unauthorized", 413: "payload_too_large", 422: "invalid_workflow: FILE:LINE:COLUMN messages"],
                 handler: admin.deploy),

@@ -24,7 +24,9 @@ final class WorkflowCache: Sendable {
         let record = try await store.apps.version(appId: app.appId, slug: app.slug, version)
         let workflow: Workflow
         do {
-            workflow = try loader.load(record.source ?? "", file: "\(app.slug)@\(version).\(record.format)", format: record.format == "json" ? .json : .yaml)
+            // A Dify version runs the Loom workflow it was mapped onto when deployed.
+            let text = record.format == "dify" ? record.canonicalJSON : record.source
+            workflow = try loader.load(text ?? "", file: "\(app.slug)@\(version).\(record.format)", format: record.format == "yaml" ? .yaml : .json)
         } catch {
             throw APIError(
                 .serviceUnavailable, "app_unavailable",

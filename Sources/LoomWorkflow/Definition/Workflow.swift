@@ -14,8 +14,11 @@ public struct Workflow: Sendable {
     public let graph: WorkflowGraph
     public let limits: RunLimits
     public let annotations: AnnotationSettings?
-    /// The document as written, without locations: the source of the canonical form.
+    /// The document as written, without locations: the source of the canonical form. For a Dify DSL, the Loom
+    /// document it was mapped onto.
     public let document: Value
+    /// What mapping a Dify DSL did; nil for Loom's own format.
+    public internal(set) var difyReport: DifyImportReport?
 
     /// The document as canonical JSON (sorted keys, no spaces): equal workflows give equal text.
     public var canonicalJSON: String { JSONWriter.string(document) }

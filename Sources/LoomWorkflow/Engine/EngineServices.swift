@@ -6,19 +6,21 @@ public struct EngineServices: Sendable {
     public var http: (any HTTPFetcher)?
     public var knowledge: (any KnowledgeRetriever)?
     public var samples: (any SampleSink)?
+    public var code: (any CodeRunner)?
     public var tools: ToolRegistry
     public var httpPolicy: HTTPPolicy
     public var logger: Logger
 
     public init(
         models: (any ModelProvider)? = nil, http: (any HTTPFetcher)? = nil, knowledge: (any KnowledgeRetriever)? = nil, samples: (any SampleSink)? = nil,
-        tools: ToolRegistry = .builtIn,
+        code: (any CodeRunner)? = nil, tools: ToolRegistry = .builtIn,
         httpPolicy: HTTPPolicy = HTTPPolicy(), logger: Logger = Logger(label: "loom.engine")
     ) {
         self.models = models
         self.http = http
         self.knowledge = knowledge
         self.samples = samples
+        self.code = code
         self.tools = tools
         self.httpPolicy = httpPolicy
         self.logger = logger

@@ -7,11 +7,13 @@ public struct WorkflowLoader: Sendable {
     public var nodeTypes: [any WorkflowNode.Type]
     /// Datasets that `knowledge-retrieval` and `dataset-annotation` nodes may name; nil skips that check.
     public var datasets: [String: KnownDataset]?
+    /// How a Dify DSL's models and dataset ids become Loom names.
+    public var difyMapping = DifyMapping()
 
     public static let builtInNodeTypes: [any WorkflowNode.Type] = [
         StartNode.self, EndNode.self, AnswerNode.self, LLMNode.self, IfElseNode.self, QuestionClassifierNode.self,
         ParameterExtractorNode.self, TemplateNode.self, VariableAggregatorNode.self, HTTPRequestNode.self, ToolNode.self,
-        IterationNode.self, KnowledgeRetrievalNode.self, DatasetAnnotationNode.self,
+        IterationNode.self, KnowledgeRetrievalNode.self, DatasetAnnotationNode.self, CodeNode.self, UnsupportedNode.self,
     ]
 
     static let topLevelKeys = ["app", "name", "description", "mode", "inputs", "env", "nodes", "edges", "limits", "annotations"]
@@ -30,8 +32,16 @@ public struct WorkflowLoader: Sendable {
         } catch {
             throw WorkflowLoadError(diagnostics: [Diagnostic(file: file, location: error.location, message: error.message)])
         }
-        let workflow = read(document, log: log)
+        let workflow = DifyImporter.isDify(document) ? readDify(document, log: log) : read(document, log: log)
         guard let workflow, log.isEmpty else { throw WorkflowLoadError(diagnostics: log.diagnostics) }
+        return workflow
+    }
+
+    /// A Dify DSL is mapped onto Loom's format first; problems point into the Dify file.
+    private func readDify(_ document: SourceNode, log: DiagnosticLog) -> Workflow? {
+        let importer = DifyImporter(mapping: difyMapping, knownDatasets: datasets.map { Set($0.keys) }, modelNames: modelNames)
+        guard let imported = importer.convert(document, log: log), var workflow = read(imported.document, log: log) else { return nil }
+        workflow.difyReport = imported.report
         return workflow
     }
 
@@ -44,10 +54,6 @@ public struct WorkflowLoader: Sendable {
         for entry in list {
             if entries[entry.key] != nil { log.add("duplicate key '\(entry.key)'", at: entry.keyLocation) }
             entries[entry.key] = entry
-        }
-        if entries["kind"]?.value.value == "app", entries["workflow"] != nil {
-            log.add("this is a Dify DSL file; importing Dify apps is not available in this version of Loom", at: document.location)
-            return nil
         }
         for entry in list where !Self.topLevelKeys.contains(entry.key) {
             log.add("unknown top-level key '\(entry.key)'; expected: \(Self.topLevelKeys.joined(separator: ", "))", at: entry.keyLocation)

@@ -9,15 +9,23 @@ struct AppsCommand: AsyncParsableCommand {
 
     struct Deploy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create apps or new draft versions from workflow files.")
-        @Argument(help: "Workflow files (YAML or JSON).") var files: [String]
+        @Argument(help: "Workflow files (YAML or JSON; Dify DSL files too).") var files: [String]
         @Flag(help: "Publish each new version at once.") var publish = false
         @Option(help: "A note stored with the version.") var message = ""
         @Option(help: "Who deploys (default: $USER).") var author: String?
         @OptionGroup var server: ServerOptions
+        @OptionGroup var map: DifyMapOption
 
         func run() async throws {
             let client = server.client()
             let who = author ?? ProcessInfo.processInfo.environment["USER"] ?? "cli"
+            let mapping: DifyMapping
+            do {
+                mapping = try map.mapping()
+            } catch {
+                for diagnostic in error.diagnostics { print(diagnostic) }
+                throw ExitCode(1)
+            }
             var results: [Value] = []
             var failed = false
             for file in files {
@@ -32,13 +40,23 @@ struct AppsCommand: AsyncParsableCommand {
                     URLQueryItem(name: "publish", value: publish ? "true" : "false"),
                 ]
                 do {
-                    let answer = try await client.send(.POST, "/admin/apps?" + (query.percentEncodedQuery ?? ""), body: Array(data), contentType: "application/yaml")
+                    // With a mapping the file travels inside JSON, beside the mapping.
+                    let answer =
+                        map.path == nil
+                        ? try await client.send(.POST, "/admin/apps?" + (query.percentEncodedQuery ?? ""), body: Array(data), contentType: "application/yaml")
+                        : try await client.send(
+                            .POST, "/admin/apps?" + (query.percentEncodedQuery ?? ""),
+                            body: JSONWriter.bytes(["source": .string(String(decoding: data, as: UTF8.self)), "dify_mapping": mapping.value]),
+                            contentType: "application/json")
                     results.append(answer)
                     if !server.json {
                         let slug = answer[path: ["app", "slug"]]?.text ?? "?"
                         let version = answer[path: ["version"]]?.text ?? "?"
                         let state = answer[path: ["created"]] == true ? "new version" : "unchanged"
                         print("\(file): \(slug) version \(version) (\(state))\(publish ? ", published" : "")")
+                        for node in answer[path: ["dify_import", "unmapped"]]?.arrayValue ?? [] {
+                            print("  node '\(node[path: ["node"]]?.text ?? "?")' (\(node[path: ["dify_type"]]?.text ?? "?")) not mapped: \(node[path: ["reason"]]?.text ?? "")")
+                        }
                     }
                 } catch {
                     failed = true

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoomConnectors
+import LoomSandbox
 import Logging
 import LoomWorkflow
 
@@ -15,6 +16,8 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var inputs: InputOptions
 
     @OptionGroup var models: ModelsOption
+
+    @OptionGroup var map: DifyMapOption
 
     @Flag(help: "Write every run event to stderr as a JSON line.")
     var events = false
@@ -31,7 +34,9 @@ struct RunCommand: AsyncParsableCommand {
         let workflow: Workflow
         do {
             catalog = try models.catalog()
-            workflow = try WorkflowFile.load(file, loader: WorkflowLoader(modelNames: catalog.names))
+            var loader = WorkflowLoader(modelNames: catalog.names)
+            loader.difyMapping = try map.mapping()
+            workflow = try WorkflowFile.load(file, loader: loader)
         } catch {
             for diagnostic in error.diagnostics { StandardError.line(diagnostic.description) }
             throw ExitCode(1)
@@ -48,7 +53,9 @@ struct RunCommand: AsyncParsableCommand {
         let fetcher = NetworkHTTPFetcher()
         let environment = ProcessInfo.processInfo.environment
         let policy = HTTPPolicy(allowPrivateNetworks: environment["LOOM_HTTP_ALLOW_PRIVATE"] == "1")
-        let engine = WorkflowEngine(services: EngineServices(models: provider, http: fetcher, httpPolicy: policy, logger: Logger(label: "loom.run")))
+        let engine = WorkflowEngine(services: EngineServices(
+                models: provider, http: fetcher, code: SandboxedCodeRunner(configuration: .from(environment: environment)), httpPolicy: policy,
+                logger: Logger(label: "loom.run")))
         let context = RunContext(user: user, query: query, environment: environment)
         let printEvents = events
         let result: RunResult

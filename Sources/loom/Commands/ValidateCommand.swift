@@ -6,27 +6,32 @@ struct ValidateCommand: AsyncParsableCommand {
         commandName: "validate",
         abstract: "Check workflow files; print each problem as FILE:LINE:COLUMN: message.")
 
-    @Argument(help: "Workflow files (YAML or JSON).")
+    @Argument(help: "Workflow files (YAML or JSON; Dify DSL files too).")
     var files: [String]
 
     @OptionGroup var models: ModelsOption
 
+    @OptionGroup var map: DifyMapOption
+
     func run() async throws {
         var loader = WorkflowLoader()
-        // Model names are checked only against a models file the user has.
-        if models.path != nil {
-            do {
-                loader.modelNames = try models.catalog().names
-            } catch {
-                for diagnostic in error.diagnostics { print(diagnostic) }
-                throw ExitCode(1)
-            }
+        do {
+            loader.difyMapping = try map.mapping()
+            // Model names are checked only against a models file the user has.
+            if models.path != nil { loader.modelNames = try models.catalog().names }
+        } catch {
+            for diagnostic in error.diagnostics { print(diagnostic) }
+            throw ExitCode(1)
         }
         var failed = false
         for file in files {
             do {
                 let workflow = try WorkflowFile.load(file, loader: loader)
                 print("\(file): ok (\(workflow.app), \(workflow.graph.nodes.count) nodes)")
+                if let report = workflow.difyReport {
+                    print("  Dify DSL \(report.difyVersion) (\(report.mode)): \(report.mapped.values.reduce(0, +)) nodes mapped, \(report.unmapped.count) not")
+                    for node in report.unmapped { print("  node '\(node.nodeId)' (\(node.difyType)) not mapped: \(node.reason)") }
+                }
             } catch {
                 failed = true
                 for diagnostic in error.diagnostics { print(diagnostic) }
