@@ -16,7 +16,8 @@ struct ProcessOutcome: Sendable {
     var errors: [UInt8]
 
     /// Runs `command`, feeding `input`; kills it on timeout, on too much output, or when the task is cancelled.
-    /// Pipes are drained on their own threads so a chatty program cannot block on a full pipe.
+    /// The pipes are served by threads of their own: blocking reads on shared pools would stall every other run
+    /// while one program sleeps.
     static func run(_ command: [String], input: [UInt8], outputLimit: Int, timeout: Duration) async throws -> ProcessOutcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
@@ -28,62 +29,60 @@ struct ProcessOutcome: Sendable {
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
-        let exited = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in
-            exited.continuation.yield()
-            exited.continuation.finish()
-        }
+        let exited = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        process.terminationHandler = { _ in exited.continuation.finish() }
         try process.run()
         let pid = process.processIdentifier
-        let overflow = Atomic<Bool>(false)
+        let flags = Flags()
         let kill = { @Sendable in _ = Foundation.kill(pid, SIGKILL) }
-        async let output = drain(stdout.fileHandleForReading, limit: outputLimit) {
-            overflow.store(true, ordering: .relaxed)
-            kill()
-        }
-        async let errors = drain(stderr.fileHandleForReading, limit: 64 * 1024, onOverflow: nil)
-        DispatchQueue.global().async {
+        Thread.detachNewThread {
             try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
             try? stdin.fileHandleForWriting.close()
         }
-        let timedOut = await withTaskCancellationHandler {
-            await withTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    for await _ in exited.stream {}
-                    return false
-                }
+        async let output = drain(stdout.fileHandleForReading, limit: outputLimit) {
+            flags.overflow.store(true, ordering: .relaxed)
+            kill()
+        }
+        async let errors = drain(stderr.fileHandleForReading, limit: 64 * 1024, onOverflow: nil)
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try? await Task.sleep(for: timeout)
-                    return !Task.isCancelled
+                    guard !Task.isCancelled else { return }
+                    flags.timedOut.store(true, ordering: .relaxed)
+                    kill()
                 }
-                let first = await group.next() ?? false
-                if first { kill() }
+                for await _ in exited.stream {}
                 group.cancelAll()
-                return first
             }
         } onCancel: {
             kill()
         }
-        process.waitUntilExit()
         let (written, errorText) = await (output, errors)
+        try Task.checkCancellation()
         let ending: Ending
-        if timedOut {
+        if flags.timedOut.load(ordering: .relaxed) {
             ending = .timedOut
-        } else if overflow.load(ordering: .relaxed) {
+        } else if flags.overflow.load(ordering: .relaxed) {
             ending = .outputTooLarge
         } else if process.terminationReason == .uncaughtSignal {
             ending = .signal(process.terminationStatus)
         } else {
             ending = .exit(process.terminationStatus)
         }
-        try Task.checkCancellation()
         return ProcessOutcome(ending: ending, output: written, errors: errorText)
     }
 
-    /// Reads a pipe to its end on a dispatch thread, keeping at most `limit` bytes.
+    /// Why the process was killed, set from the threads and tasks that watch it.
+    private final class Flags: Sendable {
+        let overflow = Atomic<Bool>(false)
+        let timedOut = Atomic<Bool>(false)
+    }
+
+    /// Reads a pipe to its end on a thread of its own, keeping at most `limit` bytes.
     private static func drain(_ handle: FileHandle, limit: Int, onOverflow: (@Sendable () -> Void)?) async -> [UInt8] {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 var kept: [UInt8] = []
                 var total = 0
                 while true {

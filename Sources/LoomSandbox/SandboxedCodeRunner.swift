@@ -63,10 +63,13 @@ public final class SandboxedCodeRunner: CodeRunner {
 
     /// Whether a sandbox can be made here, and if not why.
     func sandbox() -> Result<CodeLauncher.Isolation, CodeRunError> {
-        if let known = isolation.withLock({ $0 }) { return known }
-        let answer = probe()
-        isolation.withLock { $0 = answer }
-        return answer
+        isolation.withLock { known in
+            // Probed once, under the lock: the probe is a short process (bubblewrap running /bin/true).
+            if let known { return known }
+            let answer = probe()
+            known = answer
+            return answer
+        }
     }
 
     private func probe() -> Result<CodeLauncher.Isolation, CodeRunError> {

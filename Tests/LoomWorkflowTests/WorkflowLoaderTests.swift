@@ -144,7 +144,7 @@ import Testing
         #expect(found.contains { $0.contains("runs inside iteration 'each'") })
     }
 
-    @Test func difyDSLIsRecognised() {
-        #expect(only("version: 0.1.5\nkind: app\napp: {name: x}\nworkflow: {graph: {nodes: []}}\n")?.message.contains("Dify DSL") == true)
+    @Test func difyDSLIsRecognisedAndAnEmptyGraphIsAnError() {
+        #expect(only("version: 0.1.5\nkind: app\napp: {name: x, mode: workflow}\nworkflow: {graph: {nodes: []}}\n")?.message == "the Dify graph has no nodes")
     }
 }

@@ -51,10 +51,11 @@ struct RecordedRun {
 
 func record(
     _ workflow: Workflow, inputs: [String: Value] = [:], models: (any ModelProvider)? = ScriptedModelProvider(),
-    http: (any HTTPFetcher)? = nil, knowledge: (any KnowledgeRetriever)? = nil, samples: (any SampleSink)? = nil, limits: RunLimits = .default, context: RunContext = RunContext()
+    http: (any HTTPFetcher)? = nil, knowledge: (any KnowledgeRetriever)? = nil, samples: (any SampleSink)? = nil, code: (any CodeRunner)? = nil,
+    limits: RunLimits = .default, context: RunContext = RunContext()
 ) async throws -> RecordedRun {
     let events = Mutex<[RunEvent]>([])
-    let engine = WorkflowEngine(services: EngineServices(models: models, http: http, knowledge: knowledge, samples: samples), limits: limits)
+    let engine = WorkflowEngine(services: EngineServices(models: models, http: http, knowledge: knowledge, samples: samples, code: code), limits: limits)
     let result = try await engine.run(workflow, inputs: inputs, context: context) { event in events.withLock { $0.append(event) } }
     return RecordedRun(result: result, events: events.withLock { $0 })
 }

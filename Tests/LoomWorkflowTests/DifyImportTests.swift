@@ -1,0 +1,183 @@
+import Foundation
+import LoomSandbox
+import Testing
+
+@testable import LoomWorkflow
+
+/// Dify DSL files of our own making load unchanged and run as Dify runs them.
+@Suite struct DifyImportTests {
+    static func fixture(_ name: String) throws -> String {
+        try String(contentsOfFile: TestFiles.root.appendingPathComponent("Tests/DifyFixtures/\(name)").path, encoding: .utf8)
+    }
+
+    static func loadFixture(_ name: String, edit: (String) -> String = { $0 }) throws -> Workflow {
+        try WorkflowLoader(modelNames: ["default"]).load(edit(try fixture(name)), file: name)
+    }
+
+    static let code = SandboxedCodeRunner(configuration: .from(environment: [:]))
+
+    @Test func aJoinAfterParallelBranchesRunsOnceAndTheElseBranchIsTaken() async throws {
+        let workflow = try Self.loadFixture("parallel-join.yml")
+        #expect(workflow.difyReport?.mapped == ["start": 1, "template-transform": 4, "code": 1, "if-else": 1, "variable-aggregator": 1, "end": 1])
+        let small = try await record(workflow, inputs: ["text": "hey", "n": 3], code: Self.code)
+        #expect(small.result.status == .succeeded)
+        #expect(small.result.outputs == ["result": "HEY/3/small", "size": "small"])
+        #expect(small.finished("join").count == 1)
+        #expect(small.finished("big").isEmpty)
+        let big = try await record(workflow, inputs: ["text": "hello", "n": 20], code: Self.code)
+        #expect(big.result.outputs == ["result": "HELLO/5/big", "size": "big"])
+    }
+
+    @Test func retriesDefaultValuesAndFailBranchesEndPartialSucceeded() async throws {
+        let workflow = try Self.loadFixture("errors.yml")
+        #expect(workflow.difyReport?.unmapped.map(\.nodeId) == ["agent"])
+        let run = try await record(workflow, code: Self.code)
+        #expect(run.result.status == .partialSucceeded)
+        #expect(run.result.outputs == ["fallback": "got fallback", "recovered": "recovered from not_available"])
+        let flaky = try #require(run.finished("flaky").first)
+        #expect(flaky.status == .exception)
+        #expect(flaky.retries == 2)
+        #expect(flaky.outputs["error_message"]?.text.contains("the service is down") == true)
+        #expect(run.finished("agent").first?.outputs["error_message"]?.text.contains("agent nodes") == true)
+        #expect(run.finished("unreached").isEmpty)
+        #expect(run.finished("end").count == 1)
+    }
+
+    @Test func anUnmappedNodeWithoutAStrategyFailsTheRunWithTheReason() async throws {
+        let workflow = try Self.loadFixture("errors.yml") {
+            $0.replacingOccurrences(of: "        error_strategy: fail-branch\n", with: "").replacingOccurrences(of: "variables: [{variable: kind, value_selector: [agent, error_type]}]", with: "variables: []")
+        }
+        let run = try await record(workflow, code: Self.code)
+        #expect(run.result.status == .failed)
+        #expect(run.result.error?.contains("this agent node was not mapped from Dify") == true)
+    }
+
+    @Test(arguments: [
+        ("remove-abnormal-output", Value.array([10.0, 0, 5.0, 2])),
+        ("continue-on-error", Value.array([[10.0, 0], .null, [5.0, 2]])),
+    ])
+    func iterationErrorModesAndFlattening(mode: String, expected: Value) async throws {
+        let workflow = try Self.loadFixture("iteration.yml") { $0.replacingOccurrences(of: "remove-abnormal-output", with: mode) }
+        let run = try await record(workflow, code: Self.code)
+        #expect(run.result.outputs["values"] == expected)
+        #expect(run.finished("invert").count == 3)
+    }
+
+    @Test func aTerminatingIterationFailsOnTheBadItem() async throws {
+        let workflow = try Self.loadFixture("iteration.yml") { $0.replacingOccurrences(of: "remove-abnormal-output", with: "terminated") }
+        let run = try await record(workflow, code: Self.code)
+        #expect(run.result.status == .failed)
+        #expect(run.result.error?.contains("ZeroDivisionError") == true)
+    }
+
+    @Test func theTypicalChatAppMapsEveryNodeAndItsContext() throws {
+        var loader = WorkflowLoader(modelNames: ["default", "smollm2-135m"])
+        loader.difyMapping = try DifyMapping.parse(
+            try String(contentsOfFile: TestFiles.root.appendingPathComponent("deploy/dify-mapping.yaml").path, encoding: .utf8), file: "mapping")
+        loader.datasets = ["loom-docs": KnownDataset(kind: .knowledge, latestVersion: 1)]
+        let text = try String(contentsOfFile: TestFiles.root.appendingPathComponent("workflows/support-bot.dify.yml").path, encoding: .utf8)
+        let workflow = try loader.load(text, file: "support-bot.dify.yml")
+        #expect(workflow.app == "support-bot")
+        #expect(workflow.mode == .chat)
+        #expect(workflow.difyReport?.unmapped == [])
+        let llm = try #require(workflow.graph.node("1711000000005")?.behavior as? LLMNode)
+        #expect(llm.settings.model == "smollm2-135m")
+        #expect(llm.memoryTurns == 3)
+        #expect(llm.messages.first?.template.source.hasSuffix("{{#1711000000004.context#}}") == true)
+        let retrieval = try #require(workflow.graph.node("1711000000004")?.behavior as? KnowledgeRetrievalNode)
+        #expect(retrieval.datasets == [DatasetReference(name: "loom-docs")])
+        #expect(retrieval.topK == 3)
+        let branch = try #require(workflow.graph.node("1711000000003")?.behavior as? IfElseNode)
+        #expect(branch.handles == ["true", "else"])
+    }
+
+    @Test func anUnmappedDatasetMakesTheNodeUnsupportedNotTheAppUnloadable() throws {
+        var loader = WorkflowLoader(modelNames: ["default"])
+        loader.datasets = ["other": KnownDataset(kind: .knowledge, latestVersion: 1)]
+        let text = try String(contentsOfFile: TestFiles.root.appendingPathComponent("workflows/support-bot.dify.yml").path, encoding: .utf8)
+        let workflow = try loader.load(text, file: "support-bot.dify.yml")
+        #expect(workflow.difyReport?.unmapped.map(\.nodeId) == ["1711000000004"])
+        #expect(workflow.difyReport?.unmapped.first?.reason.contains("6a3f0c2e-9b7d-4e51-8a40-5d2c1e0f9b31") == true)
+    }
+
+    @Test func theWrittenLoomYAMLLoadsToTheSameWorkflow() throws {
+        for name in ["parallel-join.yml", "errors.yml", "iteration.yml"] {
+            let imported = try DifyImporter().importDocument(try Self.fixture(name), file: name)
+            let direct = try Self.loadFixture(name)
+            let written = try WorkflowLoader(modelNames: ["default"]).load(imported.yaml, file: name + ".yaml")
+            #expect(written.canonicalJSON == direct.canonicalJSON, "\(name)")
+        }
+        let errors = try DifyImporter().importDocument(try Self.fixture("errors.yml"), file: "errors.yml")
+        #expect(errors.yaml.contains("# not mapped (Dify agent): agent nodes"))
+    }
+
+    @Test func legacyFormsMapToo() throws {
+        let workflow = try load(
+            """
+            kind: app
+            version: 0.1.0
+            app: {name: Legacy, mode: advanced-chat}
+            workflow:
+              graph:
+                nodes:
+                - {id: s, data: {type: start, variables: []}}
+                - id: check
+                  data:
+                    type: if-else
+                    logical_operator: or
+                    conditions:
+                    - {variable_selector: [s, sys.query], comparison_operator: contains, value: help}
+                    - {variable_selector: [s, sys.query], comparison_operator: empty, value: ''}
+                - {id: yes, data: {type: answer, answer: 'Helping with {{#sys.query#}}'}}
+                - {id: no, data: {type: answer, answer: 'ok'}}
+                edges:
+                - {source: s, target: check}
+                - {source: check, sourceHandle: 'true', target: yes}
+                - {source: check, sourceHandle: 'false', target: no}
+            """)
+        let branch = try #require(workflow.graph.node("check")?.behavior as? IfElseNode)
+        guard case .any(let conditions) = branch.cases.first?.condition, case .compare(let variable, .contains, _) = conditions.first else {
+            Issue.record("expected an any-condition on sys.query")
+            return
+        }
+        #expect(variable == VariablePath(["sys", "query"]))
+        #expect((workflow.graph.node("yes")?.behavior as? AnswerNode)?.template.source == "Helping with {{#sys.query#}}")
+    }
+
+    @Test func badDifyFilesGiveLocatedErrors() {
+        let noGraph = problems("kind: app\nversion: 0.6.0\napp: {name: x, mode: workflow}\n", file: "x.yml")
+        #expect(noGraph.map(\.description) == ["x.yml:1:1: missing 'workflow.graph': a workflow app needs its graph"])
+        let chatApp = problems("kind: app\napp: {name: x, mode: agent-chat}\nmodel_config: {}\n", file: "x.yml")
+        #expect(chatApp.first?.message.contains("Dify app mode 'agent-chat' has no workflow graph") == true)
+        #expect(chatApp.first?.location.line == 2)
+        let badTemplate = problems(
+            """
+            kind: app
+            app: {name: x, mode: workflow}
+            workflow:
+              graph:
+                nodes:
+                - {id: s, data: {type: start, variables: []}}
+                - id: a
+                  data: {type: answer, answer: '{{#s.x#}} {{ unclosed'}
+                edges: [{source: s, target: a}]
+            """, file: "x.yml")
+        #expect(badTemplate.first?.nodeId == "a")
+        #expect(badTemplate.first?.location.line == 7)
+    }
+
+    @Test func aTemplateTransformOutsideTheJinjaSubsetIsReportedNodeByNode() throws {
+        let workflow = try load(
+            """
+            kind: app
+            app: {name: x, mode: workflow}
+            workflow:
+              graph:
+                nodes:
+                - {id: s, data: {type: start, variables: []}}
+                - {id: t, data: {type: template-transform, template: '{% macro m() %}x{% endmacro %}', variables: []}}
+                edges: [{source: s, target: t}]
+            """)
+        #expect(workflow.difyReport?.unmapped.first?.reason.contains("'macro' statement is not supported") == true)
+    }
+}
