@@ -18,7 +18,8 @@ struct ProcessOutcome: Sendable {
     /// Runs `command`, feeding `input`; kills it on timeout, on too much output, or when the task is cancelled.
     /// The pipes are served by threads of their own: blocking reads on shared pools would stall every other run
     /// while one program sleeps.
-    static func run(_ command: [String], input: [UInt8], outputLimit: Int, timeout: Duration) async throws -> ProcessOutcome {
+    /// `user`: the user the program runs as, when it has that user to itself: every process of it is killed too.
+    static func run(_ command: [String], input: [UInt8], outputLimit: Int, timeout: Duration, user: uid_t?) async throws -> ProcessOutcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
@@ -26,6 +27,11 @@ struct ProcessOutcome: Sendable {
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()
+        // A program started meanwhile for another run must not inherit these pipes: holding one open, it would keep
+        // this run waiting for the end of its output until that other program ends.
+        for pipe in [stdin, stdout, stderr] {
+            for handle in [pipe.fileHandleForReading, pipe.fileHandleForWriting] { _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC) }
+        }
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
@@ -34,7 +40,10 @@ struct ProcessOutcome: Sendable {
         try process.run()
         let pid = process.processIdentifier
         let flags = Flags()
-        let kill = { @Sendable in _ = Foundation.kill(pid, SIGKILL) }
+        let kill = { @Sendable in
+            killTree(pid)
+            if let user { killAll(of: user) }
+        }
         Thread.detachNewThread {
             try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
             try? stdin.fileHandleForWriting.close()
@@ -58,6 +67,8 @@ struct ProcessOutcome: Sendable {
         } onCancel: {
             kill()
         }
+        // Whatever outlived bubblewrap (a sandbox caught in its set-up) would hold the pipes open.
+        if let user { killAll(of: user) }
         let (written, errorText) = await (output, errors)
         try Task.checkCancellation()
         let ending: Ending
@@ -71,6 +82,36 @@ struct ProcessOutcome: Sendable {
             ending = .exit(process.terminationStatus)
         }
         return ProcessOutcome(ending: ending, output: written, errors: errorText)
+    }
+
+    /// Kills a process and everything below it. Killing bubblewrap alone is not enough: killed while it sets up,
+    /// its sandbox child has no parent-death signal yet, waits for it forever and keeps our pipes open.
+    static func killTree(_ root: pid_t) {
+        var children: [pid_t: [pid_t]] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // After "pid (comm) state": the parent's pid.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = pid_t(fields[1]) { children[parent, default: []].append(pid) }
+        }
+        var pending = [root]
+        var tree: [pid_t] = []
+        while let pid = pending.popLast() {
+            tree.append(pid)
+            pending += children[pid] ?? []
+        }
+        for pid in tree { _ = Foundation.kill(pid, SIGKILL) }
+    }
+
+    /// Kills every process of `user`, a user only this run's program has.
+    static func killAll(of user: uid_t) {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = pid_t(entry) else { continue }
+            var info = stat()
+            if stat("/proc/\(entry)", &info) == 0, info.st_uid == user { _ = Foundation.kill(pid, SIGKILL) }
+        }
     }
 
     /// Why the process was killed, set from the threads and tasks that watch it.

@@ -52,7 +52,8 @@ public final class SandboxedCodeRunner: CodeRunner {
         let input = JSONWriter.bytes(["code": .string(program.code), "inputs": .object(program.inputs)])
         let outcome: ProcessOutcome
         do {
-            outcome = try await ProcessOutcome.run(command, input: input, outputLimit: configuration.limits.outputBytes, timeout: configuration.limits.wallTime)
+            outcome = try await ProcessOutcome.run(command, input: input, outputLimit: configuration.limits.outputBytes, timeout: configuration.limits.wallTime,
+                user: getuid() == 0 ? user : nil)
         } catch let error as CodeRunError {
             throw error
         } catch {

@@ -159,6 +159,17 @@ import Testing
         #expect(result == ["sum": 5, "text": "2-3"])
     }
 
+    @Test func cancellingDuringSandboxSetUpLeavesNothingBehind() async {
+        let started = ContinuousClock.now
+        for delay in [0, 1, 2, 5, 10, 20, 40] {
+            let task = Task { await Self.python("import time\ndef main():\n    time.sleep(30)\n    return {}\n") }
+            try? await Task.sleep(for: .milliseconds(delay))
+            task.cancel()
+            _ = await task.value
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
     @Test func cancellingTheTaskStopsTheProgram() async {
         let started = ContinuousClock.now
         let task = Task { await Self.python("import time\ndef main():\n    time.sleep(30)\n    return {}\n") }
