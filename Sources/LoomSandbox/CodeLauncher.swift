@@ -85,18 +85,7 @@ struct CodeLauncher: Sendable {
     /// As an unused user, the process count starts at zero; as Loom's own user, the limit is on top of what it
     /// already runs.
     private func processLimit() -> Int {
-        getuid() == 0 ? limits.processes : Self.processCount(of: getuid()) + limits.processes
-    }
-
-    private static func processCount(of uid: uid_t) -> Int {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
-        var count = 0
-        for entry in entries where entry.allSatisfy(\.isNumber) {
-            guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/task") else { continue }
-            var info = stat()
-            if stat("/proc/\(entry)", &info) == 0, info.st_uid == uid { count += tasks.count }
-        }
-        return count
+        getuid() == 0 ? limits.processes : ProcessTable.entries().filter { $0.user == getuid() }.reduce(0) { $0 + $1.threads } + limits.processes
     }
 
     private static func isUsrLink(_ path: String) -> Bool {

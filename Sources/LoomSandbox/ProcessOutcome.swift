@@ -87,31 +87,12 @@ struct ProcessOutcome: Sendable {
     /// Kills a process and everything below it. Killing bubblewrap alone is not enough: killed while it sets up,
     /// its sandbox child has no parent-death signal yet, waits for it forever and keeps our pipes open.
     static func killTree(_ root: pid_t) {
-        var children: [pid_t: [pid_t]] = [:]
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { continue }
-            // After "pid (comm) state": the parent's pid.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 1, let parent = pid_t(fields[1]) { children[parent, default: []].append(pid) }
-        }
-        var pending = [root]
-        var tree: [pid_t] = []
-        while let pid = pending.popLast() {
-            tree.append(pid)
-            pending += children[pid] ?? []
-        }
-        for pid in tree { _ = Foundation.kill(pid, SIGKILL) }
+        for pid in ProcessTable.tree(of: root) { _ = Foundation.kill(pid, SIGKILL) }
     }
 
     /// Kills every process of `user`, a user only this run's program has.
     static func killAll(of user: uid_t) {
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = pid_t(entry) else { continue }
-            var info = stat()
-            if stat("/proc/\(entry)", &info) == 0, info.st_uid == user { _ = Foundation.kill(pid, SIGKILL) }
-        }
+        for entry in ProcessTable.entries() where entry.user == user { _ = Foundation.kill(entry.pid, SIGKILL) }
     }
 
     /// Why the process was killed, set from the threads and tasks that watch it.

@@ -14,6 +14,20 @@ import Testing
         try WorkflowLoader(modelNames: ["default"]).load(edit(try fixture(name)), file: name)
     }
 
+    /// A Dify workflow app of a start node `s` and, after it, the node `a` written in flow style; `a` is on line 7.
+    static func startThen(_ node: String) -> String {
+        """
+        kind: app
+        app: {name: x, mode: workflow}
+        workflow:
+          graph:
+            nodes:
+            - {id: s, data: {type: start, variables: []}}
+            - \(node)
+            edges: [{source: s, target: a}]
+        """
+    }
+
     static let code = SandboxedCodeRunner(configuration: .from(environment: [:]))
 
     @Test func aJoinAfterParallelBranchesRunsOnceAndTheElseBranchIsTaken() async throws {
@@ -150,34 +164,14 @@ import Testing
         let chatApp = problems("kind: app\napp: {name: x, mode: agent-chat}\nmodel_config: {}\n", file: "x.yml")
         #expect(chatApp.first?.message.contains("Dify app mode 'agent-chat' has no workflow graph") == true)
         #expect(chatApp.first?.location.line == 2)
-        let badTemplate = problems(
-            """
-            kind: app
-            app: {name: x, mode: workflow}
-            workflow:
-              graph:
-                nodes:
-                - {id: s, data: {type: start, variables: []}}
-                - id: a
-                  data: {type: answer, answer: '{{#s.x#}} {{ unclosed'}
-                edges: [{source: s, target: a}]
-            """, file: "x.yml")
+        let badTemplate = problems(Self.startThen("{id: a, data: {type: answer, answer: '{{#s.x#}} {{ unclosed'}}"), file: "x.yml")
         #expect(badTemplate.first?.nodeId == "a")
         #expect(badTemplate.first?.location.line == 7)
+        #expect(badTemplate.first?.message.contains("template syntax error") == true)
     }
 
     @Test func aTemplateTransformOutsideTheJinjaSubsetIsReportedNodeByNode() throws {
-        let workflow = try load(
-            """
-            kind: app
-            app: {name: x, mode: workflow}
-            workflow:
-              graph:
-                nodes:
-                - {id: s, data: {type: start, variables: []}}
-                - {id: t, data: {type: template-transform, template: '{% macro m() %}x{% endmacro %}', variables: []}}
-                edges: [{source: s, target: t}]
-            """)
+        let workflow = try load(Self.startThen("{id: a, data: {type: template-transform, template: '{% macro m() %}x{% endmacro %}', variables: []}}"))
         #expect(workflow.difyReport?.unmapped.first?.reason.contains("'macro' statement is not supported") == true)
     }
 }

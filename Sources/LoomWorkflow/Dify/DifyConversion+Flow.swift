@@ -87,9 +87,9 @@ extension DifyConversion {
                 report.notes.append(.init(nodeId: start.id, message: "input '\(name)' is a file in Dify; Loom takes it as JSON"))
             }
             var declaration: [(String, SourceNode?)] = [("type", builder.text(kind))]
-            if fields["required"]?.boolValue == true { declaration.append(("required", builder.scalar(.bool(true)))) }
+            if fields["required"]?.boolValue == true { declaration.append(("required", builder.value(.bool(true)))) }
             if let length = fields["max_length"]?.numberValue, length > 0, kind == "text" || kind == "paragraph" {
-                declaration.append(("max_length", builder.scalar(.int(Int(length)))))
+                declaration.append(("max_length", builder.value(.int(Int(length)))))
             }
             if kind == "select", let options = fields["options"]?.arrayValue, !options.isEmpty {
                 declaration.append(("options", builder.list(options.map { builder.text($0.text) })))
@@ -110,7 +110,7 @@ extension DifyConversion {
             guard let fields = item.value.objectValue, let name = fields["name"]?.stringValue else { continue }
             let secret = fields["value_type"]?.stringValue == "secret"
             let value = fields["value"].flatMap { $0.isNull ? nil : $0.text }
-            entries.append((name, builder.mapping([("default", secret ? nil : value.map(builder.text)), ("secret", secret ? builder.scalar(.bool(true)) : nil)])))
+            entries.append((name, builder.mapping([("default", secret ? nil : value.map(builder.text)), ("secret", secret ? builder.value(.bool(true)) : nil)])))
         }
         return builder.mapping(entries)
     }

@@ -14,10 +14,10 @@ extension DifyConversion {
         }
         var fields: [(String, SourceNode?)] = [("model", builder.text(loomName))]
         let parameters = model["completion_params"]?.objectValue ?? [:]
-        if let value = parameters["temperature"]?.numberValue { fields.append(("temperature", builder.scalar(.double(min(max(value, 0), 2))))) }
-        if let value = parameters["top_p"]?.numberValue { fields.append(("top_p", builder.scalar(.double(min(max(value, 0), 1))))) }
-        if let value = parameters["max_tokens"]?.numberValue, value >= 1 { fields.append(("max_tokens", builder.scalar(.int(Int(value))))) }
-        if let value = parameters["seed"]?.numberValue { fields.append(("seed", builder.scalar(.int(Int(value))))) }
+        if let value = parameters["temperature"]?.numberValue { fields.append(("temperature", builder.value(.double(min(max(value, 0), 2))))) }
+        if let value = parameters["top_p"]?.numberValue { fields.append(("top_p", builder.value(.double(min(max(value, 0), 1))))) }
+        if let value = parameters["max_tokens"]?.numberValue, value >= 1 { fields.append(("max_tokens", builder.value(.int(Int(value))))) }
+        if let value = parameters["seed"]?.numberValue { fields.append(("seed", builder.value(.int(Int(value))))) }
         if let stop = parameters["stop"]?.arrayValue, !stop.isEmpty { fields.append(("stop", builder.list(stop.map { builder.text($0.text) }))) }
         return fields
     }
@@ -50,7 +50,7 @@ extension DifyConversion {
         if chat, let memory = node.data["memory"]?.objectValue {
             let window = memory["window"]?.objectValue
             let size = window?["enabled"]?.boolValue == true ? Int(window?["size"]?.numberValue ?? 10) : 50
-            fields.append(("memory", builder.mapping([("window", builder.scalar(.int(min(max(size, 1), 100))))])))
+            fields.append(("memory", builder.mapping([("window", builder.value(.int(min(max(size, 1), 100))))])))
             // With memory, Dify ends the prompt with the user's message.
             let query = memory["query_prompt_template"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "{{#sys.query#}}"
             messages.append(("user", text(query, context: context)))
@@ -93,7 +93,7 @@ extension DifyConversion {
                 builder.mapping([
                     ("name", builder.text(name)), ("type", builder.text(type)),
                     ("description", builder.text(fields["description"]?.stringValue ?? "")),
-                    ("required", builder.scalar(.bool(fields["required"]?.boolValue ?? false))),
+                    ("required", builder.value(.bool(fields["required"]?.boolValue ?? false))),
                 ]))
         }
         // The query is a selector in Dify 0.6, text in some earlier exports.
@@ -123,9 +123,9 @@ extension DifyConversion {
             mode = weight >= 1 ? .semantic : (weight <= 0 ? .fulltext : .hybrid)
         }
         fields.append(("mode", builder.text(mode.rawValue)))
-        if let topK = settings["top_k"]?.numberValue { fields.append(("top_k", builder.scalar(.int(min(max(Int(topK), 1), 100))))) }
+        if let topK = settings["top_k"]?.numberValue { fields.append(("top_k", builder.value(.int(min(max(Int(topK), 1), 100))))) }
         if let threshold = settings["score_threshold"]?.numberValue, settings["score_threshold_enabled"]?.boolValue != false {
-            fields.append(("score_threshold", builder.scalar(.double(max(threshold, 0)))))
+            fields.append(("score_threshold", builder.value(.double(max(threshold, 0)))))
         }
         if node.data["retrieval_mode"]?.stringValue == "single" {
             report.notes.append(.init(nodeId: node.id, message: "single-dataset retrieval (a model picks one dataset) searches all listed datasets"))

@@ -6,7 +6,7 @@ extension DifyConversion {
         case unmapped(String)
     }
 
-    func convertNode(_ node: Node) -> SourceNode? {
+    func convertNode(_ node: Node) -> SourceNode {
         let builder = SourceBuilder(location: node.location)
         var entries: [(String, SourceNode?)] = [("id", builder.text(node.id))]
         if let title = node.title, !title.isEmpty { entries.append(("title", builder.text(title))) }
@@ -22,8 +22,7 @@ extension DifyConversion {
             report.unmapped.append(.init(nodeId: node.id, difyType: node.type, reason: reason))
             entries += [("type", builder.text(UnsupportedNode.typeName)), ("dify_type", builder.text(node.type)), ("reason", builder.text(reason))]
             // Whatever the node would have chosen, its successors wait for it.
-            let all = edgeTargets(of: node, excluding: [EdgeHandle.failBranch])
-            next = all.isEmpty ? nil : (all.count == 1 ? builder.text(all[0]) : builder.list(all.map(builder.text)))
+            next = targets(targetIds(of: node, handles: handles(of: node).subtracting([EdgeHandle.failBranch])), at: node.location)
             placed = handles(of: node)
         }
         entries.append(("next", next))
@@ -59,20 +58,13 @@ extension DifyConversion {
         }
     }
 
-    private func edgeTargets(of node: Node, excluding: Set<String>) -> [String] {
-        var seen = Set<String>()
-        return handles(of: node).subtracting(excluding).sorted().flatMap { handle in
-            targets(of: node, handle: handle).map { $0.items.isEmpty ? [$0.value.text] : $0.items.map(\.value.text) } ?? []
-        }.filter { seen.insert($0).inserted }
-    }
-
     /// `retry_config`, `error_strategy` and `default_value`, which every Dify node may carry.
     private func policy(of node: Node, _ builder: SourceBuilder) -> [(String, SourceNode?)] {
         var fields: [(String, SourceNode?)] = []
         if let retry = node.data["retry_config"]?.objectValue, retry["retry_enabled"]?.boolValue == true {
             let maxRetries = min(max(Int(retry["max_retries"]?.numberValue ?? 1), 0), 10)
             let interval = min(max(Int(retry["retry_interval"]?.numberValue ?? 1000), 0), 600_000)
-            fields.append(("retry", builder.mapping([("max", builder.scalar(.int(maxRetries))), ("interval_ms", builder.scalar(.int(interval)))])))
+            fields.append(("retry", builder.mapping([("max", builder.value(.int(maxRetries))), ("interval_ms", builder.value(.int(interval)))])))
         }
         switch node.data["error_strategy"]?.stringValue {
         case "fail-branch":
@@ -126,12 +118,12 @@ extension DifyConversion {
             ("output", path(node.data["output_selector"]).map(builder.text)),
         ]
         if node.data["is_parallel"]?.boolValue == true {
-            fields.append(("parallel", builder.scalar(.int(min(max(Int(node.data["parallel_nums"]?.numberValue ?? 10), 1), 64)))))
+            fields.append(("parallel", builder.value(.int(min(max(Int(node.data["parallel_nums"]?.numberValue ?? 10), 1), 64)))))
         }
         if let mode = node.data["error_handle_mode"]?.stringValue, IterationNode.ErrorMode(rawValue: mode) != nil {
             fields.append(("error_mode", builder.text(mode)))
         }
-        if let flatten = node.data["flatten_output"]?.boolValue { fields.append(("flatten", builder.scalar(.bool(flatten)))) }
+        if let flatten = node.data["flatten_output"]?.boolValue { fields.append(("flatten", builder.value(.bool(flatten)))) }
         return .node(type: IterationNode.typeName, fields: fields)
     }
 

@@ -25,7 +25,8 @@ final class DifyConversion {
     private var edges: [Edge] = []
     /// Variable-aggregators with groups: Dify reads `[id, group, output]`, Loom `id.group`.
     private(set) var groupedAggregators: Set<String> = []
-    /// Nodes mapped to `unsupported`: their own start nodes (iteration-start, loop-start) are not separate.
+    /// The start markers inside iterations and loops: Loom's inner graphs start at the nodes nothing points to,
+    /// so these and their edges are left out.
     static let containerStarts: Set<String> = ["iteration-start", "loop-start"]
 
     init(importer: DifyImporter, log: DiagnosticLog, report: DifyImportReport, chat: Bool) {
@@ -113,13 +114,23 @@ final class DifyConversion {
     /// The Loom nodes of one graph level: top level, or the children of an iteration or loop.
     func graphNodes(parent: String?, builder: SourceBuilder) -> SourceNode {
         let members = order.compactMap { nodes[$0] }.filter { $0.parent == parent && !Self.containerStarts.contains($0.type) }
-        return builder.list(members.compactMap(convertNode))
+        return builder.list(members.map(convertNode))
+    }
+
+    /// The nodes edges from `node` lead to through any of `handles`, each once, in the file's order.
+    func targetIds(of node: Node, handles: Set<String>) -> [String] {
+        var seen = Set<String>()
+        return edges.filter { $0.source == node.id && handles.contains($0.handle) && !isContainerStart($0.target) }.map(\.target)
+            .filter { seen.insert($0).inserted }
     }
 
     /// Edges from `node` through `handle`, as a target or a list of targets; nil when there are none.
     func targets(of node: Node, handle: String) -> SourceNode? {
-        let ids = edges.filter { $0.source == node.id && $0.handle == handle && !isContainerStart($0.target) }.map(\.target)
-        let builder = SourceBuilder(location: node.location)
+        targets(targetIds(of: node, handles: [handle]), at: node.location)
+    }
+
+    func targets(_ ids: [String], at location: SourceLocation) -> SourceNode? {
+        let builder = SourceBuilder(location: location)
         switch ids.count {
         case 0: return nil
         case 1: return builder.text(ids[0])

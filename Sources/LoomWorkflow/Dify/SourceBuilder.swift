@@ -5,8 +5,6 @@ struct SourceBuilder {
 
     func text(_ text: String) -> SourceNode { SourceNode(.scalar(.string(text)), at: location) }
 
-    func scalar(_ value: Value) -> SourceNode { self.value(value) }
-
     /// A mapping in the order given; absent values are left out.
     func mapping(_ pairs: [(String, SourceNode?)]) -> SourceNode {
         let entries = pairs.compactMap { pair in pair.1.map { SourceEntry(key: pair.0, keyLocation: location, value: $0) } }

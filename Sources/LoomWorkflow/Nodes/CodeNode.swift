@@ -4,8 +4,6 @@ public struct CodeNode: WorkflowNode {
     public static let typeName = "code"
     public static let configKeys = ["language", "code", "inputs", "outputs"]
 
-    public typealias Language = CodeLanguage
-
     public let language: CodeLanguage
     public let code: String
     public let inputs: [(name: String, value: ValueTemplate)]

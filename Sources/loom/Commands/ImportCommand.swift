@@ -16,14 +16,7 @@ struct ImportCommand: AsyncParsableCommand {
         @OptionGroup var models: ModelsOption
 
         func run() async throws {
-            var loader = WorkflowLoader()
-            do {
-                loader.difyMapping = try map.mapping()
-                if models.path != nil { loader.modelNames = try models.catalog().names }
-            } catch {
-                for diagnostic in error.diagnostics { print(diagnostic) }
-                throw ExitCode(1)
-            }
+            let loader = try map.checkingLoader(models: models)
             let importer = DifyImporter(mapping: loader.difyMapping, modelNames: loader.modelNames)
             if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
             var summary = DifyImportSummary()

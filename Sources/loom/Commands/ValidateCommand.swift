@@ -14,15 +14,7 @@ struct ValidateCommand: AsyncParsableCommand {
     @OptionGroup var map: DifyMapOption
 
     func run() async throws {
-        var loader = WorkflowLoader()
-        do {
-            loader.difyMapping = try map.mapping()
-            // Model names are checked only against a models file the user has.
-            if models.path != nil { loader.modelNames = try models.catalog().names }
-        } catch {
-            for diagnostic in error.diagnostics { print(diagnostic) }
-            throw ExitCode(1)
-        }
+        let loader = try map.checkingLoader(models: models)
         var failed = false
         for file in files {
             do {

@@ -10,4 +10,18 @@ struct DifyMapOption: ParsableArguments {
         guard let path else { return DifyMapping() }
         return try DifyMapping.parse(try WorkflowFile.read(path), file: path)
     }
+
+    /// A loader for commands that check files: this mapping, and model names only from a models file the user
+    /// has. Problems with either file are printed, and the command exits 1.
+    func checkingLoader(models: ModelsOption) throws -> WorkflowLoader {
+        var loader = WorkflowLoader()
+        do {
+            loader.difyMapping = try mapping()
+            if models.path != nil { loader.modelNames = try models.catalog().names }
+        } catch {
+            for diagnostic in error.diagnostics { print(diagnostic) }
+            throw ExitCode(1)
+        }
+        return loader
+    }
 }
