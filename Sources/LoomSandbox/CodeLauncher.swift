@@ -52,15 +52,23 @@ struct CodeLauncher: Sendable {
             throw .unavailable("no \(language.rawValue) interpreter is installed (set LOOM_CODE_\(language == .python3 ? "PYTHON" : "NODE") to its path)")
         }
         let program = language == .python3 ? [interpreter, "-I", "-S", "-c", Self.pythonDriver] : [interpreter, "-e", Self.javascriptDriver]
-        var limitsCommand = [
+        // V8 reserves address space far beyond what it uses; its heap is capped by its own flag instead.
+        if language == .javascript {
+            return command(running: [program[0], "--max-old-space-size=\(limits.memoryMegabytes)"] + program.dropFirst(), capAddressSpace: false)
+        }
+        return command(running: program, capAddressSpace: true)
+    }
+
+    /// `program` as this launcher runs it: as the sandbox user, under the limits, inside the sandbox.
+    func command(running program: [String], capAddressSpace: Bool) -> [String] {
+        var command: [String] = []
+        if getuid() == 0 { command = ["/usr/bin/setpriv", "--reuid=\(sandboxUser)", "--regid=\(sandboxUser)", "--clear-groups"] }
+        command += [
             "/usr/bin/prlimit", "--cpu=\(limits.cpuSeconds)", "--nproc=\(processLimit())", "--fsize=\(limits.fileMegabytes << 20)", "--nofile=64",
             "--core=0",
         ]
-        // V8 reserves address space far beyond what it uses; its heap is capped by its own flag instead.
-        if language == .python3 { limitsCommand.append("--as=\(limits.memoryMegabytes << 20)") }
-        var command: [String] = []
-        if getuid() == 0 { command = ["/usr/bin/setpriv", "--reuid=\(sandboxUser)", "--regid=\(sandboxUser)", "--clear-groups"] }
-        command += limitsCommand + ["--"]
+        if capAddressSpace { command.append("--as=\(limits.memoryMegabytes << 20)") }
+        command.append("--")
         switch isolation {
         case .bubblewrap(let path):
             command += [path, "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
@@ -78,7 +86,6 @@ struct CodeLauncher: Sendable {
         case .none:
             break
         }
-        if language == .javascript { return command + [program[0], "--max-old-space-size=\(limits.memoryMegabytes)"] + program.dropFirst() }
         return command + program
     }
 

@@ -45,9 +45,9 @@ public final class SandboxedCodeRunner: CodeRunner {
     }
 
     public func run(_ program: CodeProgram) async throws(CodeRunError) -> Value {
-        let user = Self.firstSandboxUser + Self.runs.add(1, ordering: .relaxed).oldValue % 100_000
+        let user = Self.nextUser()
         let launcher = CodeLauncher(
-            isolation: try sandbox().get(), limits: configuration.limits, interpreters: configuration.interpreters, sandboxUser: user)
+            isolation: try await sandbox().get(), limits: configuration.limits, interpreters: configuration.interpreters, sandboxUser: user)
         let command = try launcher.command(for: program.language)
         let input = JSONWriter.bytes(["code": .string(program.code), "inputs": .object(program.inputs)])
         let outcome: ProcessOutcome
@@ -62,18 +62,19 @@ public final class SandboxedCodeRunner: CodeRunner {
         return try interpret(outcome, language: program.language)
     }
 
-    /// Whether a sandbox can be made here, and if not why.
-    func sandbox() -> Result<CodeLauncher.Isolation, CodeRunError> {
-        isolation.withLock { known in
-            // Probed once, under the lock: the probe is a short process (bubblewrap running /bin/true).
-            if let known { return known }
-            let answer = probe()
-            known = answer
-            return answer
-        }
+    private static func nextUser() -> uid_t {
+        firstSandboxUser + runs.add(1, ordering: .relaxed).oldValue % 100_000
     }
 
-    private func probe() -> Result<CodeLauncher.Isolation, CodeRunError> {
+    /// Whether a sandbox can be made here, and if not why. Concurrent first runs may each probe; all agree.
+    func sandbox() async -> Result<CodeLauncher.Isolation, CodeRunError> {
+        if let known = isolation.withLock({ $0 }) { return known }
+        let answer = await probe()
+        isolation.withLock { $0 = answer }
+        return answer
+    }
+
+    private func probe() async -> Result<CodeLauncher.Isolation, CodeRunError> {
         let fallback = { (reason: String) -> Result<CodeLauncher.Isolation, CodeRunError> in
             self.configuration.allowUnsandboxed
                 ? .success(.none)
@@ -83,29 +84,29 @@ public final class SandboxedCodeRunner: CodeRunner {
                     ))
         }
         guard FileManager.default.isExecutableFile(atPath: configuration.bubblewrap) else { return fallback("\(configuration.bubblewrap) is not installed") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: configuration.bubblewrap)
-        process.arguments = ["--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "/bin/true"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
+        // The probe runs as programs will (their user, their limits, their namespaces): a sandbox that only root can
+        // make is no sandbox for them.
+        let isolation = CodeLauncher.Isolation.bubblewrap(path: configuration.bubblewrap)
+        let launcher = CodeLauncher(isolation: isolation, limits: configuration.limits, interpreters: [:], sandboxUser: Self.nextUser())
+        let outcome: ProcessOutcome
         do {
-            try process.run()
+            outcome = try await ProcessOutcome.run(
+                launcher.command(running: ["/usr/bin/true"], capAddressSpace: true), input: [], outputLimit: 4096, timeout: .seconds(10),
+                user: getuid() == 0 ? launcher.sandboxUser : nil)
         } catch {
             return fallback("bubblewrap does not start: \(error)")
         }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            return fallback("bubblewrap: \(message.isEmpty ? "exit \(process.terminationStatus)" : message)")
+        guard case .exit(0) = outcome.ending else {
+            let message = String(decoding: outcome.errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return fallback("bubblewrap: \(message.isEmpty ? "\(outcome.ending)" : message)")
         }
-        return .success(.bubblewrap(path: configuration.bubblewrap))
+        return .success(isolation)
     }
 
     private func interpret(_ outcome: ProcessOutcome, language: CodeLanguage) throws(CodeRunError) -> Value {
         let limits = configuration.limits
         switch outcome.ending {
-        case .timedOut: throw .timedOut(seconds: Double(limits.wallTime.components.seconds))
+        case .timedOut: throw .timedOut(seconds: limits.wallTime.seconds)
         case .outputTooLarge: throw .outputTooLarge(limit: limits.outputBytes)
         case .signal(let signal) where signal == SIGXCPU || signal == SIGKILL: throw .cpuLimit(seconds: limits.cpuSeconds)
         case .signal(let signal): throw .failed("the code was killed by signal \(signal)")

@@ -33,8 +33,8 @@ import Testing
         #expect(try result.get() == ["greeting": "hello Ana", "double": 42, "items": [1, 2.5, .null, true]])
     }
 
-    @Test func theSandboxIsAvailableHere() {
-        guard case .success(.bubblewrap) = Self.runner().sandbox() else {
+    @Test func theSandboxIsAvailableHere() async {
+        guard case .success(.bubblewrap) = await Self.runner().sandbox() else {
             Issue.record("bubblewrap should be usable on the test machine (deploy/install-system-packages installs it)")
             return
         }
@@ -79,8 +79,8 @@ import Testing
                             pass
                     children += 1
             """)
-        // Forks beyond the process limit fail inside the sandbox; the CPU limit ends the rest.
-        #expect(result.failureValue != nil)
+        // Forks beyond the process limit fail inside the sandbox (the children spin until the sandbox goes).
+        #expect(result.failureValue.map { "\($0)".contains("Resource temporarily unavailable") } == true, "\(result)")
         let after = await Self.python("def main():\n    return {'ok': 1}\n")
         #expect(try after.get() == ["ok": 1])
     }
@@ -139,6 +139,16 @@ import Testing
             #expect(message.contains("/nonexistent/bwrap is not installed"))
             #expect(message.contains("LOOM_CODE_UNSANDBOXED=1"))
         }
+    }
+
+    @Test func aSandboxThatCannotStartForProgramsIsRefusedWithTheReason() async {
+        // The probe runs as programs do; a "bubblewrap" that fails there means no sandbox, whatever root could do.
+        let runner = Self.runner { $0.bubblewrap = "/usr/bin/false" }
+        guard case .failure(.unavailable(let message)) = await runner.sandbox() else {
+            Issue.record("expected the sandbox to be refused")
+            return
+        }
+        #expect(message.hasPrefix("code cannot run: the sandbox cannot be created (bubblewrap: "))
     }
 
     @Test func anOperatorMayAllowUnsandboxedCode() async throws {

@@ -33,6 +33,10 @@ import Testing
                     ["apps", "deploy", "workflows/support-bot.dify.yml", "--map", "deploy/dify-mapping.yaml"], environment: environment)
                 #expect(again.stdout.contains("support-bot version 2 (unchanged)"))
 
+                let badMapping = try await server.admin(
+                    .POST, "/admin/apps?file=support-bot.yml", body: JSONWriter.string(["source": "kind: app", "dify_mapping": ["models": ["gpt": 1]]]))
+                #expect(badMapping.status == 400 && badMapping.body[path: ["code"]] == "invalid_param", "\(badMapping.text)")
+
                 let version = try await server.admin(.GET, "/admin/apps/support-bot/versions/2")
                 #expect(version.body[path: ["format"]] == "dify")
                 let source = try String(contentsOfFile: ServerHarness.root.appendingPathComponent("workflows/support-bot.dify.yml").path, encoding: .utf8)

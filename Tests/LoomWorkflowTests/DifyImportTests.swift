@@ -175,3 +175,26 @@ import Testing
         #expect(workflow.difyReport?.unmapped.first?.reason.contains("'macro' statement is not supported") == true)
     }
 }
+
+/// Mapping files are checked like workflow files: each problem with its place.
+@Suite struct DifyMappingTests {
+    @Test func aMalformedMappingFileGivesLocatedErrors() {
+        #expect(throws: WorkflowLoadError.self) { try DifyMapping.parse("models: [a, b]\n", file: "map.yaml") }
+        do {
+            _ = try DifyMapping.parse("models:\n  openai/gpt-4o: [x]\nrouting: {}\n", file: "map.yaml")
+            Issue.record("a malformed mapping was accepted")
+        } catch {
+            #expect(error.diagnostics.map(\.description) == [
+                "map.yaml:2:18: 'openai/gpt-4o' must map to a name", "map.yaml:3:1: unknown key 'routing'; expected models, datasets",
+            ])
+        }
+    }
+
+    @Test func modelsMapByProviderAndNameThenByName() throws {
+        let mapping = try DifyMapping.parse("models: {openai/gpt-4o: big, gpt-4o-mini: small}\n", file: "map.yaml")
+        #expect(mapping.model(provider: "openai", name: "gpt-4o") == "big")
+        #expect(mapping.model(provider: "langgenius/openai/openai", name: "gpt-4o") == "big")
+        #expect(mapping.model(provider: "azure", name: "gpt-4o-mini") == "small")
+        #expect(mapping.model(provider: "azure", name: "gpt-4o") == nil)
+    }
+}

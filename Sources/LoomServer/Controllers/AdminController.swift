@@ -56,7 +56,13 @@ struct AdminController: Sendable {
         var loader = self.loader
         loader.datasets = Dictionary(
             try await store.datasets.list().map { ($0.name, KnownDataset(kind: $0.kind, latestVersion: $0.latestVersion)) }, uniquingKeysWith: { first, _ in first })
-        if let mapping = options["dify_mapping"] { loader.difyMapping = loader.difyMapping.merging(DifyMapping(value: mapping)) }
+        if let mapping = options["dify_mapping"] {
+            let names = { (key: String) in mapping.objectValue?[key].map { $0.objectValue?.values.allSatisfy { $0.stringValue != nil } == true } ?? true }
+            guard mapping.objectValue != nil, names("models"), names("datasets") else {
+                throw APIError.invalidParam("dify_mapping must be {models: {DIFY_MODEL: loom-model}, datasets: {DIFY_ID: loom-dataset}}")
+            }
+            loader.difyMapping = loader.difyMapping.merging(DifyMapping(value: mapping))
+        }
         let (submission, workflow) = try WorkflowDeployment.submission(
             text: source, file: file, author: option("author") ?? "admin", message: option("message") ?? "", loader: loader)
         let result = try await store.apps.deploy(submission)

@@ -19,7 +19,8 @@ public struct CodeNode: WorkflowNode {
             }
         }
         let code = reader.string("code", required: true)
-        if let code, !code.contains(language == .python3 ? "def main" : "function main") {
+        // JavaScript may define main as a function, a const or an async function: only Python's is checked here.
+        if let code, language == .python3, !code.contains("def main") {
             reader.error("the code must define main(...)", at: reader.node("code")?.location)
         }
         var inputs: [(String, ValueTemplate)] = []

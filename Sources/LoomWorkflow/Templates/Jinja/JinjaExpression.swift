@@ -6,8 +6,8 @@ indirect enum JinjaExpression: Sendable {
     case dictionary([(JinjaExpression, JinjaExpression)])
     case attribute(JinjaExpression, String)
     case item(JinjaExpression, JinjaExpression)
-    case filter(JinjaExpression, String, [JinjaExpression])
-    case method(JinjaExpression, String, [JinjaExpression])
+    case filter(JinjaExpression, String, [JinjaArgumentExpression])
+    case method(JinjaExpression, String, [JinjaArgumentExpression])
     case test(JinjaExpression, String, negated: Bool)
     case unary(String, JinjaExpression)
     case binary(String, JinjaExpression, JinjaExpression)
@@ -36,13 +36,9 @@ indirect enum JinjaExpression: Sendable {
             }
             return Self.member(container, JinjaValue.text(key))
         case .filter(let base, let name, let arguments):
-            var values: [Value?] = []
-            for argument in arguments { values.append(try argument.evaluate(scope)) }
-            return try JinjaFilters.apply(name, to: try base.evaluate(scope), arguments: values)
+            return try JinjaFilters.apply(name, to: try base.evaluate(scope), arguments: try JinjaArguments(arguments, scope))
         case .method(let base, let name, let arguments):
-            var values: [Value?] = []
-            for argument in arguments { values.append(try argument.evaluate(scope)) }
-            return try JinjaFilters.method(name, on: try base.evaluate(scope), arguments: values)
+            return try JinjaFilters.method(name, on: try base.evaluate(scope), arguments: try JinjaArguments(arguments, scope))
         case .test(let base, let name, let negated):
             let result = try JinjaFilters.test(name, try base.evaluate(scope))
             return .bool(negated ? !result : result)
@@ -92,5 +88,46 @@ indirect enum JinjaExpression: Sendable {
         case .array(let items)?: return Int(name).flatMap { items.indices.contains($0) ? items[$0] : nil }
         default: return nil
         }
+    }
+}
+
+/// A call argument as written: `value` or `name=value`.
+struct JinjaArgumentExpression: Sendable {
+    var name: String?
+    var value: JinjaExpression
+}
+
+/// A call's evaluated arguments, read as Python binds them: by keyword, else by position.
+struct JinjaArguments {
+    private var positional: [Value?] = []
+    private var named: [String: Value?] = [:]
+
+    init(_ expressions: [JinjaArgumentExpression], _ scope: JinjaScope) throws(JinjaRenderError) {
+        for argument in expressions {
+            let value = try argument.value.evaluate(scope)
+            if let name = argument.name { named[name] = value } else { positional.append(value) }
+        }
+    }
+
+    init(_ values: [Value?]) {
+        positional = values
+    }
+
+    /// The parameter at `position` in the signature, called `name`.
+    subscript(_ position: Int, _ name: String) -> Value? {
+        if let value = named[name] { return value }
+        return position < positional.count ? positional[position] : nil
+    }
+
+    /// A keyword-only parameter.
+    func keyword(_ name: String) -> Value? {
+        named[name] ?? nil
+    }
+
+    /// Positional arguments from `position` on (for `map('filter', …)`).
+    func dropping(_ count: Int) -> JinjaArguments {
+        var rest = self
+        rest.positional = Array(positional.dropFirst(count))
+        return rest
     }
 }

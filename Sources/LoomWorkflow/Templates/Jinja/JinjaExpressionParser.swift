@@ -160,13 +160,17 @@ struct JinjaExpressionParser {
         }
     }
 
-    /// Call arguments after '('; keyword arguments count by position.
-    private mutating func arguments() throws(JinjaSyntaxError) -> [JinjaExpression] {
-        var list: [JinjaExpression] = []
+    /// Call arguments after '(', positional or `name=value`.
+    private mutating func arguments() throws(JinjaSyntaxError) -> [JinjaArgumentExpression] {
+        var list: [JinjaArgumentExpression] = []
         if take(")") { return list }
         repeat {
-            if case .name? = peek, position + 1 < tokens.count, tokens[position + 1] == .symbol("=") { position += 2 }
-            list.append(try conditional())
+            var name: String?
+            if case .name(let keyword)? = peek, position + 1 < tokens.count, tokens[position + 1] == .symbol("=") {
+                name = keyword
+                position += 2
+            }
+            list.append(JinjaArgumentExpression(name: name, value: try conditional()))
         } while take(",")
         try expect(")")
         return list

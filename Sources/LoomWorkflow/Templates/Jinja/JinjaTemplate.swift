@@ -7,7 +7,8 @@ public struct JinjaTemplate: Sendable {
 
     public init(_ source: String) throws(JinjaSyntaxError) {
         self.source = source
-        var parser = try JinjaParser(source)
+        // As Jinja2's default (keep_trailing_newline=False), one newline ending the template is not output.
+        var parser = try JinjaParser(source.hasSuffix("\n") ? String(source.dropLast()) : source)
         self.body = try parser.parseDocument()
     }
 

@@ -26,6 +26,34 @@ enum JinjaValue {
         }
     }
 
+    /// What Jinja2's `tojson` prints: Python's `json.dumps` with sorted keys (ASCII only, `": "` and `", "`
+    /// separators), with `<`, `>`, `&` and `'` escaped so the text is safe inside HTML.
+    static func json(_ value: Value) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .int, .double: return repr(value)
+        case .array(let items): return "[" + items.map(json).joined(separator: ", ") + "]"
+        case .object(let fields): return "{" + fields.keys.sorted().map { json(.string($0)) + ": " + json(fields[$0]!) }.joined(separator: ", ") + "}"
+        case .string(let text):
+            var result = "\""
+            for unit in text.utf16 {
+                switch unit {
+                case 0x22: result += "\\\""
+                case 0x5C: result += "\\\\"
+                case 0x0A: result += "\\n"
+                case 0x0D: result += "\\r"
+                case 0x09: result += "\\t"
+                case 0x08: result += "\\b"
+                case 0x0C: result += "\\f"
+                case 0x20..<0x7F where ![0x3C, 0x3E, 0x26, 0x27].contains(unit): result.append(Character(Unicode.Scalar(unit)!))
+                default: result += String(format: "\\u%04x", unit)
+                }
+            }
+            return result + "\""
+        }
+    }
+
     static func truthy(_ value: Value?) -> Bool {
         switch value {
         case nil, .null?: return false
