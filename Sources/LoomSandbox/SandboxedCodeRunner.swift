@@ -54,8 +54,8 @@ public final class SandboxedCodeRunner: CodeRunner {
         do {
             outcome = try await ProcessOutcome.run(command, input: input, outputLimit: configuration.limits.outputBytes, timeout: configuration.limits.wallTime,
                 user: getuid() == 0 ? user : nil)
-        } catch let error as CodeRunError {
-            throw error
+        } catch is CancellationError {
+            throw .stopped
         } catch {
             throw .unavailable("could not start the code's process: \(error)")
         }
@@ -70,6 +70,8 @@ public final class SandboxedCodeRunner: CodeRunner {
     func sandbox() async -> Result<CodeLauncher.Isolation, CodeRunError> {
         if let known = isolation.withLock({ $0 }) { return known }
         let answer = await probe()
+        // A probe cut short by a stopped run says nothing about the machine: ask again next time.
+        if Task.isCancelled { return .failure(.stopped) }
         isolation.withLock { $0 = answer }
         return answer
     }

@@ -34,6 +34,8 @@ public enum CodeRunError: Error, Sendable, CustomStringConvertible, Equatable {
     case badResult(String)
     /// No interpreter for the language, or no sandbox to run it in.
     case unavailable(String)
+    /// The run was stopped or the node's time ran out while the program ran; it was killed.
+    case stopped
 
     public var description: String {
         switch self {
@@ -44,6 +46,7 @@ public enum CodeRunError: Error, Sendable, CustomStringConvertible, Equatable {
         case .outputTooLarge(let limit): return "the code wrote more than \(limit / 1024) KB of output"
         case .badResult(let message): return message
         case .unavailable(let message): return message
+        case .stopped: return "the code was stopped before it finished"
         }
     }
 }
