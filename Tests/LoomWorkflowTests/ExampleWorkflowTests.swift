@@ -139,4 +139,21 @@ import Testing
         #expect(run.result.outputs["report"] == "* First.\n* \n* Third.\n")
         #expect(models.requests.first?.messages.first?.content == "Summarise the document in at most 12 words.")
     }
+
+    @Test func studyNotesTightensTheAnswerAndRemembersTopics() async throws {
+        let long = Array(repeating: "word", count: 12).joined(separator: " ")
+        let models = ScriptedModelProvider([
+            ("Shorten this", .init(chunks: ["Cells divide."])),
+            ("What is mitosis?", .init(chunks: [long])),
+        ])
+        let workflow = try TestFiles.example("study-notes.yaml")
+        let context = RunContext(query: "What is mitosis?", conversationVariables: ["topics": ["cells"], "questions": 1])
+        let run = try await record(workflow, inputs: ["max_words": 5], models: models, context: context)
+        #expect(run.result.status == .succeeded, "\(run.result.error ?? "")")
+        #expect(run.result.outputs["answer"] == "Cells divide.\n\n(Question 2 of this conversation; topics so far: 2.)")
+        #expect(run.result.conversationVariables == ["topics": ["cells", "What is mitosis?"], "questions": 2])
+        // One round shortened the draft; the second measured it and broke out.
+        #expect(run.finished("tighten").first?.outputs["loop_round"] == 2)
+        #expect(models.requests.count == 2)
+    }
 }

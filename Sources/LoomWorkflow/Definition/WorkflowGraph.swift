@@ -16,6 +16,8 @@ public struct NodeRead: Sendable {
     public var location: SourceLocation
     /// True when the name may be relative to a Mustache section's item.
     public var inSection: Bool
+    /// True when the node writes the variable (an assigner's target) rather than reading it.
+    public var writes = false
 }
 
 public struct Edge: Sendable, Hashable {

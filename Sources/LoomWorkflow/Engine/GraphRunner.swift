@@ -5,6 +5,8 @@ struct GraphRunner: Sendable {
     let coordinator: RunCoordinator
     let iteration: IterationPosition?
     let depth: Int
+    /// Declared types of the variables assigners may write here: `conversation`, and enclosing loops'.
+    var scopeTypes: [String: [String: ValueType]] = [:]
 
     struct Outcome: Sendable {
         var pool: VariablePool
@@ -37,7 +39,10 @@ struct GraphRunner: Sendable {
                         id: coordinator.executionId(step: step), nodeId: spec.id, nodeType: spec.type, title: spec.title, step: step,
                         iteration: iteration)
                     coordinator.emit(.nodeStarted(execution))
-                    let runner = NodeRunner(spec: spec, index: index, execution: execution, coordinator: coordinator, depth: depth)
+                    let runner = NodeRunner(
+                        spec: spec, index: index, execution: execution, coordinator: coordinator, depth: depth, scopeTypes: scopeTypes)
+                    // Conversation variables are shared by the whole run: a node sees every write finished before it starts.
+                    if let conversation = coordinator.conversationVariables { state.pool.set(conversation, for: VariableNamespace.conversation) }
                     if runner.runsInline {
                         // Pure nodes finish in microseconds and never wait: a task of their own would cost more
                         // than the node itself.
@@ -87,6 +92,12 @@ struct GraphRunner: Sendable {
             switch completion.outcome.status {
             case .succeeded, .exception:
                 pool.set(completion.outcome.outputs, for: spec.id)
+                for assignment in completion.assignments {
+                    if assignment.scope == VariableNamespace.conversation {
+                        coordinator.assignConversationVariable(assignment.name, assignment.value)
+                    }
+                    pool[scope: assignment.scope, default: [:]][assignment.name] = assignment.value
+                }
                 finished.append(completion.index)
                 if let usage = completion.outcome.usage { coordinator.add(usage) }
                 if completion.outcome.status == .exception { coordinator.noteException() }

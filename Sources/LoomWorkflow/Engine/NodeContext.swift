@@ -4,6 +4,8 @@ public struct NodeContext: Sendable {
     public let pool: VariablePool
     let coordinator: RunCoordinator
     let depth: Int
+    /// Declared types of the variables an assigner may write from here.
+    let scopeTypes: [String: [String: ValueType]]
 
     public var services: EngineServices { coordinator.services }
     public var run: RunContext { coordinator.context }
@@ -24,16 +26,27 @@ public struct NodeContext: Sendable {
         coordinator.emit(kind)
     }
 
-    /// Runs a node's inner graph once (one iteration item) with extra outputs under the node's own id.
-    public func runInnerGraph(_ inner: InnerGraph, scope: [String: Value], index: Int) async -> InnerGraphOutcome {
+    /// The declared type of a variable an assigner may write (`conversation.NAME`, `LOOP.NAME`).
+    public func declaredType(of path: VariablePath) -> ValueType? {
+        path.output.flatMap { scopeTypes[path.root]?[$0] }
+    }
+
+    /// Runs a node's inner graph once (one iteration item, one loop round) with extra outputs under the node's own
+    /// id; `types` declares those an assigner inside may write.
+    public func runInnerGraph(
+        _ inner: InnerGraph, scope: [String: Value], index: Int, types: [String: ValueType] = [:]
+    ) async -> InnerGraphOutcome {
         guard depth < limits.maxDepth else {
             return InnerGraphOutcome(pool: pool, error: "iterations nested deeper than \(limits.maxDepth) levels", stopped: false)
         }
         var base = pool
         base.set(scope, for: execution.nodeId)
+        var innerTypes = scopeTypes
+        innerTypes[execution.nodeId] = types.isEmpty ? nil : types
         let runner = GraphRunner(
-            graph: inner.graph, coordinator: coordinator, iteration: IterationPosition(nodeId: execution.nodeId, index: index),
-            depth: depth + 1)
+            graph: inner.graph, coordinator: coordinator,
+            iteration: IterationPosition(nodeId: execution.nodeId, index: index, isLoop: execution.nodeType == LoopNode.typeName),
+            depth: depth + 1, scopeTypes: innerTypes)
         let outcome = await runner.run(base)
         return InnerGraphOutcome(pool: outcome.pool, error: outcome.failure, stopped: outcome.stopped)
     }

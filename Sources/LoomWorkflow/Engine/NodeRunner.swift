@@ -5,6 +5,7 @@ struct NodeRunner: Sendable {
     let execution: NodeExecution
     let coordinator: RunCoordinator
     let depth: Int
+    let scopeTypes: [String: [String: ValueType]]
 
     struct Completion: Sendable {
         var index: Int
@@ -12,6 +13,7 @@ struct NodeRunner: Sendable {
         var outcome: NodeOutcome
         /// The handle whose edges are taken.
         var handle: String
+        var assignments: [VariableAssignment] = []
     }
 
     /// Pure nodes without retries run in the scheduler's own task.
@@ -21,15 +23,17 @@ struct NodeRunner: Sendable {
 
     func run(_ pool: VariablePool) async -> Completion {
         let started = ContinuousClock.now
-        let context = NodeContext(execution: execution, pool: pool, coordinator: coordinator, depth: depth)
+        let context = NodeContext(execution: execution, pool: pool, coordinator: coordinator, depth: depth, scopeTypes: scopeTypes)
         var retries = 0
         while true {
             do {
                 let result = try await attempt(context)
                 try checkSizes(result.outputs)
-                return completion(
+                var done = completion(
                     .succeeded, result.outputs, inputs: result.inputs, handle: result.handle, usage: result.usage, started: started,
                     retries: retries)
+                done.assignments = result.assignments
+                return done
             } catch {
                 if Task.isCancelled || error is CancellationError || (error as? ModelError) == .cancelled {
                     return completion(.stopped, [:], error: "stopped", handle: EdgeHandle.source, started: started, retries: retries)

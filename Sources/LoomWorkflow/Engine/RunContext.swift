@@ -12,12 +12,16 @@ public struct RunContext: Sendable {
     public var environment: [String: String]
     /// Earlier turns of the conversation, oldest first (chat apps): what llm nodes with `memory` see.
     public var history: [ChatMessage]
+    /// The conversation variables as the previous turn left them; declared variables missing here (or no longer of
+    /// their declared type) start from their defaults.
+    public var conversationVariables: [String: Value]
 
     public init(
         runId: String = UUID.random().uuidString.lowercased(), appId: String? = nil, user: String = "anonymous",
         query: String? = nil, conversationId: String? = nil, startedAt: Date = Date(), environment: [String: String] = [:],
-        history: [ChatMessage] = []
+        history: [ChatMessage] = [], conversationVariables: [String: Value] = [:]
     ) {
+        self.conversationVariables = conversationVariables
         self.runId = runId
         self.appId = appId
         self.user = user

@@ -13,8 +13,14 @@ final class RunCoordinator: Sendable {
     private let usage = Mutex(TokenUsage())
     private let streamed = Mutex<[String: String]>([:])
     private let exceptions = Atomic<Int>(0)
+    /// The conversation variables' current values; nil when the workflow declares none.
+    private let conversation: Mutex<[String: Value]?>
 
-    init(context: RunContext, services: EngineServices, limits: RunLimits, streamRoutes: [String: StreamRoute], sink: @escaping @Sendable (RunEvent) -> Void) {
+    init(
+        context: RunContext, services: EngineServices, limits: RunLimits, streamRoutes: [String: StreamRoute],
+        conversation: [String: Value]?, sink: @escaping @Sendable (RunEvent) -> Void
+    ) {
+        self.conversation = Mutex(conversation)
         self.context = context
         self.services = services
         self.limits = limits
@@ -24,6 +30,12 @@ final class RunCoordinator: Sendable {
     }
 
     var runId: String { context.runId }
+
+    var conversationVariables: [String: Value]? { conversation.withLock { $0 } }
+
+    func assignConversationVariable(_ name: String, _ value: Value) {
+        conversation.withLock { $0?[name] = value }
+    }
 
     var timeLimitMessage: String {
         "the run exceeded its time limit of \(JSONWriter.format(limits.maxDuration.seconds)) s (limit max_seconds)"

@@ -33,9 +33,9 @@ public struct RunEvent: Sendable {
         case .nodeFinished: return "node_finished"
         case .nodeRetry: return "node_retry"
         case .textChunk: return "text_chunk"
-        case .iterationStarted: return "iteration_started"
-        case .iterationNext: return "iteration_next"
-        case .iterationCompleted: return "iteration_completed"
+        case .iterationStarted(let execution, _): return execution.containerEvent("started")
+        case .iterationNext(let execution, _): return execution.containerEvent("next")
+        case .iterationCompleted(let execution, _, _): return execution.containerEvent("completed")
         case .workflowFinished: return "workflow_finished"
         }
     }
@@ -72,7 +72,7 @@ public struct RunEvent: Sendable {
             return ["text": .string(text), "from_variable_selector": .array(from.segments.map(Value.string))]
         case .iterationStarted(let execution, let count):
             var fields = execution.fields
-            fields["inputs"] = ["iterator_length": .int(count)]
+            fields["inputs"] = [execution.nodeType == LoopNode.typeName ? "loop_count" : "iterator_length": .int(count)]
             fields["created_at"] = timestamp
             return .object(fields)
         case .iterationNext(let execution, let index):
@@ -112,23 +112,30 @@ public struct NodeExecution: Sendable {
     public var step: Int
     public var iteration: IterationPosition?
 
+    /// `iteration_started`, or for a loop node Dify's `loop_started` (and `_next`, `_completed`).
+    func containerEvent(_ stage: String) -> String {
+        (nodeType == LoopNode.typeName ? "loop_" : "iteration_") + stage
+    }
+
     var fields: [String: Value] {
         var fields: [String: Value] = [
             "id": .string(id), "node_id": .string(nodeId), "node_type": .string(nodeType),
             "title": .string(title ?? nodeId), "index": .int(step),
         ]
         if let iteration {
-            fields["iteration_id"] = .string(iteration.nodeId)
-            fields["iteration_index"] = .int(iteration.index)
+            let prefix = iteration.isLoop ? "loop" : "iteration"
+            fields["\(prefix)_id"] = .string(iteration.nodeId)
+            fields["\(prefix)_index"] = .int(iteration.index)
         }
         return fields
     }
 }
 
-/// Where inside an iteration an execution happens.
+/// Where inside an iteration (or a loop: the round) an execution happens.
 public struct IterationPosition: Sendable, Hashable {
     public var nodeId: String
     public var index: Int
+    public var isLoop = false
 }
 
 /// How a node execution ended.

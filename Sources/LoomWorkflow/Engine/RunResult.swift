@@ -8,6 +8,8 @@ public struct RunResult: Sendable {
     public var usage: TokenUsage
     /// Node executions, counting those inside iterations.
     public var steps: Int
+    /// The conversation variables as the run left them (chat apps that declare any), to keep for the next turn.
+    public var conversationVariables: [String: Value]?
 
     public init(runId: String, status: RunStatus, outputs: [String: Value], error: String? = nil, elapsed: Duration, usage: TokenUsage, steps: Int) {
         self.runId = runId

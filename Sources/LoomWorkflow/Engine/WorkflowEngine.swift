@@ -20,8 +20,10 @@ public struct WorkflowEngine: Sendable {
     ) async throws(InputError) -> RunResult {
         let resolvedInputs = try workflow.resolveInputs(inputs)
         let limits = workflow.limits.capped(by: self.limits)
+        let conversation = workflow.conversationVariables.isEmpty ? nil : workflow.conversationValues(stored: context.conversationVariables)
         let coordinator = RunCoordinator(
-            context: context, services: services, limits: limits, streamRoutes: StreamPlanner.routes(for: workflow.graph), sink: onEvent)
+            context: context, services: services, limits: limits, streamRoutes: StreamPlanner.routes(for: workflow.graph),
+            conversation: conversation, sink: onEvent)
         let started = ContinuousClock.now
         coordinator.emit(.workflowStarted(inputs: resolvedInputs))
 
@@ -30,7 +32,10 @@ public struct WorkflowEngine: Sendable {
         pool.set(systemVariables(context, workflow: workflow), for: VariableNamespace.sys)
         pool.set(environmentVariables(context, workflow: workflow), for: VariableNamespace.env)
 
-        let runner = GraphRunner(graph: workflow.graph, coordinator: coordinator, iteration: nil, depth: 0)
+        let types = Dictionary(workflow.conversationVariables.map { ($0.name, $0.type) }) { first, _ in first }
+        let runner = GraphRunner(
+            graph: workflow.graph, coordinator: coordinator, iteration: nil, depth: 0,
+            scopeTypes: types.isEmpty ? [:] : [VariableNamespace.conversation: types])
         // The time limit needs no timer of its own: waiting nodes get the remaining time as their timeout, and no
         // node starts after the deadline.
         let outcome = await runner.run(pool)
@@ -39,6 +44,7 @@ public struct WorkflowEngine: Sendable {
             runId: context.runId, status: .succeeded, outputs: [:], error: nil, elapsed: .now - started, usage: coordinator.totalUsage,
             steps: coordinator.stepCount)
         result.outputs = Self.outputs(of: workflow.graph, outcome)
+        result.conversationVariables = coordinator.conversationVariables
         if let failure = outcome.failure {
             result.status = .failed
             result.error = failure

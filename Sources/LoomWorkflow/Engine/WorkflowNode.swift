@@ -30,10 +30,12 @@ extension WorkflowNode {
     public func handle(forDefault outputs: [String: Value]) -> String { EdgeHandle.source }
 }
 
-/// A sub-graph a node runs, and the outputs of the node visible inside it (`each.item`, `each.index`).
+/// A sub-graph a node runs, and the outputs of the node visible inside it (`each.item`, `each.index`); those an
+/// assigner inside may write (a loop's variables).
 public struct InnerGraph: Sendable {
     public var graph: WorkflowGraph
     public var innerOutputs: [String]
+    public var writableOutputs: [String] = []
 }
 
 /// What a node produced.
@@ -44,11 +46,17 @@ public struct NodeResult: Sendable {
     /// What the node read, as it will be shown in events and run records.
     public var inputs: [String: Value]
     public var usage: TokenUsage?
+    /// Writes to conversation or loop variables, applied when the node succeeds.
+    public var assignments: [VariableAssignment]
 
-    public init(outputs: [String: Value], handle: String = EdgeHandle.source, inputs: [String: Value] = [:], usage: TokenUsage? = nil) {
+    public init(
+        outputs: [String: Value], handle: String = EdgeHandle.source, inputs: [String: Value] = [:], usage: TokenUsage? = nil,
+        assignments: [VariableAssignment] = []
+    ) {
         self.outputs = outputs
         self.handle = handle
         self.inputs = inputs
         self.usage = usage
+        self.assignments = assignments
     }
 }

@@ -234,6 +234,19 @@ public final class NodeReader {
         return path
     }
 
+    /// A variable the node writes: checked, once the graph is known, to be a declared conversation variable or a
+    /// variable of a loop the node is inside.
+    public func target(_ node: SourceNode, what: String) -> VariablePath? {
+        guard let path = reference(node, what: what) else { return nil }
+        reads[reads.count - 1].writes = true
+        return path
+    }
+
+    /// Takes back the reads `matching` decides: names a node checks itself because they live in its inner graph.
+    public func forgetReads(where matching: (VariablePath) -> Bool) {
+        reads.removeAll { matching($0.path) }
+    }
+
     // MARK: Edges
 
     /// Declares edges from this node through `handle` to the node id (or list of ids) written at `node`.

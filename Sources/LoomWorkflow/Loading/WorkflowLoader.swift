@@ -14,9 +14,12 @@ public struct WorkflowLoader: Sendable {
         StartNode.self, EndNode.self, AnswerNode.self, LLMNode.self, IfElseNode.self, QuestionClassifierNode.self,
         ParameterExtractorNode.self, TemplateNode.self, VariableAggregatorNode.self, HTTPRequestNode.self, ToolNode.self,
         IterationNode.self, KnowledgeRetrievalNode.self, DatasetAnnotationNode.self, CodeNode.self, UnsupportedNode.self,
+        AssignerNode.self, LoopNode.self, LoopBreakNode.self, ListOperatorNode.self,
     ]
 
-    static let topLevelKeys = ["app", "name", "description", "mode", "inputs", "env", "nodes", "edges", "limits", "annotations"]
+    static let topLevelKeys = [
+        "app", "name", "description", "mode", "inputs", "env", "conversation_variables", "nodes", "edges", "limits", "annotations",
+    ]
 
     public init(tools: ToolRegistry = .builtIn, modelNames: [String]? = nil, nodeTypes: [any WorkflowNode.Type] = Self.builtInNodeTypes) {
         self.tools = tools
@@ -65,6 +68,7 @@ public struct WorkflowLoader: Sendable {
         let mode = top.mode()
         let inputs = top.inputs()
         let environment = top.environment()
+        let conversationVariables = top.conversationVariables(mode: mode)
         let limits = top.limits()
         let annotations = entries["annotations"].flatMap { AnnotationSettings.read($0.value, log: log, datasets: datasets) }
         let session = LoadSession(log: log, tools: tools, modelNames: modelNames, datasets: datasets, nodeTypes: nodeTypes)
@@ -74,7 +78,8 @@ public struct WorkflowLoader: Sendable {
         }
         guard let graph = session.loadGraph(nodes, explicitEdges: entries["edges"]?.value), let app, let name else { return nil }
         let workflow = Workflow(
-            app: app, name: name, description: description, mode: mode, inputs: inputs, environment: environment, graph: graph,
+            app: app, name: name, description: description, mode: mode, inputs: inputs, environment: environment,
+            conversationVariables: conversationVariables, graph: graph,
             limits: limits, annotations: annotations, document: document.value)
         WorkflowValidator(workflow: workflow, log: log, failedIds: session.failedIds).validate()
         return workflow
@@ -137,7 +142,7 @@ private struct TopLevelReader {
 
     private func input(_ entry: SourceEntry) -> InputDeclaration? {
         let name = entry.key
-        guard VariablePath(parsing: name) != nil, !name.contains(".") else {
+        guard VariablePath.isName(name) else {
             log.add("'\(name)' is not a valid input name (letters, digits, '_' and '-')", at: entry.keyLocation)
             return nil
         }
@@ -232,6 +237,56 @@ private struct TopLevelReader {
             }
         }
         return declarations
+    }
+
+    /// `conversation_variables: {NAME: TYPE}` or `{NAME: {type, default, description}}`.
+    func conversationVariables(mode: Workflow.Mode) -> [ConversationVariable] {
+        guard let node = entries["conversation_variables"]?.value else { return [] }
+        guard mode == .chat else {
+            log.add("conversation variables are kept from turn to turn of a conversation: they need 'mode: chat'", at: node.location)
+            return []
+        }
+        guard case .mapping(let list) = node.kind else {
+            log.add("'conversation_variables' must be a mapping of names to a type or {type, default, description}", at: node.location)
+            return []
+        }
+        var variables: [ConversationVariable] = []
+        for entry in list {
+            guard VariablePath.isName(entry.key) else {
+                log.add("'\(entry.key)' is not a valid variable name (letters, digits, '_' and '-')", at: entry.keyLocation)
+                continue
+            }
+            var typeNode = entry.value
+            var defaultNode: SourceNode?
+            var description: String?
+            if case .mapping(let fields) = entry.value.kind {
+                guard let type = fields.first(where: { $0.key == "type" }) else {
+                    log.add("conversation variable '\(entry.key)' needs a 'type'", at: entry.value.location)
+                    continue
+                }
+                typeNode = type.value
+                for field in fields where field.key != "type" {
+                    switch field.key {
+                    case "default": defaultNode = field.value
+                    case "description": description = field.value.value.text
+                    default: log.add("unknown key '\(field.key)' in conversation variable '\(entry.key)'; allowed: type, default, description", at: field.keyLocation)
+                    }
+                }
+            }
+            guard case .scalar(.string(let typeName)) = typeNode.kind, let type = ValueType(name: typeName) else {
+                log.add(
+                    "conversation variable '\(entry.key)' has an unknown type; use one of: \(ValueType.allCases.map(\.rawValue).joined(separator: ", "))",
+                    at: typeNode.location)
+                continue
+            }
+            let value = defaultNode?.value ?? type.empty
+            if let problem = type.problem(with: value, limits: false) {
+                log.add("the default of conversation variable '\(entry.key)' does not fit its type \(type.rawValue): \(problem)", at: defaultNode?.location ?? entry.keyLocation)
+                continue
+            }
+            variables.append(ConversationVariable(name: entry.key, type: type, defaultValue: value, description: description))
+        }
+        return variables
     }
 
     func limits() -> RunLimits {

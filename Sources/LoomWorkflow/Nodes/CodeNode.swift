@@ -7,7 +7,7 @@ public struct CodeNode: WorkflowNode {
     public let language: CodeLanguage
     public let code: String
     public let inputs: [(name: String, value: ValueTemplate)]
-    public let outputs: [(name: String, type: CodeOutputType)]
+    public let outputs: [(name: String, type: ValueType)]
 
     public static func decode(_ reader: NodeReader) -> CodeNode? {
         var language = CodeLanguage.python3
@@ -26,20 +26,20 @@ public struct CodeNode: WorkflowNode {
         var inputs: [(String, ValueTemplate)] = []
         if let node = reader.node("inputs"), let entries = reader.mapping(node, what: "'inputs'") {
             for entry in entries {
-                guard VariablePath(parsing: entry.key) != nil, !entry.key.contains("."), !entry.key.contains("-") else {
+                guard VariablePath.isName(entry.key), !entry.key.contains("-") else {
                     reader.error("'\(entry.key)' cannot be an argument name (letters, digits and '_')", at: entry.keyLocation)
                     continue
                 }
                 if let value = reader.valueTemplate(entry.value, what: "input '\(entry.key)'") { inputs.append((entry.key, value)) }
             }
         }
-        var outputs: [(String, CodeOutputType)] = []
+        var outputs: [(String, ValueType)] = []
         if let node = reader.node("outputs", required: true), let entries = reader.mapping(node, what: "'outputs'") {
             for entry in entries {
                 guard let name = reader.string(entry.value, what: "the type of output '\(entry.key)'") else { continue }
-                guard let type = CodeOutputType(rawValue: name) else {
+                guard let type = ValueType(rawValue: name) else {
                     reader.error(
-                        "output '\(entry.key)' has unknown type '\(name)'; use one of: \(CodeOutputType.allCases.map(\.rawValue).joined(separator: ", "))",
+                        "output '\(entry.key)' has unknown type '\(name)'; use one of: \(ValueType.allCases.map(\.rawValue).joined(separator: ", "))",
                         at: entry.value.location)
                     continue
                 }

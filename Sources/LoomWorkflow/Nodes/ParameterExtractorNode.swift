@@ -13,7 +13,7 @@ public struct ParameterExtractorNode: WorkflowNode {
         var parameters: [ToolParameter] = []
         for item in items {
             guard let fields = reader.mapping(item, what: "a parameter", allowed: ["name", "type", "description", "required"]) else { continue }
-            guard let name = fields["name"].flatMap({ reader.string($0, what: "parameter name") }), VariablePath(parsing: name) != nil, !name.contains("."), !name.hasPrefix("__") else {
+            guard let name = fields["name"].flatMap({ reader.string($0, what: "parameter name") }), VariablePath.isName(name), !name.hasPrefix("__") else {
                 reader.error("a parameter needs a 'name' of letters, digits and '_' (not starting with __)", at: item.location)
                 continue
             }

@@ -22,6 +22,11 @@ public struct VariablePath: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { segments.joined(separator: ".") }
 
+    /// One segment: a variable, input or output name.
+    public static func isName(_ text: String) -> Bool {
+        !text.isEmpty && text.allSatisfy(isNameCharacter)
+    }
+
     static func isNameCharacter(_ character: Character) -> Bool {
         character.isASCII && (character.isLetter || character.isNumber || character == "_" || character == "-")
     }

@@ -12,6 +12,11 @@ public struct VariablePool: Sendable {
         set { scopes[scope] = newValue }
     }
 
+    public subscript(scope scope: String, default fallback: [String: Value]) -> [String: Value] {
+        get { scopes[scope] ?? fallback }
+        set { scopes[scope] = newValue }
+    }
+
     public func value(at path: VariablePath) -> Value? {
         guard let scope = scopes[path.root] else { return nil }
         guard path.segments.count > 1 else { return .object(scope) }

@@ -37,9 +37,17 @@ struct WorkflowValidator {
             }
         }
         let frame = Frame(graph: graph, ancestors: ancestors, owner: nil)
+        let owner = chain.last.flatMap { outer in outer.owner.map { outer.graph.nodes[$0] } }
         for (index, spec) in graph.nodes.enumerated() {
+            if spec.behavior is LoopBreakNode, !(owner?.behavior is LoopNode) {
+                log.add("a \(spec.type) node ends the loop it is in, so it must be directly inside a loop's nodes", at: spec.location, node: spec.id)
+            }
             for read in spec.reads {
-                checkRead(read, by: index, in: frame, chain: chain, owners: owners)
+                if read.writes {
+                    checkWrite(read, by: spec, chain: chain)
+                } else {
+                    checkRead(read, by: index, in: frame, chain: chain, owners: owners)
+                }
             }
             if let inner = spec.behavior.innerGraph {
                 if depth + 1 > workflow.limits.maxDepth {
@@ -77,7 +85,11 @@ struct WorkflowValidator {
             }
             return
         case VariableNamespace.conversation:
-            if workflow.mode != .chat { fail("conversation variables exist only in chat apps (mode: chat)") }
+            if workflow.mode != .chat {
+                fail("conversation variables exist only in chat apps (mode: chat)")
+            } else if let name = path.output, !workflow.conversationVariables.contains(where: { $0.name == name }) {
+                fail("reads 'conversation.\(name)', but the workflow declares no conversation variable '\(name)' (add it under 'conversation_variables:')")
+            }
             return
         default:
             break
@@ -119,6 +131,33 @@ struct WorkflowValidator {
         }
         if read.inSection { return }
         fail("reads '\(path)', but there is no node, input or namespace named '\(path.root)'")
+    }
+
+    /// A write must name a declared conversation variable or a variable of an enclosing loop, and nothing inside it.
+    private func checkWrite(_ write: NodeRead, by spec: NodeSpec, chain: [Frame]) {
+        let path = write.path
+        let fail = { (message: String) in log.add(message, at: write.location, node: spec.id) }
+        guard path.segments.count == 2, let name = path.output else {
+            fail("'\(path)' cannot be assigned: name a whole variable, such as conversation.topics or LOOP_ID.count")
+            return
+        }
+        if path.root == VariableNamespace.conversation {
+            if !workflow.conversationVariables.contains(where: { $0.name == name }) {
+                let declared = workflow.conversationVariables.map(\.name)
+                fail("assigns 'conversation.\(name)', but the workflow declares no conversation variable '\(name)'"
+                    + (declared.isEmpty ? " (declare it under 'conversation_variables:')" : " (declared: \(declared.joined(separator: ", ")))"))
+            }
+            return
+        }
+        for outer in chain.reversed() {
+            guard let owner = outer.owner, outer.graph.nodes[owner].id == path.root else { continue }
+            let writable = outer.graph.nodes[owner].behavior.innerGraph?.writableOutputs ?? []
+            if !writable.contains(name) {
+                fail("assigns '\(path)', but '\(path.root)' has no variable '\(name)' an assigner may write" + (writable.isEmpty ? "" : " (it has: \(writable.joined(separator: ", ")))"))
+            }
+            return
+        }
+        fail("assigns '\(path)': an assigner writes only conversation variables (conversation.NAME) and the variables of a loop it is inside (LOOP_ID.NAME)")
     }
 
     private func checkOutput(_ path: VariablePath, of target: NodeSpec, fail: (String) -> Void) {
