@@ -106,4 +106,48 @@ import Testing
             #expect(reply.status == 400 && reply.body[path: ["message"]] == "'query' is required")
         }
     }
+
+    @Test func conversationVariablesCarryFromTurnToTurnAndFailedTurnsKeepTheLastGoodOnes() async throws {
+        let app = """
+            app: tally
+            mode: chat
+            conversation_variables:
+              said: "array[string]"
+              turns: {type: number, default: 0}
+            nodes:
+              - id: remember
+                type: assigner
+                assign:
+                  - {variable: conversation.said, operation: append, value: "{{ sys.query }}"}
+                  - {variable: conversation.turns, operation: "+=", value: 1}
+                next: check
+              - {id: check, type: tool, tool: calculator, arguments: {expression: "1 / {{ sys.query }}"}, next: answer}
+              - {id: answer, type: answer, answer: "turn {{ conversation.turns }}: {{ conversation.said }}"}
+            """
+        try await ServerHarness.with { server in
+            let key = try await server.publish(app)
+            let first = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "1", "user": "ana"}"#)
+            #expect(first.body[path: ["answer"]] == #"turn 1: ["1"]"#, "\(first.text)")
+            let conversation = try #require(first.body[path: ["conversation_id"]]?.stringValue)
+            let send = { (query: String) in
+                try await server.request(
+                    .POST, "/v1/chat-messages", token: key, body: #"{"query": "\#(query)", "user": "ana", "conversation_id": "\#(conversation)"}"#)
+            }
+            #expect(try await send("2").body[path: ["answer"]] == #"turn 2: ["1","2"]"#)
+            // The third turn divides by zero: it fails, and what it assigned is not kept.
+            #expect(try await send("0").status == 500)
+            let variables = try await server.request(.GET, "/v1/conversations/\(conversation)/variables?user=ana", token: key)
+            #expect(variables.status == 200, "\(variables.text)")
+            let byName = Dictionary(uniqueKeysWithValues: (variables.body[path: ["data"]]?.arrayValue ?? []).map { ($0[path: ["name"]]?.text ?? "", $0) })
+            #expect(byName["said"]?[path: ["value"]] == ["1", "2"])
+            #expect(byName["said"]?[path: ["value_type"]] == "array[string]")
+            #expect(byName["turns"]?[path: ["value"]] == 2)
+            #expect(try await send("4").body[path: ["answer"]] == #"turn 3: ["1","2","4"]"#)
+            // A new conversation starts from the defaults.
+            let fresh = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "5", "user": "ana"}"#)
+            #expect(fresh.body[path: ["answer"]] == #"turn 1: ["5"]"#)
+            let stranger = try await server.request(.GET, "/v1/conversations/\(conversation)/variables?user=bo", token: key)
+            #expect(stranger.status == 404)
+        }
+    }
 }

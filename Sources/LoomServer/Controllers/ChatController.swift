@@ -47,7 +47,7 @@ struct ChatController: Sendable {
         }
         let run = RunRequest(
             inputs: inputs, user: user, version: try ServiceAPIController.version(body), query: query, conversationId: conversation?.id, history: history,
-            streaming: streaming)
+            conversationVariables: conversation?.variables ?? [:], streaming: streaming)
         // Check everything before a new conversation is created for a message that will not run.
         var prepared = try await runner.prepare(app, run)
         guard prepared.workflow.mode == .chat else {
@@ -130,16 +130,20 @@ struct ChatController: Sendable {
             ]) { own, _ in own })
         }
 
+        /// A failed turn keeps its message but not its conversation variables: the next turn starts from the last
+        /// good ones.
         func save(_ result: RunResult, store: Store, logger: Logger) async {
-            await save(answer: result.outputs["answer"]?.text ?? "", totalTokens: result.usage.totalTokens, store: store, logger: logger)
+            await save(
+                answer: result.outputs["answer"]?.text ?? "", totalTokens: result.usage.totalTokens,
+                variables: result.succeeded ? result.conversationVariables : nil, store: store, logger: logger)
         }
 
-        func save(answer: String, totalTokens: Int, store: Store, logger: Logger) async {
+        func save(answer: String, totalTokens: Int, variables: [String: Value]? = nil, store: Store, logger: Logger) async {
             let record = MessageRecord(
                 id: messageId, conversationId: conversationId, runId: run.id, query: query, answer: answer,
                 inputs: .object(run.inputs), totalTokens: totalTokens, createdAt: run.createdAt)
             do {
-                try await store.conversations.append(record)
+                try await store.conversations.append(record, variables: variables)
             } catch {
                 logger.error("could not save a chat message", metadata: ["conversation": "\(conversationId)", "error": "\(error)"])
             }
@@ -159,6 +163,27 @@ struct ChatController: Sendable {
             ]
         }
         return JSONResponse.make(["data": .array(data), "has_more": .bool(found.count > limit), "limit": .int(limit)])
+    }
+
+    /// Dify's "conversation variables": each declared variable with its type and the value the last turn left.
+    func variables(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
+        let app = try await access(request, context)
+        let user = request.query("user") ?? "anonymous"
+        let given = try context.parameters.require("id")
+        guard let id = UUID(uuidString: given), let conversation = try await store.conversations.find(id, appId: app.appId), conversation.user == user else {
+            throw APIError(.notFound, "conversation_not_exists", "no conversation '\(given)' for user '\(user)' in app '\(app.slug)'")
+        }
+        guard let version = app.publishedVersion else { throw APIError(.badRequest, "app_unavailable", "app '\(app.slug)' has no published version yet") }
+        let workflow = try await runner.workflows.workflow(app: app, version: version)
+        let values = workflow.conversationValues(stored: conversation.variables)
+        let data: [Value] = workflow.conversationVariables.map { variable in
+            [
+                "id": .string(variable.name), "name": .string(variable.name), "value_type": .string(variable.type.rawValue),
+                "value": values[variable.name] ?? variable.defaultValue, "description": .string(variable.description ?? ""),
+                "created_at": RunPresentation.seconds(conversation.createdAt), "updated_at": RunPresentation.seconds(conversation.updatedAt),
+            ]
+        }
+        return JSONResponse.make(["data": .array(data), "has_more": false, "limit": .int(data.count)])
     }
 
     func messages(_ request: Request, _ context: LoomRequestContext) async throws -> Response {

@@ -104,6 +104,10 @@ enum LoomRoutes {
                     method: .get, path: base + "/conversations", summary: "A user's conversations", access: .appKey, query: ["user", "limit"],
                     responses: [200: "Conversations", 401: "unauthorized"], handler: chat.conversations),
                 Endpoint(
+                    method: .get, path: base + "/conversations/{id}/variables",
+                    summary: "A conversation's variables: each declared one with its type and the value the last turn left", access: .appKey,
+                    query: ["user"], responses: [200: "Variables", 401: "unauthorized", 404: "conversation_not_exists"], handler: chat.variables),
+                Endpoint(
                     method: .get, path: base + "/messages", summary: "The messages of a conversation", access: .appKey,
                     query: ["conversation_id", "user", "limit"], responses: [200: "Messages", 401: "unauthorized", 404: "conversation_not_exists"],
                     handler: chat.messages),

@@ -11,6 +11,8 @@ struct RunRequest: Sendable {
     var query: String?
     var conversationId: UUID?
     var history: [ChatMessage] = []
+    /// What the conversation's previous turn left in its conversation variables.
+    var conversationVariables: [String: Value] = [:]
     var streaming: Bool
 }
 
@@ -92,7 +94,7 @@ final class AppRunner: Sendable {
         let context = RunContext(
             runId: run.id.uuidString.lowercased(), appId: run.app.slug, user: run.request.user, query: run.request.query,
             conversationId: run.request.conversationId?.uuidString.lowercased(), startedAt: run.createdAt,
-            environment: environment, history: run.request.history)
+            environment: environment, history: run.request.history, conversationVariables: run.request.conversationVariables)
         let engine = self.engine
         let task = Task {
             do {

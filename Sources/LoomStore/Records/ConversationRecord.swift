@@ -7,6 +7,8 @@ public struct ConversationRecord: Sendable {
     public var user: String
     public var name: String
     public var inputs: Value
+    /// The conversation variables as the last turn left them.
+    public var variables: [String: Value]
     public var createdAt: Date
     public var updatedAt: Date
 }

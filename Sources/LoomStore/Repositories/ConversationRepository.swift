@@ -22,9 +22,9 @@ public struct ConversationRepository: Sendable {
     public func find(_ id: UUID, appId: Int) async throws -> ConversationRecord? {
         try await store.perform {
             let rows = try await store.client.query(
-                "SELECT id, app_id, user_id, name, inputs::text, created_at, updated_at FROM conversations WHERE id = \(id) AND app_id = \(appId)",
+                "SELECT id, app_id, user_id, name, inputs::text, variables::text, created_at, updated_at FROM conversations WHERE id = \(id) AND app_id = \(appId)",
                 logger: store.logger)
-            for try await row in rows.decode((UUID, Int, String, String, String, Date, Date).self) {
+            for try await row in rows.decode((UUID, Int, String, String, String, String, Date, Date).self) {
                 return Self.record(row)
             }
             return nil
@@ -36,26 +36,30 @@ public struct ConversationRepository: Sendable {
         try await store.perform {
             let rows = try await store.client.query(
                 """
-                SELECT id, app_id, user_id, name, inputs::text, created_at, updated_at FROM conversations
+                SELECT id, app_id, user_id, name, inputs::text, variables::text, created_at, updated_at FROM conversations
                 WHERE app_id = \(appId) AND user_id = \(user) ORDER BY updated_at DESC LIMIT \(max(1, min(limit, 100)))
                 """, logger: store.logger)
             var conversations: [ConversationRecord] = []
-            for try await row in rows.decode((UUID, Int, String, String, String, Date, Date).self) { conversations.append(Self.record(row)) }
+            for try await row in rows.decode((UUID, Int, String, String, String, String, Date, Date).self) { conversations.append(Self.record(row)) }
             return conversations
         }
     }
 
-    static func record(_ row: (UUID, Int, String, String, String, Date, Date)) -> ConversationRecord {
+    static func record(_ row: (UUID, Int, String, String, String, String, Date, Date)) -> ConversationRecord {
         ConversationRecord(
             id: row.0, appId: row.1, user: row.2, name: row.3, inputs: (try? JSONDocumentReader.parse(row.4).value) ?? .object([:]),
-            createdAt: row.5, updatedAt: row.6)
+            variables: (try? JSONDocumentReader.parse(row.5).value.objectValue) ?? [:], createdAt: row.6, updatedAt: row.7)
     }
 
-    public func append(_ message: MessageRecord) async throws {
+    /// Saves a turn's message and, in the same statement, the conversation variables it left (nil keeps them).
+    public func append(_ message: MessageRecord, variables: [String: Value]? = nil) async throws {
+        let variablesJSON = variables.map { JSONWriter.string(.object($0)) }
         try await store.perform {
             try await store.client.query(
                 """
-                WITH touched AS (UPDATE conversations SET updated_at = now() WHERE id = \(message.conversationId) RETURNING id)
+                WITH touched AS (
+                    UPDATE conversations SET updated_at = now(), variables = COALESCE(\(variablesJSON)::jsonb, variables)
+                    WHERE id = \(message.conversationId) RETURNING id)
                 INSERT INTO messages (id, conversation_id, run_id, query, answer, inputs, total_tokens, created_at)
                 VALUES (\(message.id), \(message.conversationId), \(message.runId), \(message.query), \(message.answer),
                         \(JSONWriter.string(message.inputs))::jsonb, \(message.totalTokens), \(message.createdAt))
