@@ -84,6 +84,31 @@ import Testing
         #expect(run.result.error?.contains("ZeroDivisionError") == true)
     }
 
+    @Test(arguments: [(2, 2, Value.array(["hi-1", "hi-0"])), (9, 5, Value.array(["hi-4", "hi-3"]))])
+    func loopsEndAtALoopEndOrTheirBreakConditions(stopAt: Int, rounds: Int, latest: Value) async throws {
+        let workflow = try Self.loadFixture("loop.yml")
+        #expect(workflow.difyReport?.unmapped.isEmpty == true)
+        #expect(workflow.difyReport?.mapped["loop-end"] == 1 && workflow.difyReport?.mapped["list-operator"] == 1)
+        let run = try await record(workflow, inputs: ["word": "hi", "stop_at": .int(stopAt)])
+        #expect(run.result.status == .succeeded, "\(run.result.error ?? "")")
+        #expect(run.result.outputs["rounds"] == .int(rounds))
+        #expect(run.result.outputs["count"] == .int(rounds))
+        #expect(run.result.outputs["latest"] == latest)
+        #expect(run.result.outputs["first"] == latest.arrayValue?.first)
+        #expect(run.names.filter { $0 == "loop_next" }.count == rounds)
+    }
+
+    @Test func conversationVariablesAndBothAssignerVersionsMap() async throws {
+        let workflow = try Self.loadFixture("conversation.yml")
+        #expect(workflow.conversationVariables.map(\.name) == ["said", "turns", "last"])
+        #expect(workflow.difyReport?.mapped["assigner"] == 2)
+        let first = try await record(workflow, context: RunContext(user: "ana", query: "hello"))
+        #expect(first.result.outputs["answer"] == #"turn 1 by ana: ["hello"]"#)
+        let second = try await record(
+            workflow, context: RunContext(user: "bo", query: "again", conversationVariables: first.result.conversationVariables ?? [:]))
+        #expect(second.result.outputs["answer"] == #"turn 2 by bo: ["hello","again"]"#)
+    }
+
     @Test func theTypicalChatAppMapsEveryNodeAndItsContext() throws {
         var loader = WorkflowLoader(modelNames: ["default", "smollm2-135m"])
         loader.difyMapping = try DifyMapping.parse(

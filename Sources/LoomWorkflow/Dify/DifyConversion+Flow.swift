@@ -30,7 +30,7 @@ extension DifyConversion {
         var message: String
     }
 
-    private func condition(_ fields: [String: Value], _ builder: SourceBuilder) -> Result<SourceNode, UnmappedReason> {
+    func condition(_ fields: [String: Value], _ builder: SourceBuilder) -> Result<SourceNode, UnmappedReason> {
         if fields["sub_variable_condition"]?.objectValue?["conditions"]?.arrayValue?.isEmpty == false {
             return .failure(UnmappedReason(message: "conditions on file attributes are not supported (Loom runs take no files)"))
         }

@@ -50,10 +50,11 @@ extension DifyConversion {
         case "code": return code(node, builder)
         case "tool": return tool(node, builder)
         case "agent": return .unmapped("agent nodes (plugin agent strategies) have no Loom equivalent")
-        case "assigner": return .unmapped("variable assigners write conversation variables, which Loom does not keep between turns")
-        case "loop": return .unmapped("loop nodes are not supported by Loom's engine")
+        case "assigner": return assigner(node, builder)
+        case "loop": return loop(node, builder)
+        case "loop-end": return .node(type: LoopBreakNode.typeName, fields: [])
+        case "list-operator": return listOperator(node, builder)
         case "document-extractor": return .unmapped("Loom runs take no files, so there are no documents to extract")
-        case "list-operator": return .unmapped("list operators are not supported by Loom's engine")
         default: return .unmapped("Dify node type '\(node.type)' has no Loom equivalent")
         }
     }

@@ -55,9 +55,7 @@ final class DifyConversion {
             top.append(("inputs", inputs(of: start)))
         }
         top.append(("env", environment(envelope["workflow"])))
-        if let variables = envelope["workflow"]?["conversation_variables"]?.items, !variables.isEmpty {
-            report.notes.append(.init(nodeId: nil, message: "conversation variables (\(variables.count)) are not kept between turns in Loom; assigner nodes that write them are not mapped"))
-        }
+        top.append(("conversation_variables", conversationVariables(envelope["workflow"])))
         if let features = envelope["workflow"]?["features"]?.value.objectValue {
             let used = features.filter { _, value in value.objectValue?["enabled"]?.boolValue == true || (value.stringValue.map { !$0.isEmpty } ?? false) }.keys.sorted()
             if !used.isEmpty { report.notes.append(.init(nodeId: nil, message: "app features not carried over: \(used.joined(separator: ", "))")) }
