@@ -100,6 +100,30 @@ import Testing
         }
     }
 
+    @Test func anAppExportedAsDifyDeploysAndRunsAgain() async throws {
+        try await ServerHarness.with { server in
+            _ = try await loom(server, ["apps", "deploy", "workflows/order-quote.yaml", "--publish"])
+            let file = try LoomProcess.scratchFile("order-quote.dify.yml", "")
+            let export = try await loom(server, ["apps", "export", "order-quote", "--format", "dify", "--out", file.path])
+            #expect(export.status == 0, "\(export.stderr)")
+            let dsl = try String(contentsOf: file, encoding: .utf8)
+            #expect(dsl.contains("kind: app") && dsl.contains("version: 0.3.0") && dsl.contains("type: iteration-start"))
+            // Dify names the app by its name: deploying the export makes a new version of the same app.
+            let deploy = try await loom(server, ["apps", "deploy", file.path, "--publish"])
+            #expect(deploy.stdout.contains("order-quote version 2 (new version), published"), "\(deploy.stdout)\(deploy.stderr)")
+            let call = try await loom(server, ["call", "order-quote", "--input", "customer=Acme", "--inputs-json", #"{"lines": [{"sku": "a", "qty": 2, "unit_price": 3}]}"#])
+            #expect(call.status == 0, "\(call.stderr)")
+            #expect(try JSONDocumentReader.parse(call.stdout).value[path: ["total"]] == 6)
+            // A version deployed from a Dify DSL exports as it was deployed; the source of version 1 as written.
+            let again = try await loom(server, ["apps", "export", "order-quote", "--format", "dify"])
+            #expect(again.stdout == dsl && again.stderr.contains("written as deployed"))
+            let source = try await loom(server, ["apps", "export", "order-quote", "--version", "1"])
+            #expect(source.stdout == (try String(contentsOf: ServerHarness.root.appendingPathComponent("workflows/order-quote.yaml"), encoding: .utf8)))
+            let missing = try await loom(server, ["apps", "export", "nope", "--format", "dify"])
+            #expect(missing.status != 0 && missing.stderr.contains("nope"))
+        }
+    }
+
     @Test func errorsSayWhatToDo() async throws {
         try await ServerHarness.with { server in
             let noToken = try await loom(server, ["apps", "list"], token: nil)

@@ -154,6 +154,16 @@ extension DifyConversion {
         guard provider.split(separator: "/").last == "time", name == "current_time" else {
             return .unmapped("tool \(provider)/\(name) has no Loom equivalent (Loom's built-in tools: calculator, current_time)")
         }
-        return .node(type: ToolNode.typeName, fields: [("tool", builder.text("current_time"))])
+        var arguments: [(String, SourceNode?)] = []
+        let parameters = node.data["tool_parameters"]?.objectValue ?? [:]
+        if let zone = parameters["timezone"]?.objectValue?["value"]?.stringValue, !zone.isEmpty { arguments.append(("timezone", builder.text(text(zone)))) }
+        if let format = parameters["format"]?.objectValue?["value"]?.stringValue, !format.isEmpty {
+            if let pattern = DifyTimeFormat.pattern(fromStrftime: format) {
+                arguments.append(("format", builder.text(pattern)))
+            } else {
+                report.notes.append(.init(nodeId: node.id, message: "time format '\(format)' uses a directive Loom's patterns lack: ISO 8601 is used"))
+            }
+        }
+        return .node(type: ToolNode.typeName, fields: [("tool", builder.text("current_time")), ("arguments", arguments.isEmpty ? nil : builder.mapping(arguments))])
     }
 }

@@ -5,7 +5,7 @@ import LoomWorkflow
 struct AppsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apps", abstract: "Deploy, list, publish and roll back apps on a Loom server.",
-        subcommands: [Deploy.self, List.self, Show.self, Versions.self, Publish.self, Rollback.self, Diff.self, Delete.self])
+        subcommands: [Deploy.self, List.self, Show.self, Versions.self, Publish.self, Rollback.self, Diff.self, Export.self, Delete.self])
 
     struct Deploy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create apps or new draft versions from workflow files.")

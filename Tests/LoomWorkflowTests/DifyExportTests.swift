@@ -1,0 +1,136 @@
+import Foundation
+import LoomSandbox
+import Testing
+
+@testable import LoomWorkflow
+
+/// Loom workflows written as Dify DSL read back as the same graph, and run the same.
+@Suite struct DifyExportTests {
+    static let mapping = DifyMapping(models: ["openai/gpt-4o-mini": "default"], datasets: ["6a3f0c2e": "loom-docs"])
+
+    /// Exports and imports again, through YAML text as a user would.
+    static func roundTrip(_ workflow: Workflow) throws -> (export: DifyExport, workflow: Workflow) {
+        let export = DifyExporter(mapping: mapping).export(workflow)
+        var loader = WorkflowLoader(modelNames: ["default"])
+        loader.difyMapping = mapping
+        return (export, try loader.load(export.yaml, file: "exported.yml"))
+    }
+
+    static func loomExamples() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: TestFiles.root.appendingPathComponent("workflows").path)
+            .filter { !$0.contains(".dify.") }.sorted()
+    }
+
+    /// Every node of every graph level, by id: its type and where its edges go.
+    static func shape(_ graph: WorkflowGraph) -> [String: (type: String, edges: Set<String>)] {
+        var shape: [String: (String, Set<String>)] = [:]
+        for (index, spec) in graph.nodes.enumerated() {
+            // A template-transform the export put before a node stands for that node.
+            let edges = graph.outgoing[index].map {
+                "\(graph.edges[$0].handle)→\(graph.nodes[graph.edges[$0].to].id.replacingOccurrences(of: "__expression", with: ""))"
+            }
+            shape[spec.id] = (spec.type, Set(edges))
+            if let inner = spec.behavior.innerGraph { shape.merge(Self.shape(inner.graph)) { own, _ in own } }
+        }
+        return shape
+    }
+
+    static func node(_ id: String, in graph: WorkflowGraph) -> NodeSpec? {
+        graph.node(id) ?? graph.nodes.lazy.compactMap { $0.behavior.innerGraph.flatMap { Self.node(id, in: $0.graph) } }.first
+    }
+
+    @Test func everyExampleReadsBackAsTheSameGraph() throws {
+        for file in try Self.loomExamples() {
+            let original = try TestFiles.example(file)
+            let (export, back) = try Self.roundTrip(original)
+            #expect(back.difyReport?.unmapped.isEmpty == true, "\(file): \(back.difyReport?.unmapped ?? [])")
+            let before = Self.shape(original.graph)
+            let after = Self.shape(back.graph)
+            // Calculators become Python, nodes Dify lacks placeholders: both code nodes.
+            let placeholders = Set(export.notes.filter { $0.message.contains("placeholder") }.compactMap(\.nodeId))
+            let difyId = { (id: String) in id.replacingOccurrences(of: "-", with: "_") }
+            for (id, node) in before {
+                let calculator = Self.node(id, in: original.graph).map { ($0.behavior as? ToolNode)?.tool.name == "calculator" } ?? false
+                #expect(after[difyId(id)]?.type == (calculator || placeholders.contains(id) ? CodeNode.typeName : node.type), "\(file): node \(id)")
+                let edges = Set(node.edges.map { edge in
+                    let parts = edge.split(separator: "→", maxSplits: 1).map(String.init)
+                    return parts[0] + "→" + difyId(parts[1])
+                })
+                #expect(edges.isSubset(of: after[difyId(id)]?.edges ?? []), "\(file): edges of \(id)")
+            }
+            #expect(back.mode == original.mode && back.inputs.map(\.name) == original.inputs.map(\.name), "\(file)")
+            #expect(back.conversationVariables.map(\.name) == original.conversationVariables.map(\.name), "\(file)")
+        }
+    }
+
+    @Test func theDSLHasDifysShapeLaidOutLeftToRight() throws {
+        for file in try Self.loomExamples() {
+            let document = DifyExporter().export(try TestFiles.example(file)).document
+            #expect(document[path: ["kind"]] == "app" && document[path: ["version"]] == .string(DifyExporter.dslVersion))
+            let nodes = document[path: ["workflow", "graph", "nodes"]]?.arrayValue ?? []
+            var position: [String: (x: Double, parent: String?)] = [:]
+            for node in nodes {
+                let id = try #require(node[path: ["id"]]?.stringValue, "\(file)")
+                #expect(node[path: ["data", "type"]]?.stringValue?.isEmpty == false, "\(file): \(id)")
+                #expect(node[path: ["data", "title"]]?.stringValue != nil, "\(file): \(id)")
+                #expect(id.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }, "\(file): \(id)")
+                position[id] = (try #require(node[path: ["position", "x"]]?.numberValue), node[path: ["parentId"]]?.stringValue)
+            }
+            #expect(nodes.filter { $0[path: ["data", "type"]] == "start" && $0[path: ["parentId"]] == nil }.count == 1, "\(file)")
+            for edge in document[path: ["workflow", "graph", "edges"]]?.arrayValue ?? [] {
+                let from = try #require(position[edge[path: ["source"]]?.text ?? ""], "\(file): \(edge)")
+                let to = try #require(position[edge[path: ["target"]]?.text ?? ""], "\(file): \(edge)")
+                #expect(from.parent == to.parent && from.x < to.x, "\(file): \(edge)")
+                #expect(edge[path: ["sourceHandle"]]?.stringValue != nil && edge[path: ["targetHandle"]] == "target")
+            }
+        }
+    }
+
+    @Test func anExportedAppRunsAsTheOriginal() async throws {
+        let lines: Value = [["sku": "bolt", "qty": 10, "unit_price": 0.25], ["sku": "nut", "qty": 4, "unit_price": 1.5]]
+        let quote = try TestFiles.example("order-quote.yaml")
+        let (_, back) = try Self.roundTrip(quote)
+        let code = SandboxedCodeRunner(configuration: .from(environment: [:]))
+        let original = try await record(quote, inputs: ["customer": "Acme", "lines": lines, "discount_percent": 10])
+        let exported = try await record(back, inputs: ["customer": "Acme", "lines": lines, "discount_percent": 10], code: code)
+        // Calculators became Python, the quote's Mustache sections Jinja2 loops.
+        #expect(exported.result.status == .succeeded, "\(exported.result.error ?? "")")
+        #expect(exported.result.outputs == original.result.outputs)
+        let empty = try await record(back, inputs: ["customer": "Acme", "lines": []], code: code)
+        #expect(empty.result.outputs["quote"]?.text.contains("(no lines)") == true)
+
+        let scripted = { ScriptedModelProvider([("Shorten this", .init(chunks: ["Cells divide."])), ("What is mitosis?", .init(chunks: ["one two three four five six"]))]) }
+        let notes = try TestFiles.example("study-notes.yaml")
+        let context = RunContext(query: "What is mitosis?", conversationVariables: ["topics": ["cells"], "questions": 1])
+        let first = try await record(notes, inputs: ["max_words": 5], models: scripted(), context: context)
+        let second = try await record(try Self.roundTrip(notes).workflow, inputs: ["max_words": 5], models: scripted(), context: context)
+        #expect(second.result.outputs == first.result.outputs)
+        #expect(second.result.conversationVariables == first.result.conversationVariables)
+    }
+
+    @Test func aDifyAppExportedAndImportedAgainRunsTheSame() async throws {
+        let imported = try DifyImportTests.loadFixture("loop.yml")
+        let (_, again) = try Self.roundTrip(imported)
+        for stop in [2, 9] {
+            let before = try await record(imported, inputs: ["word": "hi", "stop_at": .int(stop)])
+            let after = try await record(again, inputs: ["word": "hi", "stop_at": .int(stop)])
+            #expect(after.result.outputs == before.result.outputs)
+        }
+    }
+
+    @Test func whatDifyCannotExpressIsReportedNodeByNode() throws {
+        let (export, back) = try Self.roundTrip(try TestFiles.example("helpdesk-reply.yaml"))
+        #expect(export.notes.contains { $0.nodeId == "keep" && $0.message.contains("is a Loom dataset-annotation node, which Dify has no equivalent of") })
+        #expect(back.graph.node("keep")?.type == CodeNode.typeName)
+        let models = DifyExporter().export(try TestFiles.example("helpdesk-reply.yaml"))
+        #expect(models.notes.contains { $0.message.contains("model 'default' is not in the mapping") })
+    }
+
+    @Test func timeFormatsTranslateBothWays() {
+        #expect(DifyTimeFormat.pattern(fromStrftime: "%Y-%m-%d %H:%M:%S") == "yyyy-MM-dd HH:mm:ss")
+        #expect(DifyTimeFormat.pattern(fromStrftime: "at %H h, 100%%") == "'at 'HH' h, 100%'")
+        #expect(DifyTimeFormat.pattern(fromStrftime: "%U") == nil)
+        #expect(DifyTimeFormat.strftime(fromLoom: "yyyy-MM-dd 'at' HH:mm") == "%Y-%m-%d at %H:%M")
+        #expect(DifyTimeFormat.strftime(fromLoom: "QQQ") == nil)
+    }
+}
