@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import LoomConnectors
+import LoomKnowledge
 import LoomSandbox
 import LoomStore
 import LoomWorkflow
@@ -57,7 +58,7 @@ public struct LoomServer: Sendable {
         let retriever = DatasetRetriever(store: store, embedder: models, exactLimit: configuration.exactSearchLimit, hnsw: configuration.hnsw)
         let services = EngineServices(
             models: models, http: fetcher, knowledge: retriever, samples: StoreSampleSink(store: store),
-            code: SandboxedCodeRunner(configuration: configuration.code), httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
+            code: SandboxedCodeRunner(configuration: configuration.code), documents: DocumentText(), httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
         let engine = WorkflowEngine(services: services, limits: configuration.runLimits)
         let journal = RunJournal(store: store, checkpointAfter: configuration.checkpointAfter, logger: logger)
         let runner = AppRunner(

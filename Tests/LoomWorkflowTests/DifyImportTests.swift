@@ -109,6 +109,15 @@ import Testing
         #expect(second.result.outputs["answer"] == #"turn 2 by bo: ["hello","again"]"#)
     }
 
+    @Test func aDocumentExtractorReadsAFileInputByURLAndSysFilesIsReported() throws {
+        let file = Self.startThen("{id: a, data: {type: document-extractor, variable_selector: [s, doc], is_array_file: false}}")
+            .replacingOccurrences(of: "variables: []", with: "variables: [{variable: doc, type: file, label: Doc}]")
+        let mapped = try WorkflowLoader().load(file, file: "x.yml")
+        #expect((mapped.graph.node("a")?.behavior as? DocumentExtractorNode)?.file.description == "s.doc")
+        let uploads = try WorkflowLoader().load(Self.startThen("{id: a, data: {type: document-extractor, variable_selector: [sys, files]}}"), file: "x.yml")
+        #expect(uploads.difyReport?.unmapped.first?.reason.contains("sys.files holds uploaded files") == true)
+    }
+
     @Test func theTypicalChatAppMapsEveryNodeAndItsContext() throws {
         var loader = WorkflowLoader(modelNames: ["default", "smollm2-135m"])
         loader.difyMapping = try DifyMapping.parse(

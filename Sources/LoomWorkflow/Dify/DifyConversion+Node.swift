@@ -54,7 +54,7 @@ extension DifyConversion {
         case "loop": return loop(node, builder)
         case "loop-end": return .node(type: LoopBreakNode.typeName, fields: [])
         case "list-operator": return listOperator(node, builder)
-        case "document-extractor": return .unmapped("Loom runs take no files, so there are no documents to extract")
+        case "document-extractor": return documentExtractor(node, builder)
         default: return .unmapped("Dify node type '\(node.type)' has no Loom equivalent")
         }
     }

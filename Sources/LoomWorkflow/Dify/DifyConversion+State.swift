@@ -105,6 +105,14 @@ extension DifyConversion {
         return .node(type: ListOperatorNode.typeName, fields: fields)
     }
 
+    /// Loom fetches the document a file variable names by URL (files given as `remote_url`, as Dify's API takes them).
+    func documentExtractor(_ node: Node, _ builder: SourceBuilder) -> Mapping {
+        guard let file = path(node.data["variable_selector"]) else { return .unmapped("the document extractor names no file variable") }
+        if file == "sys.files" { return .unmapped("sys.files holds uploaded files, which Loom runs do not take; declare a file input instead") }
+        report.notes.append(.init(nodeId: node.id, message: "Loom fetches the document by its URL: pass files as {transfer_method: remote_url, url}"))
+        return .node(type: DocumentExtractorNode.typeName, fields: [("file", builder.text(file))])
+    }
+
     /// `conversation_variables` as Loom's declarations (chat apps only; Dify has them nowhere else).
     func conversationVariables(_ workflow: SourceNode?) -> SourceNode? {
         guard chat, let list = workflow?["conversation_variables"], !list.items.isEmpty else { return nil }

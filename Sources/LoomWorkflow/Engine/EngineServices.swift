@@ -7,13 +7,14 @@ public struct EngineServices: Sendable {
     public var knowledge: (any KnowledgeRetriever)?
     public var samples: (any SampleSink)?
     public var code: (any CodeRunner)?
+    public var documents: (any DocumentTextExtractor)?
     public var tools: ToolRegistry
     public var httpPolicy: HTTPPolicy
     public var logger: Logger
 
     public init(
         models: (any ModelProvider)? = nil, http: (any HTTPFetcher)? = nil, knowledge: (any KnowledgeRetriever)? = nil, samples: (any SampleSink)? = nil,
-        code: (any CodeRunner)? = nil, tools: ToolRegistry = .builtIn,
+        code: (any CodeRunner)? = nil, documents: (any DocumentTextExtractor)? = nil, tools: ToolRegistry = .builtIn,
         httpPolicy: HTTPPolicy = HTTPPolicy(), logger: Logger = Logger(label: "loom.engine")
     ) {
         self.models = models
@@ -21,6 +22,7 @@ public struct EngineServices: Sendable {
         self.knowledge = knowledge
         self.samples = samples
         self.code = code
+        self.documents = documents
         self.tools = tools
         self.httpPolicy = httpPolicy
         self.logger = logger

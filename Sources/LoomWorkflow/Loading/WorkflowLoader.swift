@@ -14,7 +14,7 @@ public struct WorkflowLoader: Sendable {
         StartNode.self, EndNode.self, AnswerNode.self, LLMNode.self, IfElseNode.self, QuestionClassifierNode.self,
         ParameterExtractorNode.self, TemplateNode.self, VariableAggregatorNode.self, HTTPRequestNode.self, ToolNode.self,
         IterationNode.self, KnowledgeRetrievalNode.self, DatasetAnnotationNode.self, CodeNode.self, UnsupportedNode.self,
-        AssignerNode.self, LoopNode.self, LoopBreakNode.self, ListOperatorNode.self,
+        AssignerNode.self, LoopNode.self, LoopBreakNode.self, ListOperatorNode.self, DocumentExtractorNode.self,
     ]
 
     static let topLevelKeys = [

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoomConnectors
+import LoomKnowledge
 import LoomSandbox
 import Logging
 import LoomWorkflow
@@ -54,7 +55,8 @@ struct RunCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let policy = HTTPPolicy(allowPrivateNetworks: environment["LOOM_HTTP_ALLOW_PRIVATE"] == "1")
         let engine = WorkflowEngine(services: EngineServices(
-                models: provider, http: fetcher, code: SandboxedCodeRunner(configuration: .from(environment: environment)), httpPolicy: policy,
+                models: provider, http: fetcher, code: SandboxedCodeRunner(configuration: .from(environment: environment)), documents: DocumentText(),
+                httpPolicy: policy,
                 logger: Logger(label: "loom.run")))
         let context = RunContext(user: user, query: query, environment: environment)
         let printEvents = events

@@ -115,6 +115,8 @@ extension DifyExportSession {
                 return .object(fields)
             }
             return ("assigner", ["version": "2", "items": .array(items)], nil)
+        case let extractor as DocumentExtractorNode:
+            return ("document-extractor", ["variable_selector": selectorValue(extractor.file), "is_array_file": false], nil)
         case let list as ListOperatorNode:
             return ("list-operator", listData(list, node: id), nil)
         case let unsupported as UnsupportedNode:
