@@ -7,10 +7,14 @@ public struct GenerationRequest: Sendable {
     public var stop: [String]
     /// A fine-tuned adapter to apply over the base model, if the request names one.
     public var adapter: ServedAdapter?
+    /// JSON the output must be (a schema, or any object): each token is chosen among those that keep it valid.
+    public var constraint: OutputConstraint?
 
     public init(
-        prompt: [Int], maxTokens: Int = 128, sampling: SamplingParameters = SamplingParameters(), stop: [String] = [], adapter: ServedAdapter? = nil
+        prompt: [Int], maxTokens: Int = 128, sampling: SamplingParameters = SamplingParameters(), stop: [String] = [], adapter: ServedAdapter? = nil,
+        constraint: OutputConstraint? = nil
     ) {
+        self.constraint = constraint
         self.prompt = prompt
         self.maxTokens = maxTokens
         self.sampling = sampling
@@ -61,9 +65,21 @@ public struct GenerationState: Sendable {
     private var held = ""
     public let request: GenerationRequest
     public private(set) var finish: FinishReason?
+    /// Where a constrained output is within its grammar.
+    private var matcher: JSONMatcher?
 
     public init(_ request: GenerationRequest) {
         self.request = request
+        matcher = request.constraint.map { JSONMatcher(grammar: $0.grammar) }
+    }
+
+    /// Leaves only the tokens a constrained request may take next (the others can no longer be sampled).
+    public func constrain(_ logits: inout [Float]) {
+        guard let matcher, let constraint = request.constraint else { return }
+        let allowed = constraint.vocabulary.allowedTokens(matcher, remaining: request.maxTokens - tokens.count)
+        var masked = [Float](repeating: -.infinity, count: logits.count)
+        for token in allowed where token < logits.count { masked[token] = logits[token] }
+        logits = masked
     }
 
     /// Adds a token; returns the text it releases.
@@ -71,6 +87,11 @@ public struct GenerationState: Sendable {
         guard finish == nil else { return "" }
         tokens.append(token)
         if model.stopTokens.contains(token) {
+            finish = .stop
+            return flush()
+        }
+        if matcher != nil, !matcher!.advance(model.tokenizer.bytes(of: token)) {
+            // Only reachable by a token the mask did not offer: end rather than emit invalid JSON.
             finish = .stop
             return flush()
         }

@@ -36,6 +36,7 @@ public struct TextGenerator: Sendable {
                 state.cancel()
                 break
             }
+            state.constrain(&logits)
             let token = sampler.next(logits, history: history)
             history.append(token)
             let text = state.append(token, model: model)

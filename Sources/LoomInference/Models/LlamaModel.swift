@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A Llama-family decoder loaded from GGUF: weights stay in the file mapping, quantised as they are.
 public final class LlamaModel: Sendable {
     struct Layer: Sendable {
@@ -25,6 +27,17 @@ public final class LlamaModel: Sendable {
     let output: WeightMatrix
     let outputNorm: [Float]
     let layers: [Layer]
+    private let constraintCache = Mutex<ConstraintVocabulary?>(nil)
+
+    /// The vocabulary arranged for constrained generation, built on first use.
+    public var constraintVocabulary: ConstraintVocabulary {
+        constraintCache.withLock { cached in
+            if let cached { return cached }
+            let built = ConstraintVocabulary(tokenizer: tokenizer, stopTokens: stopTokens)
+            cached = built
+            return built
+        }
+    }
 
     public init(path: String) throws(ModelFileError) {
         let file = try GGUFFile(path: path)

@@ -209,6 +209,8 @@ public final class BatchScheduler: @unchecked Sendable {
         }
 
         func accept(_ logits: [Float], model: LlamaModel) {
+            var logits = logits
+            state.constrain(&logits)
             let token = sampler.next(logits, history: history)
             history.append(token)
             let text = state.append(token, model: model)

@@ -125,6 +125,11 @@ public final class ByteLevelBPE: Sendable {
         }
     }
 
+    /// Control tokens such as `<|im_start|>`: never part of ordinary text.
+    public func isSpecial(_ id: Int) -> Bool {
+        specials.contains { $0.id == id }
+    }
+
     /// The bytes a token stands for (special tokens: their text).
     public func bytes(of id: Int) -> [UInt8] {
         guard id >= 0, id < tokens.count else { return [] }
