@@ -65,6 +65,8 @@ public final class WorkerModels: Sendable {
         var chat: [String: Chat] = [:]
         for entry in registry.entries where entry.kind == .chat && registry.isInstalled(entry) {
             let model = try LlamaModel(path: registry.location(of: entry))
+            // Built now, not by the first constrained request on a request thread.
+            _ = model.constraintVocabulary
             let runner = LlamaRunner(model: model, pool: ComputePool(threads: threads))
             chat[entry.name] = Chat(name: entry.name, model: model, scheduler: BatchScheduler(runner: runner, limits: limits))
             logger.info("serving chat model", metadata: ["model": "\(entry.name)", "context": "\(model.configuration.context)"])

@@ -27,6 +27,40 @@ import Testing
         }
     }
 
+    @Test func responseFormatConstrainsTheAnswerToTheSchemaBlockingAndStreamed() async throws {
+        let format = #""response_format": {"type": "json_schema", "json_schema": {"name": "city", "strict": true, "schema": {"type": "object", "properties": {"city": {"type": "string", "maxLength": 30}, "population": {"type": "integer"}}, "required": ["city", "population"], "additionalProperties": false}}}"#
+        try await WorkerHarness.with { worker in
+            let reply = try await worker.post("/v1/chat/completions", Self.question + ", " + format + "}")
+            #expect(reply.status == 200)
+            let content = ((reply.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String ?? ""
+            let object = try JSONSerialization.jsonObject(with: Data(content.utf8)) as? [String: Any]
+            #expect(object?["city"] is String && object?["population"] is Int, "\(content)")
+            #expect(Set(object?.keys.map { $0 } ?? []) == ["city", "population"])
+            let stream = try await worker.post("/v1/chat/completions", Self.question + ", " + format + #", "stream": true}"#)
+            let text = stream.events.dropLast().compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .compactMap { (($0["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])?["content"] as? String }.joined()
+            #expect(text == content)
+            let anyObject = try await worker.post("/v1/completions", #"{"model": "smollm2-135m", "prompt": "A cat:", "max_tokens": 40, "response_format": {"type": "json_object"}}"#)
+            let completion = (anyObject.json["choices"] as? [[String: Any]])?.first?["text"] as? String ?? ""
+            #expect(try JSONSerialization.jsonObject(with: Data(completion.utf8)) is [String: Any], "\(completion)")
+        }
+    }
+
+    @Test func aSchemaTheMatcherLacksOrABudgetTooSmallIsRefusedByName() async throws {
+        try await WorkerHarness.with { worker in
+            let pattern = try await worker.post("/v1/chat/completions", Self.question + #", "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "properties": {"code": {"type": "string", "pattern": "^A"}}}}}}"#)
+            #expect(pattern.status == 400)
+            let error = pattern.json["error"] as? [String: Any]
+            #expect(error?["param"] as? String == "response_format")
+            #expect((error?["message"] as? String)?.contains("keyword 'pattern'") == true)
+            let tight = try await worker.post("/v1/chat/completions", Self.question.replacingOccurrences(of: "\"max_tokens\": 24", with: "\"max_tokens\": 3") + #", "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "properties": {"a_long_property_name": {"type": "string"}}, "required": ["a_long_property_name"]}}}}"#)
+            #expect(tight.status == 400)
+            #expect(((tight.json["error"] as? [String: Any])?["message"] as? String)?.contains("below the") == true)
+            let unknown = try await worker.post("/v1/chat/completions", Self.question + #", "response_format": {"type": "yaml"}}"#)
+            #expect(unknown.status == 400)
+        }
+    }
+
     @Test func streamedChatSendsTheRoleThenTheSameTextThenDone() async throws {
         try await WorkerHarness.with { worker in
             let whole = try await worker.post("/v1/chat/completions", Self.question + "}")

@@ -11,6 +11,8 @@ struct CompletionParameters {
     var stop: [String]
     var stream: Bool
     var includeUsage: Bool
+    /// `response_format`: JSON to constrain the output to (nil: free text).
+    var schema: JSONSchema?
 
     /// OpenAI's default when a request names no limit would be the whole context; a bounded default keeps one
     /// forgetful caller from holding a batch slot for minutes.
@@ -50,6 +52,30 @@ struct CompletionParameters {
         stop = stop.filter { !$0.isEmpty }
         stream = try fields.bool("stream") ?? false
         includeUsage = try BodyFields(body["stream_options"]?.objectValue ?? [:]).bool("include_usage") ?? false
+        schema = try Self.responseFormat(body["response_format"])
+    }
+
+    /// OpenAI's `{type: "text" | "json_object" | "json_schema", json_schema: {name, schema, strict}}`.
+    static func responseFormat(_ value: Value?) throws(OpenAIError) -> JSONSchema? {
+        guard let value, !value.isNull else { return nil }
+        guard let fields = value.objectValue, let type = fields["type"]?.stringValue else {
+            throw .invalid("'response_format' must be {\"type\": \"text\" | \"json_object\" | \"json_schema\", …}", param: "response_format")
+        }
+        switch type {
+        case "text": return nil
+        case "json_object": return .anyObject
+        case "json_schema":
+            guard let schema = fields["json_schema"]?.objectValue?["schema"] else {
+                throw .invalid("'response_format.json_schema.schema' is required for type json_schema", param: "response_format")
+            }
+            do {
+                return try JSONSchema(json: JSONWriter.string(schema))
+            } catch {
+                throw .invalid("response_format: \(error)", param: "response_format")
+            }
+        default:
+            throw .invalid("unknown response_format type '\(type)'; use text, json_object or json_schema", param: "response_format")
+        }
     }
 
     func request(prompt: [Int]) -> GenerationRequest {

@@ -140,6 +140,21 @@ struct WorkerController: Sendable {
         return ChatTemplate.Message(role: role == "developer" ? "system" : role, content: content)
     }
 
+    /// The output constraint for a request, refused when its budget cannot hold the schema's shortest output.
+    static func constraint(_ schema: JSONSchema, model: LlamaModel, budget: Int) throws(OpenAIError) -> OutputConstraint {
+        let grammar: JSONGrammar
+        do {
+            grammar = try JSONGrammar(schema)
+        } catch {
+            throw .invalid("response_format: \(error)", param: "response_format")
+        }
+        let minimum = model.constraintVocabulary.minimumTokens(grammar)
+        guard budget >= minimum else {
+            throw .invalid("max_tokens (\(budget) left for the answer) is below the \(minimum) tokens the schema's shortest output takes", param: "max_tokens")
+        }
+        return OutputConstraint(grammar: grammar, vocabulary: model.constraintVocabulary)
+    }
+
     /// Runs the generation; a client whose connection closes ends it before the next pass. A stream's response
     /// head goes out with the first token, so a proxy in front can still retry elsewhere if this worker dies
     /// before then.
@@ -150,6 +165,9 @@ struct WorkerController: Sendable {
         let submission: BatchScheduler.Submission
         var request = parameters.request(prompt: prompt)
         request.adapter = adapter
+        if let schema = parameters.schema {
+            request.constraint = try Self.constraint(schema, model: chat.model, budget: min(request.maxTokens, chat.model.configuration.context - prompt.count))
+        }
         do {
             submission = try chat.scheduler.submit(request)
         } catch {
