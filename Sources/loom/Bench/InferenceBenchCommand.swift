@@ -43,6 +43,7 @@ struct InferenceBenchCommand: AsyncParsableCommand {
             let figures = InferenceBenchFigures(model: model, encoder: encoder, pool: pool, repeats: repeats)
             let prefill = figures.prefillTokensPerSecond(Self.promptTokens)
             let single = await figures.decodeTokensPerSecond(streams: 1, tokens: Self.decodeTokens)
+            let constrained = await figures.decodeTokensPerSecond(streams: 1, tokens: Self.decodeTokens, constraint: try Self.jsonConstraint(model))
             let batched = await figures.decodeTokensPerSecond(streams: Self.streams, tokens: Self.decodeTokens)
             let embeddings = figures.passagesPerSecond(count: Self.passages, tokens: Self.passageTokens)
             let gflops = figures.sgemmGFLOPS(rows: Self.passages * Self.passageTokens, columns: encoder.intermediateSize, inner: encoder.hidden)
@@ -60,7 +61,8 @@ struct InferenceBenchCommand: AsyncParsableCommand {
             }
             rows.append([
                 String(count), Self.format(prefill), reference.map { Self.format($0.prefill) } ?? "–", Self.format(single),
-                reference.map { Self.format($0.decode) } ?? "–", reference.map { Self.ratio(single, $0.decode) } ?? "–", Self.format(batched),
+                reference.map { Self.format($0.decode) } ?? "–", reference.map { Self.ratio(single, $0.decode) } ?? "–", Self.format(constrained),
+                Self.ratio(constrained, single), Self.format(batched),
                 Self.ratio(batched, single), Self.format(embeddings), Self.format(ceiling), String(format: "%.0f%%", 100 * embeddings / ceiling),
                 String(format: "%.0f", gflops),
             ])
@@ -69,11 +71,19 @@ struct InferenceBenchCommand: AsyncParsableCommand {
         print("prefill: one \(Self.promptTokens)-token prompt · decode: \(Self.decodeTokens) tokens per stream through the worker's batch scheduler · embeddings: \(Self.passages) passages of \(Self.passageTokens) tokens")
         print("decode bandwidth ceiling: \(Self.format(bandwidth)) GB/s copy bandwidth measured now ÷ \(bytesPerToken / 1_000_000) MB = \(Self.format(bandwidth * 1e9 / Double(bytesPerToken))) tokens/s (../shared/docs/performance.md: ≈ 250)")
         print("embedding ceiling: sgemm GFLOP/s measured now (\(Self.passages * Self.passageTokens)×\(384)·\(384)×1536, rows split over the threads) ÷ \(String(format: "%.2f", InferenceBenchFigures.passageFLOPs(tokens: Self.passageTokens, hidden: 384, intermediate: 1536, layers: 6) / 1e9)) GFLOP per passage")
+        print("JSON: the same decode constrained to \(Self.jsonSchema) (the token mask and matcher on every step; goal ≥ 0.85× free)")
         for note in notes { print(note) }
         print("")
         print(TextTable.render(
-            ["threads", "prefill tok/s", "llama.cpp", "decode tok/s", "llama.cpp", "÷ llama.cpp", "8-stream tok/s", "÷ single", "passages/s", "ceiling", "of ceiling", "sgemm GFLOP/s"],
+            ["threads", "prefill tok/s", "llama.cpp", "decode tok/s", "llama.cpp", "÷ llama.cpp", "JSON tok/s", "÷ free", "8-stream tok/s", "÷ single", "passages/s", "ceiling", "of ceiling", "sgemm GFLOP/s"],
             rows))
+    }
+
+    /// A free string is the mask's most expensive state (most of the vocabulary is allowed).
+    static let jsonSchema = #"{"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}"#
+
+    static func jsonConstraint(_ model: LlamaModel) throws -> OutputConstraint {
+        OutputConstraint(grammar: try JSONGrammar(try JSONSchema(json: jsonSchema)), vocabulary: model.constraintVocabulary)
     }
 
     static func format(_ number: Double) -> String {

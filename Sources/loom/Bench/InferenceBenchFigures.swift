@@ -32,12 +32,13 @@ struct InferenceBenchFigures {
 
     /// Aggregate tokens/s of `streams` sequences decoding `tokens` each through the batch scheduler, counted from
     /// their first token (so prefill is not in it). The prompt makes greedy SmolLM2 count on, never stopping early.
-    func decodeTokensPerSecond(streams: Int, tokens: Int) async -> Double {
+    /// With `constraint`, each token is chosen under it.
+    func decodeTokensPerSecond(streams: Int, tokens: Int, constraint: OutputConstraint? = nil) async -> Double {
         var results: [Double] = []
         for _ in 0..<repeats {
             let scheduler = BatchScheduler(runner: LlamaRunner(model: model, pool: pool), limits: .init(maxBatch: streams, prefillTokensPerPass: 512))
             defer { scheduler.shutdown() }
-            let request = GenerationRequest(prompt: model.encode("1, 2, 3, 4, 5,"), maxTokens: tokens + 1)
+            let request = GenerationRequest(prompt: model.encode("1, 2, 3, 4, 5,"), maxTokens: tokens + 1, constraint: constraint)
             let submissions = (0..<streams).compactMap { _ in try? scheduler.submit(request) }
             let rates = await withTaskGroup(of: (ContinuousClock.Instant, ContinuousClock.Instant, Int).self) { group in
                 for submission in submissions {
