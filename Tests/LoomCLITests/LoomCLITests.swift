@@ -110,4 +110,17 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr == "\(file.path):3:33: node 'ask': unknown model 'gpt-7'; the models file configures: a, default\n")
     }
+
+    @Test func chatWithAJSONSchemaPrintsJSONTheSchemaAcceptsAndRefusesWhatItCannotFollow() async throws {
+        let schema = try LoomProcess.scratchFile("ticket.json", #"{"type": "object", "properties": {"category": {"enum": ["billing", "bug", "other"]}, "urgent": {"type": "boolean"}}, "required": ["category", "urgent"]}"#)
+        let chat = try await LoomProcess.run(["chat", "--message", "Classify: my invoice is wrong", "--json-schema", schema.path, "--max-tokens", "40"])
+        #expect(chat.status == 0, "\(chat.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(chat.stdout.utf8)) as? [String: Any]
+        #expect(["billing", "bug", "other"].contains(object?["category"] as? String ?? "") && object?["urgent"] is Bool, "\(chat.stdout)")
+        let pattern = try LoomProcess.scratchFile("pattern.json", #"{"type": "string", "pattern": "^A"}"#)
+        let refused = try await LoomProcess.run(["generate", "--prompt", "x", "--json-schema", pattern.path])
+        #expect(refused.status == 2 && refused.stderr.contains("keyword 'pattern'"))
+        let tight = try await LoomProcess.run(["chat", "--message", "x", "--json-schema", schema.path, "--max-tokens", "2"])
+        #expect(tight.status == 2 && tight.stderr.contains("below the"))
+    }
 }

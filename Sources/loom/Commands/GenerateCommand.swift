@@ -14,15 +14,38 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "Stop at this text (repeatable).") var stop: [String] = []
     @Option(help: "Compute threads (default: all cores).") var threads: Int?
     @Flag(help: "Print JSON with the token ids and counts.") var json = false
+    @Option(name: .customLong("json-schema"), help: "A JSON Schema file: the output is constrained to JSON it accepts.") var jsonSchema: String?
 
     var sampling: SamplingParameters { SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed) }
 
+    /// The constraint `--json-schema` asks for, or nil; a schema the matcher cannot follow ends the command with
+    /// the reason.
+    func constraint(_ model: LlamaModel) throws -> OutputConstraint? {
+        guard let jsonSchema else { return nil }
+        do {
+            let grammar = try JSONGrammar(try JSONSchema(json: try WorkflowFile.read(jsonSchema)))
+            let minimum = model.constraintVocabulary.minimumTokens(grammar)
+            guard maxTokens >= minimum else {
+                StandardError.line("\(jsonSchema): --max-tokens \(maxTokens) is below the \(minimum) tokens the schema's shortest output takes")
+                throw ExitCode(2)
+            }
+            return OutputConstraint(grammar: grammar, vocabulary: model.constraintVocabulary)
+        } catch let error as JSONSchemaError {
+            StandardError.line("\(jsonSchema): \(error)")
+            throw ExitCode(2)
+        } catch let error as WorkflowLoadError {
+            for diagnostic in error.diagnostics { StandardError.line(diagnostic.description) }
+            throw ExitCode(2)
+        }
+    }
+
     /// Generates from `prompt`, streaming the text to stdout unless JSON is wanted.
-    func generate(_ model: LlamaModel, prompt: String) {
+    func generate(_ model: LlamaModel, prompt: String) throws {
         let pool = ComputePool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let generator = TextGenerator(runner: LlamaRunner(model: model, pool: pool))
         let ids = model.encode(prompt)
-        let result = generator.generate(GenerationRequest(prompt: ids, maxTokens: maxTokens, sampling: sampling, stop: stop), onText: { text in
+        let request = GenerationRequest(prompt: ids, maxTokens: maxTokens, sampling: sampling, stop: stop, constraint: try constraint(model))
+        let result = generator.generate(request, onText: { text in
             if !json {
                 FileHandle.standardOutput.write(Data(text.utf8))
             }
@@ -44,7 +67,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @OptionGroup var options: SamplingOptions
 
     func run() async throws {
-        options.generate(try LocalModels.llama(options.model), prompt: prompt)
+        try options.generate(try LocalModels.llama(options.model), prompt: prompt)
     }
 }
 
@@ -58,7 +81,7 @@ struct ChatCommand: AsyncParsableCommand {
         let model = try LocalModels.llama(options.model)
         var messages = [ChatTemplate.Message(role: "user", content: message)]
         if let system { messages.insert(ChatTemplate.Message(role: "system", content: system), at: 0) }
-        options.generate(model, prompt: model.chatTemplate.render(messages))
+        try options.generate(model, prompt: model.chatTemplate.render(messages))
     }
 }
 
