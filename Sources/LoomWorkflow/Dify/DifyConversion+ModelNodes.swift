@@ -62,8 +62,9 @@ extension DifyConversion {
         if node.data["vision"]?.objectValue?["enabled"]?.boolValue == true {
             report.notes.append(.init(nodeId: node.id, message: "vision (image inputs) is not supported; the prompt is sent as text"))
         }
-        if node.data["structured_output_enabled"]?.boolValue == true {
-            report.notes.append(.init(nodeId: node.id, message: "structured output is not enforced; the reply is plain text"))
+        if node.data["structured_output_enabled"]?.boolValue == true, let schema = node.data["structured_output"]?.objectValue?["schema"], schema.objectValue != nil {
+            fields.append(("output_schema", builder.value(schema)))
+            report.notes.append(.init(nodeId: node.id, message: "structured output: read it as `\(node.id).structured` (Dify's `structured_output`)"))
         }
         let list = builder.list(messages.map { builder.mapping([($0.role, builder.text($0.text))]) })
         return .node(type: LLMNode.typeName, fields: fields + [("messages", list)])

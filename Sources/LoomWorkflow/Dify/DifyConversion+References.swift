@@ -19,6 +19,8 @@ extension DifyConversion {
         if segments.count >= 3, groupedAggregators.contains(segments[0]), segments[2] == "output" {
             segments.remove(at: 2)
         }
+        // Dify's llm structured output is Loom's `structured`.
+        if segments.count >= 2, segments[1] == "structured_output", nodes[segments[0]]?.type == "llm" { segments[1] = "structured" }
         return segments
     }
 

@@ -30,11 +30,14 @@ public struct ChatRequest: Sendable {
     public var topP: Double?
     public var stop: [String]
     public var seed: Int?
+    /// A JSON Schema the reply must satisfy (sent as OpenAI's `response_format`; the bundled engine guarantees it).
+    public var outputSchema: Value?
 
     public init(
         model: String, messages: [ChatMessage], maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
-        stop: [String] = [], seed: Int? = nil
+        stop: [String] = [], seed: Int? = nil, outputSchema: Value? = nil
     ) {
+        self.outputSchema = outputSchema
         self.model = model
         self.messages = messages
         self.maxTokens = maxTokens

@@ -25,12 +25,15 @@ public struct ModelQuestion: Sendable {
         var inputs: [String: Value] { ["query": .string(query), "reply": .string(completion.text)] }
     }
 
-    func ask(_ system: String, _ context: NodeContext) async throws -> Answer {
+    /// With `outputSchema`, the reply is constrained to JSON the schema accepts.
+    func ask(_ system: String, _ context: NodeContext, outputSchema: Value? = nil) async throws -> Answer {
         let provider = try context.services.requireModels()
         var prompt = system
         if let instruction { prompt += "\n\(instruction.render(context.pool))" }
         let text = query.render(context.pool)
-        let completion = try await provider.chat(settings.request([ChatMessage(.system, prompt), ChatMessage(.user, text)])) { _ in }
+        var request = settings.request([ChatMessage(.system, prompt), ChatMessage(.user, text)])
+        request.outputSchema = outputSchema
+        let completion = try await provider.chat(request) { _ in }
         return Answer(query: text, completion: completion)
     }
 }

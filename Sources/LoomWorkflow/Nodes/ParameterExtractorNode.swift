@@ -50,10 +50,24 @@ public struct ParameterExtractorNode: WorkflowNode {
             parameter names as keys and null for a value the text does not contain.
             Parameters:
             \(fields.joined(separator: "\n"))
-            """, context)
+            """, context, outputSchema: outputSchema)
         var outputs = extract(from: answer.completion.text)
         outputs["usage"] = answer.completion.usage.value
         return NodeResult(outputs: outputs, inputs: answer.inputs, usage: answer.completion.usage)
+    }
+
+    /// The reply's shape: every parameter present (OpenAI's strict mode asks for all in `required`), the optional
+    /// ones possibly null.
+    var outputSchema: Value {
+        var properties: [String: Value] = [:]
+        for parameter in parameters {
+            let type = Value.string(parameter.kind.rawValue)
+            properties[parameter.name] = ["type": parameter.required ? type : [type, "null"], "description": .string(parameter.description)]
+        }
+        return [
+            "type": "object", "properties": .object(properties), "required": .array(parameters.map { .string($0.name) }),
+            "additionalProperties": false,
+        ]
     }
 
     /// Reads the first JSON object in the reply and converts each parameter to its type.

@@ -214,6 +214,10 @@ extension DifyExportSession {
             }
             data["memory"] = ["window": ["enabled": true, "size": .int(llm.memoryTurns)], "query_prompt_template": .string(query), "role_prefix": ["user": "", "assistant": ""]]
         }
+        if let schema = llm.outputSchema {
+            data["structured_output_enabled"] = true
+            data["structured_output"] = ["schema": schema]
+        }
         data["prompt_template"] = .array(messages.enumerated().map { index, message in
             ["id": .string("\(node)-\(index)"), "role": .string(message.role.rawValue), "text": .string(text(message.template, node: node))]
         })

@@ -17,6 +17,7 @@ extension DifyExportSession {
         default:
             segments[0] = difyId(path.root)
             if groupedAggregators.contains(path.root), segments.count >= 2 { segments.insert("output", at: 2) }
+            if segments.count >= 2, segments[1] == "structured", structuredOutputs.contains(path.root) { segments[1] = "structured_output" }
         }
         return segments
     }

@@ -7,6 +7,8 @@ final class DifyExportSession {
     private var ids: [String: String] = [:]
     /// Grouped variable-aggregators: Loom reads `id.group`, Dify `[id, group, output]`.
     private(set) var groupedAggregators: Set<String> = []
+    /// llm nodes with an output schema: Loom reads `id.structured`, Dify `[id, structured_output]`.
+    private(set) var structuredOutputs: Set<String> = []
     private(set) var startId = "start"
     /// Template-transforms that render what a node's Dify form cannot (a calculator expression with sections), by
     /// the Loom id of the node they go before.
@@ -30,6 +32,7 @@ final class DifyExportSession {
                 if let aggregator = spec.behavior as? VariableAggregatorNode, aggregator.groups.first?.name != "output" || aggregator.groups.count > 1 {
                     groupedAggregators.insert(spec.id)
                 }
+                if (spec.behavior as? LLMNode)?.outputSchema != nil { structuredOutputs.insert(spec.id) }
                 if let inner = spec.behavior.innerGraph { assign(inner.graph) }
             }
         }
