@@ -97,6 +97,23 @@ import Testing
         }
     }
 
+    @Test func aChoiceOfKeysTakesExactlyOneAndTheKeyDecidesTheValue() throws {
+        let calculator = try JSONSchema(json: #"{"type": "object", "properties": {"expression": {"type": "string"}}, "required": ["expression"]}"#)
+        let schema = JSONSchema.oneOf(keys: [.init(name: "calculator", schema: calculator), .init(name: "answer", schema: .string(maxLength: nil))])
+        let accepts = { (text: String) -> (Bool, Bool) in
+            var matcher = JSONMatcher(grammar: try JSONGrammar(schema))
+            let accepted = matcher.advance(Array(text.utf8))
+            return (accepted, accepted && matcher.isComplete)
+        }
+        #expect(try accepts(#"{"calculator":{"expression":"2*3"}}"#) == (true, true))
+        #expect(try accepts(#"{"answer":"six"}"#) == (true, true))
+        #expect(try accepts("{}").0 == false)
+        #expect(try accepts(#"{"answer":"six","calculator""#).0 == false)
+        #expect(try accepts(#"{"answer":{"#).0 == false)
+        let empty = JSONMatcher(grammar: try JSONGrammar(schema))
+        #expect(String(decoding: empty.completion(), as: UTF8.self) == #"{"answer":""}"#)
+    }
+
     @Test func referencesToDefinitionsAreFollowed() throws {
         let schema = ##"{"$defs": {"id": {"type": "integer"}}, "type": "object", "properties": {"a": {"$ref": "#/$defs/id"}}, "required": ["a"]}"##
         #expect(try accepts(schema, #"{"a":4}"#) == (true, true))
@@ -127,6 +144,9 @@ import Testing
         case .anyOf(let branches): return branches.contains { valid(value, $0) }
         case .anyValue: return true
         case .anyObject: return value is [String: Any]
+        case .oneOf(let keys):
+            guard let fields = value as? [String: Any], fields.count == 1, let key = keys.first(where: { fields[$0.name] != nil }) else { return false }
+            return valid(fields[key.name]!, key.schema)
         }
     }
 }

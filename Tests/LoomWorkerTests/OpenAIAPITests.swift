@@ -61,6 +61,52 @@ import Testing
         }
     }
 
+    static let tools = #""tools": [{"type": "function", "function": {"name": "calculator", "description": "Evaluates arithmetic.", "parameters": {"type": "object", "properties": {"expression": {"type": "string", "maxLength": 40}}, "required": ["expression"]}}}, {"type": "function", "function": {"name": "current_time", "description": "The time now.", "parameters": {"type": "object", "properties": {"timezone": {"type": "string", "maxLength": 30}}, "required": []}}}]"#
+
+    @Test func toolCallsComeBackAsOpenAIToolCallsWithArgumentsTheirSchemaAccepts() async throws {
+        let ask = #"{"model": "smollm2-135m", "messages": [{"role": "user", "content": "What is 17 times 23?"}], "temperature": 0, "max_tokens": 60, "tool_choice": "required", "#
+        try await WorkerHarness.with { worker in
+            let reply = try await worker.post("/v1/chat/completions", ask + Self.tools + "}")
+            #expect(reply.status == 200)
+            let choice = (reply.json["choices"] as? [[String: Any]])?.first
+            #expect(choice?["finish_reason"] as? String == "tool_calls")
+            let call = ((choice?["message"] as? [String: Any])?["tool_calls"] as? [[String: Any]])?.first
+            let function = call?["function"] as? [String: Any]
+            let name = function?["name"] as? String ?? ""
+            #expect(["calculator", "current_time"].contains(name))
+            let arguments = try JSONSerialization.jsonObject(with: Data((function?["arguments"] as? String ?? "").utf8)) as? [String: Any]
+            if name == "calculator" { #expect(arguments?["expression"] is String) }
+            #expect((call?["id"] as? String)?.hasPrefix("call_") == true)
+
+            // A named tool is the one called; streamed, the call arrives as one tool_calls delta.
+            let named = ask.replacingOccurrences(of: #""tool_choice": "required""#, with: #""stream": true, "tool_choice": {"type": "function", "function": {"name": "current_time"}}"#)
+            let stream = try await worker.post("/v1/chat/completions", named + Self.tools + "}")
+            let chunks = stream.events.dropLast().compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            let calls = chunks.compactMap { (($0["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])?["tool_calls"] as? [[String: Any]] }
+            #expect(calls.count == 1)
+            #expect((calls.first?.first?["function"] as? [String: Any])?["name"] as? String == "current_time")
+            #expect(chunks.compactMap { ($0["choices"] as? [[String: Any]])?.first?["finish_reason"] as? String }.last == "tool_calls")
+
+            // After the tool's result the model may answer in text.
+            let followUp = #"{"model": "smollm2-135m", "temperature": 0, "max_tokens": 40, "messages": [{"role": "user", "content": "What is 17 times 23?"}, {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "calculator", "arguments": "{\"expression\":\"17*23\"}"}}]}, {"role": "tool", "tool_call_id": "call_1", "content": "391"}], "#
+            let answer = try await worker.post("/v1/chat/completions", followUp + Self.tools + "}")
+            #expect(answer.status == 200)
+            let message = (answer.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]
+            #expect(message?["content"] is String || message?["tool_calls"] is [[String: Any]])
+        }
+    }
+
+    @Test func toolsWithAnUnsupportedSchemaOrAnUnknownChoiceAreRefused() async throws {
+        try await WorkerHarness.with { worker in
+            let pattern = #"{"model": "smollm2-135m", "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {"a": {"type": "string", "pattern": "x"}}}}}]}"#
+            let refused = try await worker.post("/v1/chat/completions", pattern)
+            #expect(refused.status == 400 && ((refused.json["error"] as? [String: Any])?["message"] as? String)?.contains("keyword 'pattern'") == true)
+            let unknown = pattern.replacingOccurrences(of: #"{"a": {"type": "string", "pattern": "x"}}"#, with: "{}").replacingOccurrences(of: "]}", with: #"], "tool_choice": {"type": "function", "function": {"name": "g"}}}"#)
+            let choice = try await worker.post("/v1/chat/completions", unknown)
+            #expect(choice.status == 400 && ((choice.json["error"] as? [String: Any])?["param"] as? String) == "tool_choice", "\(choice.json)")
+        }
+    }
+
     @Test func streamedChatSendsTheRoleThenTheSameTextThenDone() async throws {
         try await WorkerHarness.with { worker in
             let whole = try await worker.post("/v1/chat/completions", Self.question + "}")

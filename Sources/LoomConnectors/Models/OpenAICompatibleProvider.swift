@@ -72,7 +72,7 @@ public final class OpenAICompatibleProvider: ModelProvider {
     static func body(_ request: ChatRequest, endpoint: ModelEndpoint) -> Value {
         var body: [String: Value] = [
             "model": .string(endpoint.model),
-            "messages": .array(request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
+            "messages": .array(request.messages.map(Self.message)),
             "stream": true,
             "stream_options": ["include_usage": true],
         ]
@@ -84,7 +84,40 @@ public final class OpenAICompatibleProvider: ModelProvider {
         if let schema = request.outputSchema {
             body["response_format"] = ["type": "json_schema", "json_schema": ["name": "output", "strict": true, "schema": schema]]
         }
+        if !request.tools.isEmpty {
+            body["tools"] = .array(request.tools.map { tool in
+                ["type": "function", "function": ["name": .string(tool.name), "description": .string(tool.description), "parameters": tool.parameters]]
+            })
+            switch request.toolChoice {
+            case .auto: body["tool_choice"] = "auto"
+            case .none: body["tool_choice"] = "none"
+            case .required: body["tool_choice"] = "required"
+            case .named(let name): body["tool_choice"] = ["type": "function", "function": ["name": .string(name)]]
+            }
+        }
         return .object(body)
+    }
+
+    /// A message as OpenAI's API writes it: an assistant's tool calls, a tool result's call id.
+    static func message(_ message: ChatMessage) -> Value {
+        var fields: [String: Value] = ["role": .string(message.role.rawValue), "content": .string(message.content)]
+        if !message.toolCalls.isEmpty {
+            fields["tool_calls"] = .array(message.toolCalls.map { call in
+                ["id": .string(call.id), "type": "function", "function": ["name": .string(call.name), "arguments": .string(call.arguments)]]
+            })
+            if message.content.isEmpty { fields["content"] = .null }
+        }
+        if let id = message.toolCallId { fields["tool_call_id"] = .string(id) }
+        return .object(fields)
+    }
+
+    /// `tool_calls` of a whole response message.
+    static func toolCalls(_ value: Value?) -> [ToolCall] {
+        (value?.arrayValue ?? []).compactMap { call in
+            guard let name = call[path: ["function", "name"]]?.stringValue else { return nil }
+            return ToolCall(
+                id: call[path: ["id"]]?.stringValue ?? "call_\(name)", name: name, arguments: call[path: ["function", "arguments"]]?.stringValue ?? "{}")
+        }
     }
 
     /// The `error.message` of an OpenAI-style error body, or the body itself.
@@ -105,7 +138,7 @@ public final class OpenAICompatibleProvider: ModelProvider {
             completionTokens: value[path: ["usage", "completion_tokens"]]?.numberValue.map { Int($0) } ?? 0)
         return ChatCompletion(
             text: choice[path: ["message", "content"]]?.stringValue ?? "", finishReason: choice[path: ["finish_reason"]]?.stringValue ?? "stop",
-            usage: usage)
+            usage: usage, toolCalls: toolCalls(choice[path: ["message", "tool_calls"]]))
     }
 
     static func classify(_ error: any Error, model: String, endpoint: String) -> ModelError {
@@ -129,6 +162,8 @@ struct StreamAccumulator {
     private var finishReason: String?
     private var usage: TokenUsage?
     private var chunks = 0
+    /// Tool calls arrive in pieces keyed by index: the id and name first, the arguments' text in parts.
+    private var calls: [Int: (id: String, name: String, arguments: String)] = [:]
 
     init(model: String) {
         self.model = model
@@ -149,6 +184,14 @@ struct StreamAccumulator {
             usage = TokenUsage(promptTokens: Int(prompt), completionTokens: Int(value[path: ["usage", "completion_tokens"]]?.numberValue ?? 0))
         }
         if let reason = value[path: ["choices", "0", "finish_reason"]]?.stringValue { finishReason = reason }
+        for piece in value[path: ["choices", "0", "delta", "tool_calls"]]?.arrayValue ?? [] {
+            let index = piece[path: ["index"]]?.numberValue.map { Int($0) } ?? calls.count
+            var call = calls[index] ?? ("", "", "")
+            if let id = piece[path: ["id"]]?.stringValue { call.id = id }
+            if let name = piece[path: ["function", "name"]]?.stringValue { call.name += name }
+            if let arguments = piece[path: ["function", "arguments"]]?.stringValue { call.arguments += arguments }
+            calls[index] = call
+        }
         guard let delta = value[path: ["choices", "0", "delta", "content"]]?.stringValue, !delta.isEmpty else { return nil }
         text += delta
         chunks += 1
@@ -157,6 +200,11 @@ struct StreamAccumulator {
 
     /// Usage as the server reported it; a server that reports none gets its chunks counted as tokens.
     var completion: ChatCompletion {
-        ChatCompletion(text: text, finishReason: finishReason ?? "stop", usage: usage ?? TokenUsage(promptTokens: 0, completionTokens: chunks))
+        ChatCompletion(
+            text: text, finishReason: finishReason ?? "stop", usage: usage ?? TokenUsage(promptTokens: 0, completionTokens: chunks),
+            toolCalls: calls.keys.sorted().compactMap { index in
+                let call = calls[index]!
+                return call.name.isEmpty ? nil : ToolCall(id: call.id.isEmpty ? "call_\(index)" : call.id, name: call.name, arguments: call.arguments.isEmpty ? "{}" : call.arguments)
+            })
     }
 }

@@ -5,7 +5,8 @@ import Foundation
 /// no whitespace, properties in the schema's order.
 public struct JSONGrammar: Sendable {
     enum Node: Sendable {
-        case object(properties: [PropertyRule])
+        /// `exactlyOne`: one property, whichever (the key decides what the value is).
+        case object(properties: [PropertyRule], exactlyOne: Bool)
         case array(items: Int, minItems: Int, maxItems: Int?)
         case string(maxLength: Int?)
         case number(integer: Bool)
@@ -64,7 +65,18 @@ public struct JSONGrammar: Sendable {
                 if run > Self.maxChoices { throw .unsupported(keyword: "more than \(Self.maxChoices) optional properties in a row", path: path) }
                 if rule.required { run = 0 }
             }
-            return add(.object(properties: rules), minimal: shortest + Array("}".utf8))
+            return add(.object(properties: rules, exactlyOne: false), minimal: shortest + Array("}".utf8))
+        case .oneOf(let keys):
+            guard !keys.isEmpty, keys.count <= Self.maxChoices else {
+                throw .unsupported(keyword: "a choice among \(keys.count) keys (1 to \(Self.maxChoices))", path: path)
+            }
+            var rules: [PropertyRule] = []
+            for property in keys {
+                let value = try compile(property.schema, path: path + "/" + property.name)
+                rules.append(PropertyRule(key: Array(("\"" + Self.escaped(property.name) + "\":").utf8), value: value, required: false))
+            }
+            let shortest = rules.map { Array("{".utf8) + $0.key + minimal[$0.value] + Array("}".utf8) }.min { $0.count < $1.count }!
+            return add(.object(properties: rules, exactlyOne: true), minimal: shortest)
         case .array(let items, let minItems, let maxItems):
             let item = try compile(items, path: path + "/items")
             let shortest = Array("[".utf8) + Array(repeating: minimal[item], count: minItems).joined(separator: Array(",".utf8)) + Array("]".utf8)

@@ -77,12 +77,12 @@ public struct JSONMatcher: Sendable {
         case .value(let node):
             return start(node, byte)
         case .object(let node, let next, let phase):
-            guard case .object(let properties) = grammar.nodes[node] else { return .rejected }
-            let requiredLeft = properties[next...].contains { $0.required }
+            guard case .object(let properties, let exactlyOne) = grammar.nodes[node] else { return .rejected }
+            let requiredLeft = properties[next...].contains { $0.required } || (exactlyOne && phase == 0)
             if byte == UInt8(ascii: "}"), phase != 2, !requiredLeft {
                 return close()
             }
-            if byte == UInt8(ascii: ","), phase == 1, next < properties.count {
+            if byte == UInt8(ascii: ","), phase == 1, next < properties.count, !exactlyOne {
                 replaceTop(.object(node: node, next: next, phase: 2))
                 return .accepted
             }
@@ -95,7 +95,7 @@ public struct JSONMatcher: Sendable {
             stack.append(.key(node: node, base: next, position: 1, alive: alive))
             return .accepted
         case .key(let node, let base, let position, var alive):
-            guard case .object(let properties) = grammar.nodes[node] else { return .rejected }
+            guard case .object(let properties, _) = grammar.nodes[node] else { return .rejected }
             var finished: Int?
             for offset in 0..<JSONGrammar.maxChoices where alive & (1 << UInt64(offset)) != 0 {
                 let key = properties[base + offset].key
@@ -347,12 +347,16 @@ public struct JSONMatcher: Sendable {
         case .value(let node):
             return node < 0 ? Array("null".utf8) : grammar.minimal[node]
         case .object(let node, let next, let phase):
-            guard case .object(let properties) = grammar.nodes[node] else { return [] }
-            if phase == 2 { return properties[next].key }
+            guard case .object(let properties, let exactlyOne) = grammar.nodes[node] else { return [] }
+            if phase == 2 || (exactlyOne && phase == 0) {
+                // The key of the property whose whole entry is shortest.
+                let shortest = properties[next...].min { $0.key.count + grammar.minimal[$0.value].count < $1.key.count + grammar.minimal[$1.value].count }!
+                return shortest.key
+            }
             if let required = properties[next...].first(where: \.required) { return (phase == 1 ? [comma] : []) + required.key }
             return Array("}".utf8)
         case .key(let node, let base, let position, let alive):
-            guard case .object(let properties) = grammar.nodes[node] else { return [] }
+            guard case .object(let properties, _) = grammar.nodes[node] else { return [] }
             let offset = alive.trailingZeroBitCount
             return Array(properties[base + offset].key[position...])
         case .array(let node, let count, let phase):

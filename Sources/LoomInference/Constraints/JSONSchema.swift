@@ -18,6 +18,9 @@ public indirect enum JSONSchema: Sendable, Equatable {
     /// Any JSON value (OpenAI's `json_object` mode asks for an object: `.anyObject`).
     case anyValue
     case anyObject
+    /// An object with exactly one of these properties: a tool call `{"name": {arguments}}`, the key naming the
+    /// tool and so the arguments' schema.
+    case oneOf(keys: [Property])
 
     public struct Property: Sendable, Equatable {
         public var name: String

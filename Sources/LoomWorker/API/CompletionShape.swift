@@ -13,10 +13,13 @@ struct CompletionShape {
     let id: String
     let model: String
     let created = Int(Date().timeIntervalSince1970)
+    /// Set when the reply is a constrained tool call or answer, read into `tool_calls` or `content`.
+    let tools: ToolMode?
 
-    init(kind: Kind, model: String) {
+    init(kind: Kind, model: String, tools: ToolMode? = nil) {
         self.kind = kind
         self.model = model
+        self.tools = tools
         let random = UInt64.random(in: 0...UInt64.max)
         id = (kind == .chat ? "chatcmpl-" : "cmpl-") + String(random, radix: 16)
     }
@@ -36,9 +39,40 @@ struct CompletionShape {
     func whole(_ summary: GenerationSummary) -> Value {
         let choice: Value =
             kind == .chat
-            ? ["index": 0, "message": ["role": "assistant", "content": .string(summary.text)], "finish_reason": Self.finishReason(summary.finish), "logprobs": nil]
+            ? ["index": 0, "message": message(summary), "finish_reason": finishReason(summary), "logprobs": nil]
             : ["index": 0, "text": .string(summary.text), "finish_reason": Self.finishReason(summary.finish), "logprobs": nil]
         return ["id": .string(id), "object": .string(object), "created": .int(created), "model": .string(model), "choices": [choice], "usage": Self.usage(summary)]
+    }
+
+    /// The assistant's message: its text, or what a tool-calling reply meant.
+    private func message(_ summary: GenerationSummary) -> Value {
+        switch tools?.reply(summary.text) {
+        case nil: return ["role": "assistant", "content": .string(summary.text)]
+        case .answer(let text)?: return ["role": "assistant", "content": .string(text)]
+        case .call(let id, let name, let arguments)?:
+            return ["role": "assistant", "content": nil, "tool_calls": [Self.call(id: id, name: name, arguments: arguments, index: nil)]]
+        }
+    }
+
+    private func finishReason(_ summary: GenerationSummary) -> Value {
+        if case .call? = tools?.reply(summary.text) { return "tool_calls" }
+        return Self.finishReason(summary.finish)
+    }
+
+    private static func call(id: String, name: String, arguments: String, index: Int?) -> Value {
+        var fields: [String: Value] = ["id": .string(id), "type": "function", "function": ["name": .string(name), "arguments": .string(arguments)]]
+        if let index { fields["index"] = .int(index) }
+        return .object(fields)
+    }
+
+    /// A tool-calling stream's one delta, once the reply is whole.
+    func toolDelta(_ summary: GenerationSummary) -> Value {
+        switch tools?.reply(summary.text) {
+        case .call(let id, let name, let arguments)?:
+            return chunk(["index": 0, "delta": ["tool_calls": [Self.call(id: id, name: name, arguments: arguments, index: 0)]], "finish_reason": nil, "logprobs": nil])
+        case .answer(let text)?: return delta(text)
+        case nil: return delta(summary.text)
+        }
     }
 
     /// The chunk that opens a chat stream (the assistant role), none for text completions.
@@ -55,7 +89,7 @@ struct CompletionShape {
 
     func closing(_ summary: GenerationSummary) -> Value {
         kind == .chat
-            ? chunk(["index": 0, "delta": [:], "finish_reason": Self.finishReason(summary.finish), "logprobs": nil])
+            ? chunk(["index": 0, "delta": [:], "finish_reason": finishReason(summary), "logprobs": nil])
             : chunk(["index": 0, "text": "", "finish_reason": Self.finishReason(summary.finish), "logprobs": nil])
     }
 

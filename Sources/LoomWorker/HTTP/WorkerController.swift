@@ -27,15 +27,30 @@ struct WorkerController: Sendable {
 
     func chatCompletions(_ request: Request, context: WorkerRequestContext) async throws -> Response {
         let body = try await WorkerJSON.object(request, limit: maxBodyBytes)
-        let parameters = try CompletionParameters(body)
+        var parameters = try CompletionParameters(body)
         let (chat, adapter) = try chatModel(parameters.model)
         guard let items = body["messages"]?.arrayValue, !items.isEmpty else {
             throw OpenAIError.invalid("'messages' must be a non-empty array of {role, content}", param: "messages")
         }
-        let messages = try items.enumerated().map { index, item throws(OpenAIError) in try Self.message(item, index: index) }
+        var messages = try items.enumerated().map { index, item throws(OpenAIError) in try Self.message(item, index: index) }
+        let tools = try ToolMode(body)
+        if let tools {
+            guard parameters.schema == nil else { throw OpenAIError.invalid("use either 'tools' or 'response_format', not both", param: "response_format") }
+            var calls: [Int: [(name: String, arguments: String)]] = [:]
+            for (index, item) in items.enumerated() {
+                let written = (item[path: ["tool_calls"]]?.arrayValue ?? []).compactMap { call -> (String, String)? in
+                    guard let name = call[path: ["function", "name"]]?.stringValue else { return nil }
+                    return (name, call[path: ["function", "arguments"]]?.stringValue ?? "{}")
+                }
+                if !written.isEmpty { calls[index] = written }
+            }
+            messages = tools.messages(messages, calls: calls)
+            parameters.schema = tools.schema
+        }
         let prompt = chat.model.encode(chat.model.chatTemplate.render(messages))
         return try await generate(
-            parameters, prompt: prompt, chat: chat, adapter: adapter, shape: CompletionShape(kind: .chat, model: parameters.model), context: context)
+            parameters, prompt: prompt, chat: chat, adapter: adapter, shape: CompletionShape(kind: .chat, model: parameters.model, tools: tools),
+            context: context)
     }
 
     func completions(_ request: Request, context: WorkerRequestContext) async throws -> Response {
@@ -198,9 +213,11 @@ struct WorkerController: Sendable {
                 while let current = event {
                     switch current {
                     case .text(let text):
-                        try await writer.write(Self.frame(shape.delta(text)))
+                        // A tool-calling reply is JSON for the worker to read, sent once it is whole.
+                        if shape.tools == nil { try await writer.write(Self.frame(shape.delta(text))) }
                     case .finished(let summary):
                         record(summary)
+                        if shape.tools != nil { try await writer.write(Self.frame(shape.toolDelta(summary))) }
                         try await writer.write(Self.frame(shape.closing(summary)))
                         if includeUsage { try await writer.write(Self.frame(shape.usageChunk(summary))) }
                     }

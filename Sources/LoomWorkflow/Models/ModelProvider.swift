@@ -10,16 +10,55 @@ public protocol ModelProvider: Sendable {
 
 public struct ChatMessage: Sendable, Hashable {
     public enum Role: String, Sendable, CaseIterable {
-        case system, user, assistant
+        /// `tool`: a tool's result, answering the assistant's call `toolCallId`.
+        case system, user, assistant, tool
     }
 
     public var role: Role
     public var content: String
+    /// The tools an assistant message calls.
+    public var toolCalls: [ToolCall]
+    /// The call a tool message answers.
+    public var toolCallId: String?
 
-    public init(_ role: Role, _ content: String) {
+    public init(_ role: Role, _ content: String, toolCalls: [ToolCall] = [], toolCallId: String? = nil) {
         self.role = role
         self.content = content
+        self.toolCalls = toolCalls
+        self.toolCallId = toolCallId
     }
+}
+
+/// A function the model may call: its name, what it does, and a JSON Schema of its arguments.
+public struct ToolDefinition: Sendable, Hashable {
+    public var name: String
+    public var description: String
+    public var parameters: Value
+
+    public init(name: String, description: String, parameters: Value) {
+        self.name = name
+        self.description = description
+        self.parameters = parameters
+    }
+}
+
+/// A call the model made: `arguments` as the JSON text it wrote.
+public struct ToolCall: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var arguments: String
+
+    public init(id: String, name: String, arguments: String) {
+        self.id = id
+        self.name = name
+        self.arguments = arguments
+    }
+}
+
+/// OpenAI's `tool_choice`.
+public enum ToolChoice: Sendable, Hashable {
+    case auto, none, required
+    case named(String)
 }
 
 public struct ChatRequest: Sendable {
@@ -32,6 +71,8 @@ public struct ChatRequest: Sendable {
     public var seed: Int?
     /// A JSON Schema the reply must satisfy (sent as OpenAI's `response_format`; the bundled engine guarantees it).
     public var outputSchema: Value?
+    public var tools: [ToolDefinition] = []
+    public var toolChoice: ToolChoice = .auto
 
     public init(
         model: String, messages: [ChatMessage], maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
@@ -50,14 +91,16 @@ public struct ChatRequest: Sendable {
 
 public struct ChatCompletion: Sendable {
     public var text: String
-    /// `stop`, `length`, …, as OpenAI names them.
+    /// `stop`, `length`, `tool_calls`, …, as OpenAI names them.
     public var finishReason: String
     public var usage: TokenUsage
+    public var toolCalls: [ToolCall]
 
-    public init(text: String, finishReason: String, usage: TokenUsage) {
+    public init(text: String, finishReason: String, usage: TokenUsage, toolCalls: [ToolCall] = []) {
         self.text = text
         self.finishReason = finishReason
         self.usage = usage
+        self.toolCalls = toolCalls
     }
 }
 

@@ -53,7 +53,7 @@ public enum TrainingRecord: Sendable, Equatable {
         if let extra = fields.keys.sorted().first(where: { !["role", "content", "weight"].contains($0) }) {
             throw .shape("message \(position + 1) has an unknown key '\(extra)' (allowed: role, content, weight)")
         }
-        guard let roleName = fields["role"]?.stringValue, let role = ChatMessage.Role(rawValue: roleName) else {
+        guard let roleName = fields["role"]?.stringValue, let role = ChatMessage.Role(rawValue: roleName), role != .tool else {
             throw .shape("message \(position + 1) needs a role: system, user or assistant")
         }
         guard let content = fields["content"]?.stringValue else { throw .shape("message \(position + 1) needs text 'content'") }
