@@ -60,4 +60,37 @@ import Testing
             }
         }
     }
+
+    @Test func theAgentExampleMakesValidToolCallsOnTheBundledModel() async throws {
+        try await TestWorker.with { baseURL, _, _ in
+            let catalog = ModelCatalog(
+                endpoints: ["smollm2-135m": ModelEndpoint(name: "smollm2-135m", baseURL: baseURL + "/v1", model: "smollm2-135m")], defaultName: "smollm2-135m")
+            try await ServerHarness.with(catalog: catalog) { server in
+                let source = try String(contentsOfFile: ServerHarness.root.appendingPathComponent("workflows/agent-helper.yaml").path, encoding: .utf8)
+                let key = try await server.publish(source)
+                var made = 0
+                for question in ["What is 17 times 23?", "What is the date today?", "Say hello."] {
+                    let reply = try await server.request(
+                        .POST, "/v1/chat-messages", token: key, body: JSONWriter.string(["query": .string(question), "user": "ana", "response_mode": "blocking"]))
+                    #expect(reply.status == 200, "\(reply.text)")
+                    #expect(reply.body[path: ["answer"]]?.stringValue?.isEmpty == false, "\(reply.text)")
+                    let runId = try #require(reply.body[path: ["task_id"]]?.stringValue)
+                    var calls: [Value]?
+                    for _ in 0..<50 where calls == nil {
+                        let run = try await server.admin(.GET, "/admin/runs/\(runId)")
+                        calls = run.body[path: ["node_runs"]]?.arrayValue?.first { $0[path: ["node_id"]] == "think" }?[path: ["outputs", "tool_calls"]]?.arrayValue
+                        if calls == nil { try await Task.sleep(for: .milliseconds(100)) }
+                    }
+                    // Whatever the model chose, each call named a real tool with JSON object arguments.
+                    made += calls?.count ?? 0
+                    print("agent:", question, "→", reply.body[path: ["answer"]]?.stringValue ?? "", calls ?? [])
+                    for call in try #require(calls, "\(question)") {
+                        #expect(["calculator", "current_time"].contains(call[path: ["name"]]?.stringValue ?? ""), "\(call)")
+                        #expect((try? JSONDocumentReader.parse(call[path: ["arguments"]]?.stringValue ?? "").value.objectValue) != nil, "\(call)")
+                    }
+                }
+                #expect(made > 0, "the agent never used a tool")
+            }
+        }
+    }
 }

@@ -17,7 +17,7 @@ struct ToolMode {
         case call(id: String, name: String, arguments: String)
     }
 
-    static let answerKey = "answer"
+    static let answerKey = "final_answer"
 
     let tools: [Tool]
     let schema: JSONSchema
@@ -65,26 +65,42 @@ struct ToolMode {
         schema = .oneOf(keys: keys)
     }
 
-    /// What the system message says, so the model knows its tools and how to call them.
+    /// What the system message says, so the model knows its tools and how to call them: each with an example call
+    /// built from its own parameters, since a small model copies the shape it is shown.
     var instruction: String {
-        var lines = ["You can call these tools:"]
-        for tool in tools {
-            lines.append("- \(tool.name): \(tool.description) Arguments (JSON Schema): \(JSONWriter.string(tool.parameters))")
+        // The tools come last: a small model leans to the shape it read most recently.
+        var lines = ["Reply with exactly one JSON object."]
+        if allowsAnswer {
+            lines.append("When you have what you need, reply {\"\(Self.answerKey)\":\"…\"} with your answer. Before that, call a tool whenever one can help.")
         }
-        let example = tools[0].name
-        lines.append("To call a tool, reply with only {\"\(example)\": {…its arguments…}} (the tool's name as the key).")
-        if allowsAnswer { lines.append("When you can answer without a tool, reply with only {\"\(Self.answerKey)\": \"your answer\"}.") }
+        lines.append("The tools:")
+        for tool in tools {
+            let properties = tool.parameters[path: ["properties"]]?.objectValue ?? [:]
+            let example = properties.keys.sorted().map { "\(JSONWriter.string(.string($0))):…" }.joined(separator: ",")
+            lines.append("- \(tool.name): \(tool.description) Call it as {\"\(tool.name)\":{\(example)}}. Arguments: \(JSONWriter.string(tool.parameters))")
+        }
+        if !allowsAnswer { lines.append("Call one of the tools now.") }
         return lines.joined(separator: "\n")
     }
 
-    /// The conversation as the model reads it: the instruction joined to the system message, earlier calls as the
-    /// JSON the model wrote, tool results as tool messages.
-    func messages(_ messages: [ChatTemplate.Message], calls: [Int: [(name: String, arguments: String)]]) -> [ChatTemplate.Message] {
+    /// Earlier calls as the JSON the model wrote for them, in the assistant messages that made them (whether or not
+    /// this request offers tools).
+    static func writingCalls(_ messages: [ChatTemplate.Message], from items: [Value]) -> [ChatTemplate.Message] {
         var result = messages
-        for (index, list) in calls {
-            let written = list.map { "{\(JSONWriter.string(.string($0.name))):\($0.arguments)}" }.joined(separator: "\n")
-            result[index].content = result[index].content.isEmpty ? written : result[index].content + "\n" + written
+        for (index, item) in items.enumerated() where index < result.count {
+            let written = (item[path: ["tool_calls"]]?.arrayValue ?? []).compactMap { call -> String? in
+                guard let name = call[path: ["function", "name"]]?.stringValue else { return nil }
+                return "{\(JSONWriter.string(.string(name))):\(call[path: ["function", "arguments"]]?.stringValue ?? "{}")}"
+            }
+            guard !written.isEmpty else { continue }
+            result[index].content = ([result[index].content].filter { !$0.isEmpty } + written).joined(separator: "\n")
         }
+        return result
+    }
+
+    /// The instruction joined to the system message (or made the first message).
+    func instructing(_ messages: [ChatTemplate.Message]) -> [ChatTemplate.Message] {
+        var result = messages
         if let system = result.firstIndex(where: { $0.role == "system" }) {
             result[system].content += "\n\n" + instruction
         } else {

@@ -33,18 +33,11 @@ struct WorkerController: Sendable {
             throw OpenAIError.invalid("'messages' must be a non-empty array of {role, content}", param: "messages")
         }
         var messages = try items.enumerated().map { index, item throws(OpenAIError) in try Self.message(item, index: index) }
+        messages = ToolMode.writingCalls(messages, from: items)
         let tools = try ToolMode(body)
         if let tools {
             guard parameters.schema == nil else { throw OpenAIError.invalid("use either 'tools' or 'response_format', not both", param: "response_format") }
-            var calls: [Int: [(name: String, arguments: String)]] = [:]
-            for (index, item) in items.enumerated() {
-                let written = (item[path: ["tool_calls"]]?.arrayValue ?? []).compactMap { call -> (String, String)? in
-                    guard let name = call[path: ["function", "name"]]?.stringValue else { return nil }
-                    return (name, call[path: ["function", "arguments"]]?.stringValue ?? "{}")
-                }
-                if !written.isEmpty { calls[index] = written }
-            }
-            messages = tools.messages(messages, calls: calls)
+            messages = tools.instructing(messages)
             parameters.schema = tools.schema
         }
         let prompt = chat.model.encode(chat.model.chatTemplate.render(messages))

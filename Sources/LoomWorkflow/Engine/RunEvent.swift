@@ -12,6 +12,8 @@ public struct RunEvent: Sendable {
         case iterationStarted(NodeExecution, count: Int)
         case iterationNext(NodeExecution, index: Int)
         case iterationCompleted(NodeExecution, count: Int, status: NodeStatus)
+        /// An agent's step (Dify's `agent_log`).
+        case agentLog(NodeExecution, AgentStep)
         case workflowFinished(RunResult)
     }
 
@@ -36,6 +38,7 @@ public struct RunEvent: Sendable {
         case .iterationStarted(let execution, _): return execution.containerEvent("started")
         case .iterationNext(let execution, _): return execution.containerEvent("next")
         case .iterationCompleted(let execution, _, _): return execution.containerEvent("completed")
+        case .agentLog: return "agent_log"
         case .workflowFinished: return "workflow_finished"
         }
     }
@@ -85,6 +88,11 @@ public struct RunEvent: Sendable {
             fields["steps"] = .int(count)
             fields["finished_at"] = timestamp
             return .object(fields)
+        case .agentLog(let execution, let step):
+            return [
+                "node_execution_id": .string(execution.id), "node_id": .string(execution.nodeId), "round": .int(step.round),
+                "label": .string(step.label), "status": .string(step.status), "data": step.data, "created_at": timestamp,
+            ]
         case .workflowFinished(let result):
             return [
                 "id": .string(runId), "status": .string(result.status.rawValue), "outputs": .object(result.outputs),

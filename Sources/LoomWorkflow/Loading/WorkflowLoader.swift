@@ -15,6 +15,7 @@ public struct WorkflowLoader: Sendable {
         ParameterExtractorNode.self, TemplateNode.self, VariableAggregatorNode.self, HTTPRequestNode.self, ToolNode.self,
         IterationNode.self, KnowledgeRetrievalNode.self, DatasetAnnotationNode.self, CodeNode.self, UnsupportedNode.self,
         AssignerNode.self, LoopNode.self, LoopBreakNode.self, ListOperatorNode.self, DocumentExtractorNode.self,
+        AgentNode.self,
     ]
 
     static let topLevelKeys = [
