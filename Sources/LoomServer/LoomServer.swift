@@ -39,7 +39,14 @@ public struct LoomServer: Sendable {
                 await fetcher.shutdown()
             }
         }
-        let application = makeApplication(store: store, adminHash: adminHash, models: models, fetcher: fetcher, onListening: onListening)
+        let policy = HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks)
+        var tools = ToolRegistry.builtIn
+        if let path = configuration.toolsFile {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            tools = try ToolsFile(text: text, file: path).registry(directory: (path as NSString).deletingLastPathComponent, fetcher: fetcher, policy: policy)
+            logger.info("tools loaded", metadata: ["file": "\(path)", "tools": "\(tools.names.count)"])
+        }
+        let application = makeApplication(store: store, adminHash: adminHash, models: models, fetcher: fetcher, tools: tools, onListening: onListening)
         if handleSignals {
             try await application.runService()
         } else {
@@ -48,17 +55,18 @@ public struct LoomServer: Sendable {
     }
 
     func makeApplication(
-        store: Store, adminHash: String, models: OpenAICompatibleProvider, fetcher: NetworkHTTPFetcher,
+        store: Store, adminHash: String, models: OpenAICompatibleProvider, fetcher: NetworkHTTPFetcher, tools: ToolRegistry,
         onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let serverId = UUID()
         let metrics = ServerMetrics()
         let active = ActiveRuns(limitPerApp: configuration.maxConcurrentRunsPerApp)
-        let loader = WorkflowLoader(modelNames: catalog.names)
+        let loader = WorkflowLoader(tools: tools, modelNames: catalog.names)
         let retriever = DatasetRetriever(store: store, embedder: models, exactLimit: configuration.exactSearchLimit, hnsw: configuration.hnsw)
         let services = EngineServices(
             models: models, http: fetcher, knowledge: retriever, samples: StoreSampleSink(store: store),
-            code: SandboxedCodeRunner(configuration: configuration.code), documents: DocumentText(), httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
+            code: SandboxedCodeRunner(configuration: configuration.code), documents: DocumentText(), tools: tools,
+            httpPolicy: HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks), logger: logger)
         let engine = WorkflowEngine(services: services, limits: configuration.runLimits)
         let journal = RunJournal(store: store, checkpointAfter: configuration.checkpointAfter, logger: logger)
         let runner = AppRunner(

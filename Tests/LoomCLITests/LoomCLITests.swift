@@ -123,4 +123,45 @@ import Testing
         let tight = try await LoomProcess.run(["chat", "--message", "x", "--json-schema", schema.path, "--max-tokens", "2"])
         #expect(tight.status == 2 && tight.stderr.contains("below the"))
     }
+
+    @Test func toolsAreImportedFromOpenAPIListedWithSchemasAndCalled() async throws {
+        let spec = """
+            openapi: 3.0.3
+            info: {title: Echo, version: "1"}
+            paths:
+              /items/{id}:
+                get:
+                  operationId: getItem
+                  summary: One item.
+                  parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+            """
+        let specFile = try LoomProcess.scratchFile("echo.openapi.yaml", spec)
+        let toolsFile = specFile.deletingLastPathComponent().appendingPathComponent("tools.yaml").path
+        try await TestHTTPServer.with({ request in .json(#"{"path": "\#(request.path)", "auth": "\#(request.header("x-key") ?? "")"}"#) }) { port in
+            let imported = try await LoomProcess.run([
+                "tools", "import-openapi", "echo", specFile.path, "--base-url", "http://127.0.0.1:\(port)", "--auth", "header:X-Key", "--auth-env", "ECHO_KEY",
+                "--tools", toolsFile,
+            ])
+            #expect(imported.status == 0, "\(imported.stderr)")
+            #expect(imported.stdout.contains("echo_getItem  GET /items/{id}"))
+            #expect(try String(contentsOfFile: toolsFile, encoding: .utf8).contains("auth: {type: header, name: X-Key, env: ECHO_KEY}"))
+
+            let list = try await LoomProcess.run(["tools", "list", "--json", "--tools", toolsFile])
+            let tools = try JSONDocumentReader.parse(list.stdout).value.arrayValue ?? []
+            #expect(tools.map { $0[path: ["name"]]?.stringValue ?? "" } == ["calculator", "current_time", "echo_getItem"])
+            #expect(tools.last?[path: ["input_schema", "properties", "id", "type"]] == "integer")
+
+            let environment = ["ECHO_KEY": "k1", "LOOM_HTTP_ALLOW_PRIVATE": "1"]
+            let call = try await LoomProcess.run(["tools", "call", "echo_getItem", "--args", #"{"id": 5}"#, "--tools", toolsFile], environment: environment)
+            #expect(call.status == 0, "\(call.stderr)")
+            #expect(try JSONDocumentReader.parse(call.stdout).value == ["path": "/items/5", "auth": "k1"])
+            let blocked = try await LoomProcess.run(["tools", "call", "echo_getItem", "--args", #"{"id": 5}"#, "--tools", toolsFile], environment: ["ECHO_KEY": "k1"])
+            #expect(blocked.status == 1 && blocked.stderr.contains("loopback"))
+            let unknown = try await LoomProcess.run(["tools", "call", "nope", "--tools", toolsFile])
+            #expect(unknown.status == 2 && unknown.stderr.contains("unknown tool 'nope'"))
+        }
+        let broken = try LoomProcess.scratchFile("broken.openapi.yaml", spec.replacingOccurrences(of: "[{name: id, in: path, required: true, schema: {type: integer}}]", with: "[{$ref: '#/components/parameters/Id'}]"))
+        let refused = try await LoomProcess.run(["tools", "import-openapi", "bad", broken.path, "--base-url", "http://x", "--tools", toolsFile])
+        #expect(refused.status == 2 && refused.stderr.contains("cannot resolve '#/components/parameters/Id'"))
+    }
 }

@@ -1,5 +1,6 @@
 import LoomKnowledge
 import Foundation
+import LoomConnectors
 import LoomSandbox
 import LoomWorkflow
 
@@ -28,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     public var staleServerAfter: Duration = .seconds(30)
     public var pingInterval: Duration = .seconds(10)
     public var allowPrivateNetworks = false
+    /// The tools file (`LOOM_TOOLS`, else `./tools.yaml` when present): tools beyond the built-ins.
+    public var toolsFile: String?
     /// Fixed admin token; when nil the stored one is used, or one is generated and printed once.
     public var adminToken: String?
     public var migrationsDirectory = "migrations"
@@ -64,6 +67,7 @@ public struct ServerConfiguration: Sendable {
         if let seconds = try number("LOOM_SERVER_STALE_S") { staleServerAfter = .milliseconds(Int(seconds * 1000)) }
         if let seconds = try number("LOOM_PING_S") { pingInterval = .milliseconds(Int(seconds * 1000)) }
         allowPrivateNetworks = environment["LOOM_HTTP_ALLOW_PRIVATE"] == "1"
+        toolsFile = ToolsFile.defaultPath(environment: environment)
         code = .from(environment: environment)
         if let token = environment["LOOM_ADMIN_TOKEN"], !token.isEmpty { adminToken = token }
         if let directory = environment["LOOM_MIGRATIONS"], !directory.isEmpty { migrationsDirectory = directory }

@@ -61,16 +61,7 @@ public struct AgentNode: WorkflowNode {
 
     /// The tools as the model sees them: their parameters as a JSON Schema.
     var definitions: [ToolDefinition] {
-        tools.map { tool in
-            var properties: [String: Value] = [:]
-            for parameter in tool.parameters {
-                properties[parameter.name] = ["type": .string(parameter.kind.rawValue), "description": .string(parameter.description)]
-            }
-            let required = tool.parameters.filter(\.required).map { Value.string($0.name) }
-            return ToolDefinition(
-                name: tool.name, description: tool.description,
-                parameters: ["type": "object", "properties": .object(properties), "required": .array(required), "additionalProperties": false])
-        }
+        tools.map { ToolDefinition(name: $0.name, description: $0.description, parameters: $0.inputSchema) }
     }
 
     public func run(_ context: NodeContext) async throws -> NodeResult {
@@ -161,18 +152,7 @@ public struct AgentNode: WorkflowNode {
         guard let tool = tools.first(where: { $0.name == call.name }) else {
             throw ToolError.failed("there is no tool named '\(call.name)'; the tools are: \(tools.map(\.name).joined(separator: ", "))")
         }
-        guard let arguments = (try? JSONDocumentReader.parse(call.arguments).value)?.objectValue else {
-            throw ToolError.failed("the arguments are not a JSON object: \(call.arguments.prefix(200))")
-        }
-        var values: [String: Value] = [:]
-        for parameter in tool.parameters {
-            guard let value = arguments[parameter.name], !value.isNull else {
-                if parameter.required { throw ToolError.missingArgument(parameter.name) }
-                continue
-            }
-            values[parameter.name] = try parameter.coerce(value)
-        }
-        return try await tool.call(values)
+        return try await tool.call(json: call.arguments)
     }
 }
 

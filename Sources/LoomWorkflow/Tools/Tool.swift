@@ -6,6 +6,34 @@ public protocol Tool: Sendable {
     func call(_ arguments: [String: Value]) async throws -> Value
 }
 
+extension Tool {
+    /// The parameters as a JSON Schema: what models and MCP clients are shown.
+    public var inputSchema: Value {
+        var properties: [String: Value] = [:]
+        for parameter in parameters {
+            properties[parameter.name] = ["type": .string(parameter.kind.rawValue), "description": .string(parameter.description)]
+        }
+        return ["type": "object", "properties": .object(properties), "required": .array(parameters.filter(\.required).map { .string($0.name) }), "additionalProperties": false]
+    }
+
+    /// Calls the tool with arguments written as a JSON object (a model's tool call, `loom tools call --args`):
+    /// each converted to its parameter's type, a missing required one an error.
+    public func call(json: String) async throws -> Value {
+        guard let arguments = (try? JSONDocumentReader.parse(json).value)?.objectValue else {
+            throw ToolError.failed("the arguments are not a JSON object: \(json.prefix(200))")
+        }
+        var values: [String: Value] = [:]
+        for parameter in parameters {
+            guard let value = arguments[parameter.name], !value.isNull else {
+                if parameter.required { throw ToolError.missingArgument(parameter.name) }
+                continue
+            }
+            values[parameter.name] = try parameter.coerce(value)
+        }
+        return try await call(values)
+    }
+}
+
 public struct ToolParameter: Sendable {
     public enum Kind: String, Sendable {
         case string, number, integer, boolean, array, object
@@ -76,6 +104,8 @@ public struct ToolRegistry: Sendable {
 
     public func tool(named name: String) -> (any Tool)? { tools[name] }
     public var names: [String] { tools.keys.sorted() }
+    /// Every tool, by name.
+    public var all: [any Tool] { names.compactMap { tools[$0] } }
 
     public mutating func register(_ tool: any Tool) { tools[tool.name] = tool }
 }

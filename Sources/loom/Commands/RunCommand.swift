@@ -19,6 +19,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var models: ModelsOption
 
     @OptionGroup var map: DifyMapOption
+    @OptionGroup var tools: ToolsOption
 
     @Flag(help: "Write every run event to stderr as a JSON line.")
     var events = false
@@ -31,32 +32,41 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         CommandLogging.bootstrap()
+        let fetcher = NetworkHTTPFetcher()
+        let environment = ProcessInfo.processInfo.environment
+        let policy = HTTPPolicy(allowPrivateNetworks: environment["LOOM_HTTP_ALLOW_PRIVATE"] == "1")
+        let registry: ToolRegistry
+        do {
+            registry = try tools.registry(fetcher: fetcher, policy: policy)
+        } catch {
+            await fetcher.shutdown()
+            throw error
+        }
         let catalog: ModelCatalog
         let workflow: Workflow
         do {
             catalog = try models.catalog()
-            var loader = WorkflowLoader(modelNames: catalog.names)
+            var loader = WorkflowLoader(tools: registry, modelNames: catalog.names)
             loader.difyMapping = try map.mapping()
             workflow = try WorkflowFile.load(file, loader: loader)
         } catch {
             for diagnostic in error.diagnostics { StandardError.line(diagnostic.description) }
+            await fetcher.shutdown()
             throw ExitCode(1)
         }
         let given: [String: Value]
         do {
             given = try inputs.values()
         } catch {
+            await fetcher.shutdown()
             StandardError.line("\(error)")
             throw ExitCode(1)
         }
 
         let provider = OpenAICompatibleProvider(catalog: catalog)
-        let fetcher = NetworkHTTPFetcher()
-        let environment = ProcessInfo.processInfo.environment
-        let policy = HTTPPolicy(allowPrivateNetworks: environment["LOOM_HTTP_ALLOW_PRIVATE"] == "1")
         let engine = WorkflowEngine(services: EngineServices(
                 models: provider, http: fetcher, code: SandboxedCodeRunner(configuration: .from(environment: environment)), documents: DocumentText(),
-                httpPolicy: policy,
+                tools: registry, httpPolicy: policy,
                 logger: Logger(label: "loom.run")))
         let context = RunContext(user: user, query: query, environment: environment)
         let printEvents = events

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LoomConnectors
 import LoomWorkflow
 
 struct ValidateCommand: AsyncParsableCommand {
@@ -12,9 +13,12 @@ struct ValidateCommand: AsyncParsableCommand {
     @OptionGroup var models: ModelsOption
 
     @OptionGroup var map: DifyMapOption
+    @OptionGroup var tools: ToolsOption
 
     func run() async throws {
-        let loader = try map.checkingLoader(models: models)
+        var loader = try map.checkingLoader(models: models)
+        // Validation reads the tools file to know the tools' names and parameters; it calls none of them.
+        loader.tools = try await tools.withRegistry(policy: HTTPPolicy()) { registry, _ in registry }
         var failed = false
         for file in files {
             do {

@@ -1,0 +1,116 @@
+import Foundation
+import LoomConnectors
+import LoomTestSupport
+import LoomWorkflow
+import Synchronization
+import Testing
+
+/// OpenAPI operations as tools, called over real sockets against a server the test runs.
+@Suite struct OpenAPIToolTests {
+    static let spec = """
+        openapi: 3.0.3
+        info: {title: Shop API, version: "1"}
+        servers: [{url: "http://127.0.0.1:1/api"}]
+        paths:
+          /users/{id}:
+            parameters:
+              - {name: id, in: path, required: true, schema: {type: integer}, description: "The user"}
+            get:
+              operationId: getUser
+              summary: One user.
+              parameters:
+                - {$ref: "#/components/parameters/Fields"}
+          /orders:
+            post:
+              operationId: create-order
+              summary: Places an order.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: {$ref: "#/components/schemas/Order"}
+        components:
+          parameters:
+            Fields: {name: fields, in: query, schema: {type: string}, description: "Fields to return"}
+          schemas:
+            Order:
+              type: object
+              required: [sku]
+              properties:
+                sku: {type: string, description: "The product"}
+                qty: {type: integer}
+        """
+
+    private func tools(port: Int, environment: [String: String] = ["SHOP_TOKEN": "s3cret"], allowPrivate: Bool = true, fetcher: NetworkHTTPFetcher) throws -> [String: OpenAPITool] {
+        let document = try OpenAPIDocument(text: Self.spec, file: "shop.yaml")
+        return Dictionary(uniqueKeysWithValues: document.operations.map { operation in
+            let tool = OpenAPITool(
+                provider: "shop", operation: operation, baseURL: "http://127.0.0.1:\(port)/api", authentication: .bearer(variable: "SHOP_TOKEN"),
+                fetcher: fetcher, policy: HTTPPolicy(allowPrivateNetworks: allowPrivate), environment: { environment[$0] })
+            return (tool.name, tool)
+        })
+    }
+
+    @Test func operationsBecomeToolsWithTypedParametersFromPathQueryAndBody() throws {
+        let document = try OpenAPIDocument(text: Self.spec, file: "shop.yaml")
+        #expect(document.operations.map(\.name) == ["create_order", "getUser"])
+        let create = try #require(document.operations.first)
+        #expect(create.parameters.map { "\($0.parameter.name):\($0.parameter.kind.rawValue):\($0.parameter.required):\($0.location.rawValue)" } == ["qty:integer:false:body", "sku:string:true:body"])
+        let get = document.operations[1]
+        #expect(get.parameters.map(\.parameter.name) == ["id", "fields"])
+        #expect(get.parameters.first?.parameter.kind == .integer)
+    }
+
+    @Test func aCallFillsThePathQueryHeadersAndBodyAndReadsJSON() async throws {
+        let seen = Mutex<[TestHTTPServer.Request]>([])
+        try await TestHTTPServer.with({ request in
+            seen.withLock { $0.append(request) }
+            return request.method == "POST" ? .json(#"{"order": 12, "received": \#(request.bodyText)}"#) : .json(#"{"id": 7, "name": "Ada"}"#)
+        }) { port in
+            let fetcher = NetworkHTTPFetcher()
+            let tools = try tools(port: port, fetcher: fetcher)
+            let user = try await tools["shop_getUser"]!.call(json: #"{"id": 7, "fields": "name"}"#)
+            #expect(user == ["id": 7, "name": "Ada"])
+            let order = try await tools["shop_create_order"]!.call(json: #"{"sku": "bolt", "qty": "3"}"#)
+            #expect(order[path: ["received"]] == ["sku": "bolt", "qty": 3])
+            await fetcher.shutdown()
+            let requests = seen.withLock { $0 }
+            #expect(requests.first?.uri == "/api/users/7?fields=name")
+            #expect(requests.first?.header("authorization") == "Bearer s3cret")
+            #expect(requests.last?.header("content-type") == "application/json")
+        }
+    }
+
+    @Test func errorsAreClearAndKeepTheCredentialOut() async throws {
+        try await TestHTTPServer.with({ _ in .json(#"{"error": "no such user"}"#, status: 404) }) { port in
+            let fetcher = NetworkHTTPFetcher()
+            let tools = try tools(port: port, fetcher: fetcher)
+            await #expect(throws: ToolError.failed(#"HTTP 404: {"error": "no such user"}"#)) { try await tools["shop_getUser"]!.call(json: #"{"id": 1}"#) }
+            await #expect(throws: ToolError.missingArgument("id")) { try await tools["shop_getUser"]!.call(json: "{}") }
+            let unauthenticated = try self.tools(port: port, environment: [:], fetcher: fetcher)
+            await #expect(throws: ToolError.failed("the credential for shop_getUser is missing: set the environment variable SHOP_TOKEN")) {
+                try await unauthenticated["shop_getUser"]!.call(json: #"{"id": 1}"#)
+            }
+            let guarded = try self.tools(port: port, allowPrivate: false, fetcher: fetcher)
+            do {
+                _ = try await guarded["shop_getUser"]!.call(json: #"{"id": 1}"#)
+                Issue.record("a loopback API was reached without LOOM_HTTP_ALLOW_PRIVATE")
+            } catch let error as ToolError {
+                #expect(error.description.contains("loopback") && !error.description.contains("s3cret"))
+            }
+            await fetcher.shutdown()
+        }
+    }
+
+    @Test func anUnresolvableReferenceIsNamed() {
+        let broken = Self.spec.replacingOccurrences(of: "#/components/schemas/Order", with: "#/components/schemas/Missing")
+        #expect(throws: OpenAPIError.unresolvable("#/components/schemas/Missing", reason: "nothing is there")) {
+            try OpenAPIDocument(text: broken, file: "shop.yaml")
+        }
+        #expect(throws: OpenAPIError.self) { try OpenAPIDocument(text: "swagger: '2.0'\npaths: {}\n", file: "old.yaml") }
+        let remote = Self.spec.replacingOccurrences(of: "#/components/schemas/Order", with: "https://example.com/order.json")
+        #expect(throws: OpenAPIError.unresolvable("https://example.com/order.json", reason: "only references within the document (#/…) are followed")) {
+            try OpenAPIDocument(text: remote, file: "shop.yaml")
+        }
+    }
+}
