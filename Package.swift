@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // The workflow model and engine: no I/O of its own; models, HTTP and tools come in through protocols.
@@ -125,6 +127,8 @@ let package = Package(
                 "LoomKnowledge",
                 "LoomWorker",
                 "LoomSandbox",
+                "LoomMCP",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -140,6 +144,15 @@ let package = Package(
             dependencies: ["LoomSandbox", "LoomWorkflow"]
         ),
         // A real HTTP server and an OpenAI-protocol stub for the tests of network-facing code.
+        // MCP: published apps served as MCP tools over the Service API (`loom mcp serve`).
+        .target(
+            name: "LoomMCP",
+            dependencies: [
+                "LoomWorkflow",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .target(
             name: "LoomTestSupport",
             dependencies: [
@@ -177,6 +190,8 @@ let package = Package(
             dependencies: [
                 "LoomServer", "LoomStore", "LoomWorkflow", "LoomConnectors", "LoomKnowledge", "LoomInference", "LoomTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(

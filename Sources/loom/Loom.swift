@@ -7,6 +7,6 @@ struct Loom: AsyncParsableCommand {
         abstract: "Loom: LLM workflows defined in YAML, served as REST endpoints.",
         subcommands: [
             ValidateCommand.self, RunCommand.self, ImportCommand.self, ServeCommand.self, MigrateCommand.self, AppsCommand.self, KeysCommand.self, RunsCommand.self,
-            CallCommand.self, DatasetsCommand.self, SamplesCommand.self, FinetuneCommand.self, ModelsCommand.self, WorkerCommand.self, GenerateCommand.self, ChatCommand.self, EmbedCommand.self, ToolsCommand.self, BenchCommand.self,
+            CallCommand.self, DatasetsCommand.self, SamplesCommand.self, FinetuneCommand.self, ModelsCommand.self, WorkerCommand.self, GenerateCommand.self, ChatCommand.self, EmbedCommand.self, ToolsCommand.self, MCPCommand.self, BenchCommand.self,
         ])
 }

@@ -81,7 +81,8 @@ struct ServiceAPIController: Sendable {
         let app = try await access(request, context)
         let record = try await store.apps.get(app.slug)
         return JSONResponse.make([
-            "name": .string(record.name), "description": record.description.map(Value.string) ?? .null, "mode": .string(record.mode),
+            "slug": .string(record.slug), "name": .string(record.name), "description": record.description.map(Value.string) ?? .null,
+            "mode": .string(record.mode),
             "version": record.publishedVersion.map(Value.int) ?? .null,
         ])
     }

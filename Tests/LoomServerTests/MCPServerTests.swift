@@ -1,0 +1,59 @@
+import Foundation
+import LoomTestSupport
+import LoomWorkflow
+import MCP
+import SystemPackage
+import Testing
+
+/// `loom mcp serve` as an MCP client meets it: the SDK's client talks to the real process over its stdin and
+/// stdout, and the process calls a live Loom server with an app key.
+@Suite struct MCPServerTests {
+    @Test func anMCPClientListsAndCallsAPublishedApp() async throws {
+        try await ServerHarness.with { server in
+            let source = try String(contentsOf: ServerHarness.root.appendingPathComponent("workflows/ticket-triage.yaml"), encoding: .utf8)
+            let key = try await server.publish(source)
+            let process = Process()
+            process.executableURL = LoomProcess.executable
+            process.arguments = ["mcp", "serve", "--server", server.baseURL, "--key", key]
+            let toServer = Pipe()
+            let fromServer = Pipe()
+            let errors = Pipe()
+            process.standardInput = toServer
+            process.standardOutput = fromServer
+            process.standardError = errors
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+
+            let transport = StdioTransport(
+                input: FileDescriptor(rawValue: fromServer.fileHandleForReading.fileDescriptor),
+                output: FileDescriptor(rawValue: toServer.fileHandleForWriting.fileDescriptor))
+            let client = Client(name: "loom-test", version: "1")
+            try await client.connect(transport: transport)
+            let tools = try await client.listTools().tools
+            #expect(tools.map(\.name) == ["ticket-triage"])
+            let schema = try #require(tools.first?.inputSchema)
+            #expect(schema.objectValue?["required"] == .array([.string("ticket")]))
+            #expect(schema.objectValue?["properties"]?.objectValue?["ticket"]?.objectValue?["type"] == .string("string"))
+
+            let call = try await client.callTool(name: "ticket-triage", arguments: ["ticket": .string("Please give my money back"), "customer": .string("Ana")])
+            #expect(call.isError == false)
+            guard case .text(let text, _, _)? = call.content.first else { Issue.record("no text content: \(call.content)"); return }
+            #expect(text.contains("your refund request is with our billing team"), "\(text)")
+
+            let missing = try await client.callTool(name: "ticket-triage", arguments: [:])
+            #expect(missing.isError == true)
+            let unknown = try await client.callTool(name: "nope", arguments: [:])
+            #expect(unknown.isError == true)
+            await client.disconnect()
+        }
+    }
+
+    @Test func aWrongKeyEndsTheServerWithTheReason() async throws {
+        try await ServerHarness.with { server in
+            let result = try await LoomProcess.run(["mcp", "serve", "--server", server.baseURL, "--key", "loom-not-a-key"])
+            #expect(result.status == 1 && result.stderr.contains("401"), "\(result.stderr)")
+            let none = try await LoomProcess.run(["mcp", "serve", "--server", server.baseURL])
+            #expect(none.status == 2 && none.stderr.contains("no app key"))
+        }
+    }
+}
