@@ -24,12 +24,7 @@ public struct OpenAPIDocument: Sendable {
     public var operations: [Operation]
 
     public init(text: String, file: String) throws(OpenAPIError) {
-        let root: Value
-        do {
-            root = try DocumentFormat.detect(fileName: file, text: text).parse(text).value
-        } catch {
-            throw .malformed("\(file):\(error.location.line):\(error.location.column): \(error.message)")
-        }
+        let root = try Self.parse(text, file: file)
         guard let version = root[path: ["openapi"]]?.stringValue, version.hasPrefix("3.") else {
             throw .malformed("\(file): not an OpenAPI 3 document (no 'openapi: 3.x')")
         }
@@ -83,6 +78,15 @@ public struct OpenAPIDocument: Sendable {
         return Operation(
             name: name, method: method.uppercased(), path: path, description: description.isEmpty ? "\(method.uppercased()) \(path)" : description,
             parameters: parameters, wholeBody: wholeBody)
+    }
+
+    /// A YAML or JSON file's value; a syntax error names its place.
+    static func parse(_ text: String, file: String) throws(OpenAPIError) -> Value {
+        do {
+            return try DocumentFormat.detect(fileName: file, text: text).parse(text).value
+        } catch {
+            throw .malformed("\(file):\(error.location.line):\(error.location.column): \(error.message)")
+        }
     }
 
     /// Follows `$ref` (local, to the document itself) until a value that is not one.

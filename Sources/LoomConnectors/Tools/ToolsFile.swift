@@ -37,12 +37,7 @@ public struct ToolsFile: Sendable {
     public init() {}
 
     public init(text: String, file: String) throws(OpenAPIError) {
-        let root: Value
-        do {
-            root = try DocumentFormat.detect(fileName: file, text: text).parse(text).value
-        } catch {
-            throw .malformed("\(file):\(error.location.line):\(error.location.column): \(error.message)")
-        }
+        let root = try OpenAPIDocument.parse(text, file: file)
         for key in (root.objectValue ?? [:]).keys where key != "openapi" {
             throw .malformed("\(file): unknown key '\(key)' (tools.yaml has: openapi)")
         }
