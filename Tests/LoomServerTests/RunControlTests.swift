@@ -147,9 +147,10 @@ import Testing
     }
 
     @Test func aLongBlockingRunIsVisibleAsRunningBeforeItEnds() async throws {
-        try await Self.withSlowModel(pieces: 40) { server, key in
+        // The run takes 10 s, well past the 6 s the check may take on a loaded machine: the check cannot miss it.
+        try await Self.withSlowModel(pieces: 100) { server, key in
             async let reply = server.request(.POST, "/v1/workflows/run", token: key, body: #"{"inputs": {"q": "hi"}}"#)
-            try await server.eventually(timeout: .seconds(4)) {
+            try await server.eventually(timeout: .seconds(6)) {
                 try await server.store.runs.list(RunQuery(app: "slow", status: "running")).count == 1
             }
             #expect(try await reply.status == 200)
