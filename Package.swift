@@ -103,6 +103,7 @@ let package = Package(
         .target(
             name: "LoomServer",
             dependencies: [
+                "LoomMCP",
                 "LoomWorkflow",
                 "LoomKnowledge",
                 "LoomConnectors",
@@ -149,7 +150,9 @@ let package = Package(
             name: "LoomMCP",
             dependencies: [
                 "LoomWorkflow",
+                "LoomConnectors",
                 .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

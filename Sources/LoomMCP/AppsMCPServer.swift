@@ -18,7 +18,7 @@ public struct AppsMCPServer: Sendable {
     public func run(transport: any Transport) async throws {
         let server = Server(name: "loom", version: "1", capabilities: .init(tools: .init(listChanged: false)))
         let tools = try apps.map { app in
-            MCP.Tool(name: app.slug, title: app.name, description: app.description, inputSchema: try Self.mcp(app.inputSchema))
+            MCP.Tool(name: app.slug, title: app.name, description: app.description, inputSchema: try ValueBridge.mcp(app.inputSchema))
         }
         await server.withMethodHandler(ListTools.self) { _ in .init(tools: tools) }
         let apps = self.apps
@@ -27,14 +27,14 @@ public struct AppsMCPServer: Sendable {
             guard let app = apps.first(where: { $0.slug == params.name }) else {
                 return .init(content: [Self.text("no app '\(params.name)'; the tools are: \(apps.map(\.slug).joined(separator: ", "))")], isError: true)
             }
-            let arguments = try Self.loom(.object(params.arguments ?? [:])).objectValue ?? [:]
+            let arguments = try ValueBridge.loom(.object(params.arguments ?? [:])).objectValue ?? [:]
             let outputs: LoomWorkflow.Value
             do {
                 outputs = try await gateway.call(app, arguments: arguments)
             } catch {
                 return .init(content: [Self.text(String(describing: error))], isError: true)
             }
-            let structured = try Self.mcp(outputs)
+            let structured = try ValueBridge.mcp(outputs)
             return CallTool.Result(content: [Self.text(JSONWriter.string(outputs))], structuredContent: Optional(structured), isError: false)
         }
         try await server.start(transport: transport)
@@ -43,14 +43,5 @@ public struct AppsMCPServer: Sendable {
 
     static func text(_ text: String) -> MCP.Tool.Content {
         .text(text: text, annotations: nil, _meta: nil)
-    }
-
-    /// Loom's JSON value as the SDK's, through their shared text.
-    static func mcp(_ value: LoomWorkflow.Value) throws -> MCP.Value {
-        try JSONDecoder().decode(MCP.Value.self, from: Data(JSONWriter.bytes(value)))
-    }
-
-    static func loom(_ value: MCP.Value) throws -> LoomWorkflow.Value {
-        try JSONDocumentReader.parse(String(decoding: try JSONEncoder().encode(value), as: UTF8.self)).value
     }
 }

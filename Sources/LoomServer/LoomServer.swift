@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import LoomConnectors
 import LoomKnowledge
+import LoomMCP
 import LoomSandbox
 import LoomStore
 import LoomWorkflow
@@ -41,17 +42,29 @@ public struct LoomServer: Sendable {
         }
         let policy = HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks)
         var tools = ToolRegistry.builtIn
+        var servers: [MCPToolServer] = []
         if let path = configuration.toolsFile {
-            let text = try String(contentsOfFile: path, encoding: .utf8)
-            tools = try ToolsFile(text: text, file: path).registry(directory: (path as NSString).deletingLastPathComponent, fetcher: fetcher, policy: policy)
+            let file = try ToolsFile(text: try String(contentsOfFile: path, encoding: .utf8), file: path)
+            tools = try file.registry(directory: (path as NSString).deletingLastPathComponent, fetcher: fetcher, policy: policy)
+            for entry in file.mcp {
+                let server = try await MCPToolServer.launch(entry)
+                servers.append(server)
+                for tool in server.tools { tools.register(tool) }
+            }
             logger.info("tools loaded", metadata: ["file": "\(path)", "tools": "\(tools.names.count)"])
         }
         let application = makeApplication(store: store, adminHash: adminHash, models: models, fetcher: fetcher, tools: tools, onListening: onListening)
-        if handleSignals {
-            try await application.runService()
-        } else {
-            try await application.run()
+        do {
+            if handleSignals {
+                try await application.runService()
+            } else {
+                try await application.run()
+            }
+        } catch {
+            for server in servers { await server.close() }
+            throw error
         }
+        for server in servers { await server.close() }
     }
 
     func makeApplication(

@@ -56,4 +56,32 @@ import Testing
             #expect(none.status == 2 && none.stderr.contains("no app key"))
         }
     }
+
+    @Test func anMCPServerInToolsYAMLGivesItsToolsAndOneThatCrashesOrStaysSilentIsNamed() async throws {
+        try await ServerHarness.with { server in
+            let source = try String(contentsOf: ServerHarness.root.appendingPathComponent("workflows/ticket-triage.yaml"), encoding: .utf8)
+            let key = try await server.publish(source)
+            let loom = LoomProcess.executable.path
+            let tools = try LoomProcess.scratchFile("tools.yaml", """
+                mcp:
+                  apps: {command: \(loom), args: [mcp, serve, --server, "\(server.baseURL)", --key, \(key)]}
+                """)
+            let list = try await LoomProcess.run(["tools", "list", "--json", "--tools", tools.path])
+            #expect(list.status == 0, "\(list.stderr)")
+            let listed = try JSONDocumentReader.parse(list.stdout).value.arrayValue ?? []
+            let triage = try #require(listed.first { $0[path: ["name"]] == "apps_ticket-triage" }, "\(list.stdout)")
+            #expect(triage[path: ["input_schema", "required"]] == ["ticket"])
+            let call = try await LoomProcess.run(["tools", "call", "apps_ticket-triage", "--args", #"{"ticket": "Please give my money back"}"#, "--tools", tools.path])
+            #expect(call.status == 0, "\(call.stderr)")
+            #expect(call.stdout.contains("your refund request is with our billing team"), "\(call.stdout)")
+
+            let crashing = try LoomProcess.scratchFile("tools.yaml", "mcp:\n  broken: {command: sh, args: [-c, 'echo cannot open the index >&2; exit 3']}\n")
+            let crashed = try await LoomProcess.run(["tools", "list", "--tools", crashing.path])
+            #expect(crashed.status == 2 && crashed.stderr.contains("MCP server 'broken' is unavailable"), "\(crashed.stderr)")
+            #expect(crashed.stderr.contains("exited with status 3") && crashed.stderr.contains("cannot open the index"), "\(crashed.stderr)")
+            let silent = try LoomProcess.scratchFile("tools.yaml", "mcp:\n  silent: {command: sleep, args: ['30'], timeout_s: 1}\n")
+            let waited = try await LoomProcess.run(["tools", "list", "--tools", silent.path])
+            #expect(waited.status == 2 && waited.stderr.contains("MCP server 'silent' did not start within 1 s"), "\(waited.stderr)")
+        }
+    }
 }

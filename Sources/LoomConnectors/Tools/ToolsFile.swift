@@ -10,6 +10,12 @@ import LoomWorkflow
 ///     spec: tools/weather.openapi.yaml
 ///     base_url: https://api.example.com
 ///     auth: {type: bearer, env: WEATHER_TOKEN}   # or {type: header|query, name: X-Api-Key, env: VAR}
+/// mcp:
+///   files:                                        # an MCP server started as a process, spoken to on stdio
+///     command: npx
+///     args: [-y, "@modelcontextprotocol/server-filesystem", /srv/docs]
+///     env: {LOG_LEVEL: warn}
+///     timeout_s: 20                               # to start and to answer each call
 /// ```
 public struct ToolsFile: Sendable {
     public struct OpenAPIProvider: Sendable, Equatable {
@@ -26,7 +32,17 @@ public struct ToolsFile: Sendable {
         }
     }
 
+    /// An MCP server whose tools become `NAME_TOOL`.
+    public struct MCPServer: Sendable, Equatable {
+        public var name: String
+        public var command: String
+        public var arguments: [String]
+        public var environment: [String: String]
+        public var timeout: Duration
+    }
+
     public var openAPI: [OpenAPIProvider] = []
+    public var mcp: [MCPServer] = []
 
     /// `LOOM_TOOLS`, else `tools.yaml` in the working directory when there is one.
     public static func defaultPath(environment: [String: String]) -> String? {
@@ -38,8 +54,21 @@ public struct ToolsFile: Sendable {
 
     public init(text: String, file: String) throws(OpenAPIError) {
         let root = try OpenAPIDocument.parse(text, file: file)
-        for key in (root.objectValue ?? [:]).keys where key != "openapi" {
-            throw .malformed("\(file): unknown key '\(key)' (tools.yaml has: openapi)")
+        for key in (root.objectValue ?? [:]).keys where key != "openapi" && key != "mcp" {
+            throw .malformed("\(file): unknown key '\(key)' (tools.yaml has: openapi, mcp)")
+        }
+        for (name, entry) in (root[path: ["mcp"]]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw .malformed("\(file): MCP server name '\(name)' may hold letters, digits and '_' only")
+            }
+            if entry[path: ["url"]] != nil {
+                throw .malformed("\(file): MCP server '\(name)': streamable HTTP servers are not supported yet; give a stdio 'command'")
+            }
+            guard let command = entry[path: ["command"]]?.stringValue else { throw .malformed("\(file): MCP server '\(name)' needs 'command'") }
+            mcp.append(MCPServer(
+                name: name, command: command, arguments: (entry[path: ["args"]]?.arrayValue ?? []).map(\.text),
+                environment: (entry[path: ["env"]]?.objectValue ?? [:]).mapValues(\.text),
+                timeout: .milliseconds(Int((entry[path: ["timeout_s"]]?.numberValue ?? 20) * 1000))))
         }
         for (name, entry) in (root[path: ["openapi"]]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {

@@ -32,61 +32,51 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         CommandLogging.bootstrap()
-        let fetcher = NetworkHTTPFetcher()
         let environment = ProcessInfo.processInfo.environment
         let policy = HTTPPolicy(allowPrivateNetworks: environment["LOOM_HTTP_ALLOW_PRIVATE"] == "1")
-        let registry: ToolRegistry
-        do {
-            registry = try tools.registry(fetcher: fetcher, policy: policy)
-        } catch {
-            await fetcher.shutdown()
-            throw error
-        }
-        let catalog: ModelCatalog
-        let workflow: Workflow
-        do {
-            catalog = try models.catalog()
-            var loader = WorkflowLoader(tools: registry, modelNames: catalog.names)
-            loader.difyMapping = try map.mapping()
-            workflow = try WorkflowFile.load(file, loader: loader)
-        } catch {
-            for diagnostic in error.diagnostics { StandardError.line(diagnostic.description) }
-            await fetcher.shutdown()
-            throw ExitCode(1)
-        }
-        let given: [String: Value]
-        do {
-            given = try inputs.values()
-        } catch {
-            await fetcher.shutdown()
-            StandardError.line("\(error)")
-            throw ExitCode(1)
-        }
-
-        let provider = OpenAICompatibleProvider(catalog: catalog)
-        let engine = WorkflowEngine(services: EngineServices(
-                models: provider, http: fetcher, code: SandboxedCodeRunner(configuration: .from(environment: environment)), documents: DocumentText(),
-                tools: registry, httpPolicy: policy,
-                logger: Logger(label: "loom.run")))
-        let context = RunContext(user: user, query: query, environment: environment)
-        let printEvents = events
-        let result: RunResult
-        do {
-            result = try await engine.run(workflow, inputs: given, context: context) { event in
-                if printEvents { StandardError.line(JSONWriter.string(event.envelope)) }
+        try await tools.withRegistry(policy: policy) { registry, fetcher in
+            let catalog: ModelCatalog
+            let workflow: Workflow
+            do {
+                catalog = try models.catalog()
+                var loader = WorkflowLoader(tools: registry, modelNames: catalog.names)
+                loader.difyMapping = try map.mapping()
+                workflow = try WorkflowFile.load(file, loader: loader)
+            } catch let error as WorkflowLoadError {
+                for diagnostic in error.diagnostics { StandardError.line(diagnostic.description) }
+                throw ExitCode(1)
             }
-        } catch {
+            let given: [String: Value]
+            do {
+                given = try inputs.values()
+            } catch {
+                StandardError.line("\(error)")
+                throw ExitCode(1)
+            }
+
+            let provider = OpenAICompatibleProvider(catalog: catalog)
+            let engine = WorkflowEngine(services: EngineServices(
+                    models: provider, http: fetcher, code: SandboxedCodeRunner(configuration: .from(environment: environment)), documents: DocumentText(),
+                    tools: registry, httpPolicy: policy,
+                    logger: Logger(label: "loom.run")))
+            let context = RunContext(user: user, query: query, environment: environment)
+            let printEvents = events
+            let result: RunResult
+            do {
+                result = try await engine.run(workflow, inputs: given, context: context) { event in
+                    if printEvents { StandardError.line(JSONWriter.string(event.envelope)) }
+                }
+            } catch {
+                await provider.shutdown()
+                StandardError.line("\(file): \(error)")
+                throw ExitCode(1)
+            }
             await provider.shutdown()
-            await fetcher.shutdown()
-            StandardError.line("\(file): \(error)")
-            throw ExitCode(1)
-        }
-        await provider.shutdown()
-        await fetcher.shutdown()
-        print(JSONWriter.string(.object(result.outputs)))
-        if !result.succeeded {
-            StandardError.line("run \(result.status.rawValue): \(result.error ?? "unknown error")")
-            throw ExitCode(1)
+            print(JSONWriter.string(.object(result.outputs)))
+            if !result.succeeded {
+                StandardError.line("run \(result.status.rawValue): \(result.error ?? "unknown error")")
+                throw ExitCode(1)
+            }
         }
     }
 }
