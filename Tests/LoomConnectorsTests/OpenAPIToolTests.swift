@@ -113,4 +113,23 @@ import Testing
             try OpenAPIDocument(text: remote, file: "shop.yaml")
         }
     }
+
+    @Test(arguments: [
+        ("shell: {}\n", "unknown key 'shell' (tools.yaml has: openapi, mcp)"),
+        ("openapi:\n  shop: {base_url: http://x}\n", "openapi provider 'shop' needs 'spec'"),
+        ("openapi:\n  shop: {spec: s.yaml, auth: {type: bearer}}\n", "the auth of 'shop' needs 'env'"),
+        ("openapi:\n  shop: {spec: s.yaml, auth: {type: cookie, env: X}}\n", "the auth type of 'shop' must be bearer, header or query"),
+        ("openapi:\n  my-shop: {spec: s.yaml}\n", "provider name 'my-shop' may hold letters, digits and '_' only"),
+        ("mcp:\n  files: {url: https://example.com/mcp}\n", "streamable HTTP servers are not supported yet"),
+        ("mcp:\n  files: {args: [x]}\n", "MCP server 'files' needs 'command'"),
+        ("openapi: [\n", "tools.yaml:"),
+    ])
+    func aBrokenToolsFileSaysWhatIsWrong(text: String, message: String) {
+        do {
+            _ = try ToolsFile(text: text, file: "tools.yaml")
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.description.contains(message), "\(error)")
+        }
+    }
 }

@@ -114,6 +114,13 @@ import Testing
         #expect(String(decoding: empty.completion(), as: UTF8.self) == #"{"answer":""}"#)
     }
 
+    @Test func aKeyThatNeedsEscapesIsMatchedAsJSONWritesIt() throws {
+        let schema = #"{"type": "object", "properties": {"say \"hi\"/bye": {"type": "integer"}}, "required": ["say \"hi\"/bye"]}"#
+        #expect(try accepts(schema, #"{"say \"hi\"/bye":1}"#) == (true, true))
+        let parsed = try JSONSerialization.jsonObject(with: Data(#"{"say \"hi\"/bye":1}"#.utf8)) as? [String: Any]
+        #expect(parsed?[#"say "hi"/bye"#] as? Int == 1)
+    }
+
     @Test func referencesToDefinitionsAreFollowed() throws {
         let schema = ##"{"$defs": {"id": {"type": "integer"}}, "type": "object", "properties": {"a": {"$ref": "#/$defs/id"}}, "required": ["a"]}"##
         #expect(try accepts(schema, #"{"a":4}"#) == (true, true))

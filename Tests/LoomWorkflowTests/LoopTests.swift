@@ -315,4 +315,14 @@ import Testing
         let run = try await record(workflow, inputs: ["items": [1, 2]])
         #expect(run.result.error?.contains("'extract' asks for item 5 of a list of 2") == true)
     }
+
+    @Test func badSettingsAreLoadErrorsWithTheReason() {
+        let node = { (settings: String) in problems("app: lists\ninputs: {items: json}\nnodes:\n  - {id: pick, type: list-operator, list: inputs.items, \(settings)}\n") }
+        #expect(node("filter: [{op: resembles, value: a}]").first?.message.contains("unknown operator 'resembles'") == true)
+        #expect(node("filter: [{op: empty, value: a}]").first?.message.contains("operator 'empty' takes no 'value'") == true)
+        #expect(node("filter: [{op: contains}]").first?.message.contains("operator 'contains' needs a 'value'") == true)
+        #expect(node("order: sideways").first?.message.contains("'order' must be asc, desc or {key, direction: asc|desc}") == true)
+        #expect(node("limit: 0").isEmpty == false)
+        #expect(problems("app: x\nnodes:\n  - {id: read, type: document-extractor}\n").first?.message.contains("file") == true)
+    }
 }

@@ -49,7 +49,7 @@ public struct JSONGrammar: Sendable {
             var rules: [PropertyRule] = []
             var shortest: [UInt8] = Array("{".utf8)
             for property in properties {
-                let key = Array(("\"" + Self.escaped(property.name) + "\":").utf8)
+                let key = Self.key(property.name)
                 let value = try compile(property.schema, path: path + "/properties/" + property.name)
                 let isRequired = required.contains(property.name)
                 if isRequired {
@@ -73,7 +73,7 @@ public struct JSONGrammar: Sendable {
             var rules: [PropertyRule] = []
             for property in keys {
                 let value = try compile(property.schema, path: path + "/" + property.name)
-                rules.append(PropertyRule(key: Array(("\"" + Self.escaped(property.name) + "\":").utf8), value: value, required: false))
+                rules.append(PropertyRule(key: Self.key(property.name), value: value, required: false))
             }
             let shortest = rules.map { Array("{".utf8) + $0.key + minimal[$0.value] + Array("}".utf8) }.min { $0.count < $1.count }!
             return add(.object(properties: rules, exactlyOne: true), minimal: shortest)
@@ -125,19 +125,9 @@ public struct JSONGrammar: Sendable {
         }
     }
 
-    static func escaped(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            case "\r": result += "\\r"
-            default:
-                if scalar.value < 0x20 { result += String(format: "\\u%04x", scalar.value) } else { result.unicodeScalars.append(scalar) }
-            }
-        }
-        return result
+    /// `"name":` as a JSON writer writes the name (the escapes JSONSerialization chooses are the ones matched).
+    static func key(_ name: String) -> [UInt8] {
+        let quoted = (try? JSONSerialization.data(withJSONObject: name, options: [.fragmentsAllowed, .withoutEscapingSlashes])).map(Array.init) ?? Array("\"\"".utf8)
+        return quoted + Array(":".utf8)
     }
 }

@@ -37,16 +37,17 @@ struct CompletionShape {
     }
 
     func whole(_ summary: GenerationSummary) -> Value {
+        let reply = tools?.reply(summary.text)
         let choice: Value =
             kind == .chat
-            ? ["index": 0, "message": message(summary), "finish_reason": finishReason(summary), "logprobs": nil]
+            ? ["index": 0, "message": message(summary, reply), "finish_reason": finishReason(summary, reply), "logprobs": nil]
             : ["index": 0, "text": .string(summary.text), "finish_reason": Self.finishReason(summary.finish), "logprobs": nil]
         return ["id": .string(id), "object": .string(object), "created": .int(created), "model": .string(model), "choices": [choice], "usage": Self.usage(summary)]
     }
 
     /// The assistant's message: its text, or what a tool-calling reply meant.
-    private func message(_ summary: GenerationSummary) -> Value {
-        switch tools?.reply(summary.text) {
+    private func message(_ summary: GenerationSummary, _ reply: ToolMode.Reply?) -> Value {
+        switch reply {
         case nil: return ["role": "assistant", "content": .string(summary.text)]
         case .answer(let text)?: return ["role": "assistant", "content": .string(text)]
         case .call(let id, let name, let arguments)?:
@@ -54,8 +55,8 @@ struct CompletionShape {
         }
     }
 
-    private func finishReason(_ summary: GenerationSummary) -> Value {
-        if case .call? = tools?.reply(summary.text) { return "tool_calls" }
+    private func finishReason(_ summary: GenerationSummary, _ reply: ToolMode.Reply?) -> Value {
+        if case .call? = reply { return "tool_calls" }
         return Self.finishReason(summary.finish)
     }
 
@@ -65,9 +66,9 @@ struct CompletionShape {
         return .object(fields)
     }
 
-    /// A tool-calling stream's one delta, once the reply is whole.
-    func toolDelta(_ summary: GenerationSummary) -> Value {
-        switch tools?.reply(summary.text) {
+    /// A tool-calling stream's one delta, once the reply is whole (`reply`: what `tools` read in it).
+    func toolDelta(_ summary: GenerationSummary, _ reply: ToolMode.Reply?) -> Value {
+        switch reply {
         case .call(let id, let name, let arguments)?:
             return chunk(["index": 0, "delta": ["tool_calls": [Self.call(id: id, name: name, arguments: arguments, index: 0)]], "finish_reason": nil, "logprobs": nil])
         case .answer(let text)?: return delta(text)
@@ -87,9 +88,9 @@ struct CompletionShape {
             : chunk(["index": 0, "text": .string(text), "finish_reason": nil, "logprobs": nil])
     }
 
-    func closing(_ summary: GenerationSummary) -> Value {
+    func closing(_ summary: GenerationSummary, reply: ToolMode.Reply? = nil) -> Value {
         kind == .chat
-            ? chunk(["index": 0, "delta": [:], "finish_reason": finishReason(summary), "logprobs": nil])
+            ? chunk(["index": 0, "delta": [:], "finish_reason": finishReason(summary, reply), "logprobs": nil])
             : chunk(["index": 0, "text": "", "finish_reason": Self.finishReason(summary.finish), "logprobs": nil])
     }
 

@@ -210,8 +210,10 @@ struct WorkerController: Sendable {
                         if shape.tools == nil { try await writer.write(Self.frame(shape.delta(text))) }
                     case .finished(let summary):
                         record(summary)
-                        if shape.tools != nil { try await writer.write(Self.frame(shape.toolDelta(summary))) }
-                        try await writer.write(Self.frame(shape.closing(summary)))
+                        // A tool-calling reply is read once: its delta and its finish reason say the same.
+                        let reply = shape.tools?.reply(summary.text)
+                        if shape.tools != nil { try await writer.write(Self.frame(shape.toolDelta(summary, reply))) }
+                        try await writer.write(Self.frame(shape.closing(summary, reply: reply)))
                         if includeUsage { try await writer.write(Self.frame(shape.usageChunk(summary))) }
                     }
                     event = await cursor.next()

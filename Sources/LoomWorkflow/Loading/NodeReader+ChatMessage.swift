@@ -17,4 +17,10 @@ extension NodeReader {
         }
         return template(content, what: "the \(roleName) message").map { (role, $0) }
     }
+
+    /// `memory: {window: N}`: earlier turns of the conversation a model sees (10 without a window); 0 without memory.
+    public func memoryTurns() -> Int {
+        guard let memory = node("memory"), let fields = mapping(memory, what: "'memory'", allowed: ["window"]) else { return 0 }
+        return fields["window"].flatMap { number($0, what: "'memory.window'", in: 1...100) }.map { Int($0) } ?? 10
+    }
 }

@@ -38,10 +38,7 @@ public struct AgentNode: WorkflowNode {
             if items.isEmpty { reader.error("'tools' names no tool: an agent needs at least one", at: node.location) }
         }
         let maxIterations = reader.integer("max_iterations", in: 1...50) ?? 5
-        var memoryTurns = 0
-        if let memory = reader.node("memory"), let fields = reader.mapping(memory, what: "'memory'", allowed: ["window"]) {
-            memoryTurns = fields["window"].flatMap { reader.number($0, what: "'memory.window'", in: 1...100) }.map { Int($0) } ?? 10
-        }
+        let memoryTurns = reader.memoryTurns()
         var requiresTools = false
         if let choice = reader.string("tool_choice") {
             guard choice == "auto" || choice == "required" else {

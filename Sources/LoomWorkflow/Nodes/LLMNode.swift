@@ -24,10 +24,7 @@ public struct LLMNode: WorkflowNode {
             reader.error("an llm node needs 'messages' (a list of {system|user|assistant: text}) or a 'prompt'")
             return nil
         }
-        var memoryTurns = 0
-        if let memory = reader.node("memory"), let fields = reader.mapping(memory, what: "'memory'", allowed: ["window"]) {
-            memoryTurns = fields["window"].flatMap { reader.number($0, what: "'memory.window'", in: 1...100) }.map { Int($0) } ?? 10
-        }
+        let memoryTurns = reader.memoryTurns()
         var outputSchema: Value?
         if let node = reader.node("output_schema") {
             guard case .mapping = node.kind else {
