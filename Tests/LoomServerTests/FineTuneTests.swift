@@ -196,7 +196,7 @@ import Testing
                 let id = try #require(resumed.body[path: ["id"]]?.stringValue)
                 let doomed = Self.runner(store, registry, lease: .seconds(2), checkpointEvery: 2)
                 let worker = Task { await doomed.run() }
-                while try await store.fineTunes.checkpoints(id).isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+                try await server.eventually(timeout: .seconds(300)) { try await !store.fineTunes.checkpoints(id).isEmpty }
                 worker.cancel()  // the worker stops as a killed one would: the job stays running under a lease that lapses
                 await worker.value
                 let interrupted = try await store.fineTunes.get(id)
@@ -228,7 +228,11 @@ import Testing
                 let created = try await server.admin(.POST, "/v1/fine_tuning/jobs", body: body)
                 let id = try #require(created.body[path: ["id"]]?.stringValue)
                 let runner = Task { try await Self.runner(server.store, registry).runOnce() }
-                while try await server.store.fineTunes.get(id).progress["step"] == nil { try await Task.sleep(for: .milliseconds(50)) }
+                // A job that fails before its first step ends the wait too, and the expectations below say why.
+                try await server.eventually(timeout: .seconds(300)) {
+                    let job = try await server.store.fineTunes.get(id)
+                    return job.progress["step"] != nil || job.status != .running && job.status != .queued
+                }
                 let cancelling = try await server.admin(.POST, "/v1/fine_tuning/jobs/\(id)/cancel")
                 #expect(cancelling.body[path: ["status"]] == "running" && cancelling.body[path: ["cancel_requested"]] == true)
                 _ = try await runner.value

@@ -12,14 +12,17 @@ final class RunJournal: Service, Sendable {
     private struct Finished {
         var run: RunRecord
         var nodes: [NodeRunRecord]
-        /// Nil once the caller was told the first write failed; the run stays queued until it is written.
-        var committed: CheckedContinuation<Bool, Never>?
+        /// Nil once the caller was told the first write failed; the run stays queued until it is written. Told
+        /// nil when the loop has already stopped, so the caller writes the run itself.
+        var committed: CheckedContinuation<Bool?, Never>?
     }
 
     private struct State {
         var finished: [Finished] = []
         /// Blocking runs not yet visible in the database, by id.
         var inFlight: [UUID: RunRecord] = [:]
+        /// The loop has stopped (the server is shutting down or was cancelled): nothing queued would be written.
+        var closed = false
     }
 
     private let state = Mutex(State())
@@ -58,19 +61,30 @@ final class RunJournal: Service, Sendable {
     /// Queues the finished run and returns once it is written (false when the first attempt failed: it is written
     /// later).
     func finished(_ run: RunRecord, nodes: [NodeRunRecord]) async -> Bool {
-        await withCheckedContinuation { continuation in
-            let dropped = state.withLock { state -> [Finished] in
+        let queued: Bool? = await withCheckedContinuation { continuation in
+            let dropped = state.withLock { state -> [Finished]? in
                 state.inFlight[run.id] = nil
+                guard !state.closed else { return nil }
                 state.finished.append(Finished(run: run, nodes: nodes, committed: continuation))
                 let excess = max(0, state.finished.count - Self.backlogLimit)
                 defer { state.finished.removeFirst(excess) }
                 return Array(state.finished.prefix(excess))
             }
+            guard let dropped else { return continuation.resume(returning: nil) }
             for entry in dropped {
                 logger.error("dropped an unrecorded run: the backlog is full", metadata: ["run": "\(entry.run.id)"])
                 entry.committed?.resume(returning: false)
             }
             wake.yield()
+        }
+        if let queued { return queued }
+        // A run that ends while the server stops, after the journal's last write: its handler writes it.
+        do {
+            try await store.runs.finish([(run, nodes)])
+            return true
+        } catch {
+            logger.error("could not record a run that finished during shutdown", metadata: ["run": "\(run.id)", "error": "\(error)"])
+            return false
         }
     }
 
@@ -96,8 +110,18 @@ final class RunJournal: Service, Sendable {
         } onGracefulShutdown: { [wake] in
             wake.finish()
         }
-        // Whatever finished during shutdown is still written.
+        // Whatever finished during shutdown is still written; runs finishing from now on are written by their
+        // handlers, and whatever cannot be written now is let go (a handler waiting on it would hold the shutdown).
+        state.withLock { $0.closed = true }
         while let batch = takeBatch(), await write(batch) {}
+        let unwritten = state.withLock { state in
+            defer { state.finished = [] }
+            return state.finished
+        }
+        for entry in unwritten {
+            logger.error("a finished run could not be recorded before shutdown", metadata: ["run": "\(entry.run.id)"])
+            entry.committed?.resume(returning: false)
+        }
     }
 
     private func writeCheckpoints() async {

@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import Synchronization
+import LoomStore
+import LoomTestSupport
+import LoomWorkflow
+import Testing
+
+@testable import LoomServer
+
+/// The journal's group commit, and what happens to runs that end while the server stops.
+@Suite struct RunJournalTests {
+    static func run(_ store: Store) async throws -> RunRecord {
+        let source = "app: late\nnodes: []\n"
+        let app = try await store.apps.deploy(VersionSubmission(
+            slug: "late", name: "Late", mode: "workflow", description: nil, source: source, format: "yaml", canonicalJSON: #"{"app":"late"}"#,
+            sha256: Secret.hash(source), author: "tester", message: "")).app
+        return RunRecord(
+            id: UUID(), appId: app.id, app: "late", version: 1, status: "succeeded", inputs: [:], user: "u", createdAt: Date(), finishedAt: Date())
+    }
+
+    @Test func aRunQueuedWhileTheJournalRunsIsWrittenInItsBatch() async throws {
+        try await TestDatabase.withStore { store in
+            let run = try await Self.run(store)
+            let journal = RunJournal(store: store, checkpointAfter: .seconds(5), logger: Logger(label: "test"))
+            let loop = Task { try await journal.run() }
+            #expect(await journal.finished(run, nodes: []))
+            #expect(try await store.runs.find(run.id)?.status == "succeeded")
+            loop.cancel()
+        }
+    }
+
+    /// A cancelled server stops the journal while handlers are still finishing their runs: before, such a run
+    /// waited for a write that never came, and held the server's shutdown (and a test's teardown) for ever.
+    @Test func aRunFinishingAfterTheJournalStoppedIsWrittenByItsCaller() async throws {
+        try await TestDatabase.withStore { store in
+            let run = try await Self.run(store)
+            let journal = RunJournal(store: store, checkpointAfter: .seconds(5), logger: Logger(label: "test"))
+            let loop = Task { try await journal.run() }
+            loop.cancel()
+            try await loop.value
+            // Waited for from outside, so that a caller left waiting fails the test instead of hanging it.
+            let outcome = Outcome()
+            let caller = Task { outcome.set(await journal.finished(run, nodes: [])) }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while outcome.value == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(outcome.value == true, "the caller is still waiting for a journal that has stopped")
+            if outcome.value != nil { await caller.value }
+            #expect(try await store.runs.find(run.id)?.status == "succeeded")
+        }
+    }
+}
+
+/// What a caller was told, once it was told.
+private final class Outcome: Sendable {
+    private let told = Mutex<Bool?>(nil)
+    var value: Bool? { told.withLock { $0 } }
+    func set(_ value: Bool) { told.withLock { $0 = value } }
+}
