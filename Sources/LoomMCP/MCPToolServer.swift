@@ -139,13 +139,7 @@ struct MCPTool: LoomWorkflow.Tool {
         remote = tool.name
         self.server = server
         self.timeout = timeout
-        let schema = (try? ValueBridge.loom(tool.inputSchema)) ?? .null
-        let required = Set((schema[path: ["required"]]?.arrayValue ?? []).compactMap(\.stringValue))
-        parameters = (schema[path: ["properties"]]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { property, definition in
-            ToolParameter(
-                property, definition[path: ["type"]]?.stringValue.flatMap(ToolParameter.Kind.init(rawValue:)) ?? .string,
-                required: required.contains(property), description: definition[path: ["description"]]?.stringValue ?? "")
-        }
+        parameters = ToolParameter.list(schema: (try? ValueBridge.loom(tool.inputSchema)) ?? .null)
     }
 
     func call(_ arguments: [String: LoomWorkflow.Value]) async throws -> LoomWorkflow.Value {

@@ -41,19 +41,14 @@ public struct LoomServer: Sendable {
             }
         }
         let policy = HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks)
-        var tools = ToolRegistry.builtIn
-        var servers: [MCPToolServer] = []
+        var tools = ToolSet()
         if let path = configuration.toolsFile {
             let file = try ToolsFile(text: try String(contentsOfFile: path, encoding: .utf8), file: path)
-            tools = try file.registry(directory: (path as NSString).deletingLastPathComponent, fetcher: fetcher, policy: policy)
-            for entry in file.mcp {
-                let server = try await MCPToolServer.launch(entry)
-                servers.append(server)
-                for tool in server.tools { tools.register(tool) }
-            }
-            logger.info("tools loaded", metadata: ["file": "\(path)", "tools": "\(tools.names.count)"])
+            tools = try await ToolSet.open(file, path: path, fetcher: fetcher, policy: policy)
+            logger.info("tools loaded", metadata: ["file": "\(path)", "tools": "\(tools.registry.names.count)"])
         }
-        let application = makeApplication(store: store, adminHash: adminHash, models: models, fetcher: fetcher, tools: tools, onListening: onListening)
+        let application = makeApplication(
+            store: store, adminHash: adminHash, models: models, fetcher: fetcher, tools: tools.registry, onListening: onListening)
         do {
             if handleSignals {
                 try await application.runService()
@@ -61,10 +56,10 @@ public struct LoomServer: Sendable {
                 try await application.run()
             }
         } catch {
-            for server in servers { await server.close() }
+            await tools.close()
             throw error
         }
-        for server in servers { await server.close() }
+        await tools.close()
     }
 
     func makeApplication(

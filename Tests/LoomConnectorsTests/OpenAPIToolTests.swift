@@ -114,14 +114,33 @@ import Testing
         }
     }
 
+    /// `loom tools import-openapi` writes the file back: its MCP servers and apps survive, odd characters and all.
+    @Test func aToolsFileWrittenBackReadsTheSame() throws {
+        let text = """
+            openapi:
+              shop: {spec: shop.yaml, base_url: "https://shop.example.com", auth: {type: header, name: X-Key, env: SHOP_KEY}}
+            mcp:
+              files: {command: npx, args: ["-y", "server: files", "/srv/my docs"], env: {LOG: "a \\"quoted\\" word"}, timeout_s: 2.5}
+            apps:
+              triage: {key_env: TRIAGE_KEY, server: "http://127.0.0.1:9090"}
+            """
+        let file = try ToolsFile(text: text, file: "tools.yaml")
+        let again = try ToolsFile(text: file.yaml, file: "tools.yaml")
+        #expect(again.openAPI == file.openAPI && again.mcp == file.mcp && again.apps == file.apps, "\(file.yaml)")
+        #expect(file.mcp.first?.arguments == ["-y", "server: files", "/srv/my docs"] && file.mcp.first?.environment == ["LOG": "a \"quoted\" word"])
+        #expect(file.apps == [ToolsFile.App(name: "triage", server: "http://127.0.0.1:9090", keyVariable: "TRIAGE_KEY")])
+    }
+
     @Test(arguments: [
-        ("shell: {}\n", "unknown key 'shell' (tools.yaml has: openapi, mcp)"),
+        ("shell: {}\n", "unknown key 'shell' (tools.yaml has: openapi, mcp, apps)"),
         ("openapi:\n  shop: {base_url: http://x}\n", "openapi provider 'shop' needs 'spec'"),
         ("openapi:\n  shop: {spec: s.yaml, auth: {type: bearer}}\n", "the auth of 'shop' needs 'env'"),
         ("openapi:\n  shop: {spec: s.yaml, auth: {type: cookie, env: X}}\n", "the auth type of 'shop' must be bearer, header or query"),
         ("openapi:\n  my-shop: {spec: s.yaml}\n", "provider name 'my-shop' may hold letters, digits and '_' only"),
         ("mcp:\n  files: {url: https://example.com/mcp}\n", "streamable HTTP servers are not supported yet"),
         ("mcp:\n  files: {args: [x]}\n", "MCP server 'files' needs 'command'"),
+        ("apps:\n  triage: {server: http://x}\n", "app tool 'triage' needs 'key_env'"),
+        ("apps:\n  tri-age: {key_env: K}\n", "app tool name 'tri-age' may hold letters, digits and '_' only"),
         ("openapi: [\n", "tools.yaml:"),
     ])
     func aBrokenToolsFileSaysWhatIsWrong(text: String, message: String) {

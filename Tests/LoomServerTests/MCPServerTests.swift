@@ -48,6 +48,41 @@ import Testing
         }
     }
 
+    /// tools.yaml `apps:`: a published app is a tool of other workflows and agents, reached with its app key.
+    @Test func aPublishedAppIsAToolOfAnotherWorkflow() async throws {
+        try await ServerHarness.with { server in
+            let source = try String(contentsOf: ServerHarness.root.appendingPathComponent("workflows/ticket-triage.yaml"), encoding: .utf8)
+            let key = try await server.publish(source)
+            let tools = try LoomProcess.scratchFile("tools.yaml", "apps:\n  triage: {server: \"\(server.baseURL)\", key_env: TRIAGE_KEY}\n")
+            let environment = ["TRIAGE_KEY": key]
+
+            let listed = try await LoomProcess.run(["tools", "list", "--json", "--tools", tools.path], environment: environment)
+            #expect(listed.status == 0, "\(listed.stderr)")
+            let triage = (try JSONDocumentReader.parse(listed.stdout).value.arrayValue ?? []).first { $0[path: ["name"]] == "triage" }
+            #expect(triage?[path: ["input_schema", "required"]] == ["ticket"], "\(listed.stdout)")
+
+            let called = try await LoomProcess.run(
+                ["tools", "call", "triage", "--tools", tools.path, "--args", #"{"ticket": "Please give my money back", "customer": "Ana"}"#],
+                environment: environment)
+            #expect(called.status == 0 && called.stdout.contains("your refund request is with our billing team"), "\(called.stdout)\(called.stderr)")
+
+            let caller = try LoomProcess.scratchFile("caller.yaml", """
+                app: caller
+                inputs: {ticket: {type: text, required: true}}
+                nodes:
+                  - {id: ask, type: tool, tool: triage, arguments: {ticket: "{{ inputs.ticket }}", customer: Ana}, next: done}
+                  - {id: done, type: end, outputs: {reply: "{{ ask.output }}"}}
+                """)
+            let ran = try await LoomProcess.run(["run", caller.path, "--tools", tools.path, "--input", "ticket=I want a refund"], environment: environment)
+            #expect(ran.status == 0 && ran.stdout.contains("billing team"), "\(ran.stdout)\(ran.stderr)")
+
+            let keyless = try await LoomProcess.run(["tools", "list", "--tools", tools.path])
+            #expect(keyless.status == 2 && keyless.stderr.contains("app tool 'triage': the variable TRIAGE_KEY holding its app key is not set"), "\(keyless.stderr)")
+            let wrong = try await LoomProcess.run(["tools", "list", "--tools", tools.path], environment: ["TRIAGE_KEY": "loom-not-a-key"])
+            #expect(wrong.status == 2 && wrong.stderr.contains("app tool 'triage': the Loom server answered 401"), "\(wrong.stderr)")
+        }
+    }
+
     @Test func aWrongKeyEndsTheServerWithTheReason() async throws {
         try await ServerHarness.with { server in
             let result = try await LoomProcess.run(["mcp", "serve", "--server", server.baseURL, "--key", "loom-not-a-key"])

@@ -11,7 +11,7 @@ import Testing
     /// Exports and imports again, through YAML text as a user would.
     static func roundTrip(_ workflow: Workflow) throws -> (export: DifyExport, workflow: Workflow) {
         let export = DifyExporter(mapping: mapping).export(workflow)
-        var loader = WorkflowLoader(modelNames: ["default"])
+        var loader = WorkflowLoader(tools: TestFiles.tools, modelNames: ["default"])
         loader.difyMapping = mapping
         return (export, try loader.load(export.yaml, file: "exported.yml"))
     }

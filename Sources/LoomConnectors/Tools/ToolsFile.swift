@@ -16,6 +16,10 @@ import LoomWorkflow
 ///     args: [-y, "@modelcontextprotocol/server-filesystem", /srv/docs]
 ///     env: {LOG_LEVEL: warn}
 ///     timeout_s: 20                               # to start and to answer each call
+/// apps:
+///   triage:                                       # a published Loom app called as the tool `triage`
+///     key_env: LOOM_TRIAGE_KEY                    # the variable holding the app key that opens it
+///     server: http://127.0.0.1:8080               # the server that publishes it (default: this one)
 /// ```
 public struct ToolsFile: Sendable {
     public struct OpenAPIProvider: Sendable, Equatable {
@@ -41,8 +45,23 @@ public struct ToolsFile: Sendable {
         public var timeout: Duration
     }
 
+    /// A published Loom app, called through the Service API of the server that publishes it.
+    public struct App: Sendable, Equatable {
+        public var name: String
+        public var server: String
+        public var keyVariable: String
+
+        public init(name: String, server: String, keyVariable: String) {
+            self.name = name
+            self.server = server
+            self.keyVariable = keyVariable
+        }
+    }
+
     public var openAPI: [OpenAPIProvider] = []
     public var mcp: [MCPServer] = []
+    public var apps: [App] = []
+    static let sections = ["openapi", "mcp", "apps"]
 
     /// `LOOM_TOOLS`, else `tools.yaml` in the working directory when there is one.
     public static func defaultPath(environment: [String: String]) -> String? {
@@ -54,13 +73,10 @@ public struct ToolsFile: Sendable {
 
     public init(text: String, file: String) throws(OpenAPIError) {
         let root = try OpenAPIDocument.parse(text, file: file)
-        for key in (root.objectValue ?? [:]).keys where key != "openapi" && key != "mcp" {
-            throw .malformed("\(file): unknown key '\(key)' (tools.yaml has: openapi, mcp)")
+        for key in (root.objectValue ?? [:]).keys where !Self.sections.contains(key) {
+            throw .malformed("\(file): unknown key '\(key)' (tools.yaml has: \(Self.sections.joined(separator: ", ")))")
         }
-        for (name, entry) in (root[path: ["mcp"]]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-            guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-                throw .malformed("\(file): MCP server name '\(name)' may hold letters, digits and '_' only")
-            }
+        for (name, entry) in try Self.entries(root, "mcp", naming: "MCP server name", file: file) {
             if entry[path: ["url"]] != nil {
                 throw .malformed("\(file): MCP server '\(name)': streamable HTTP servers are not supported yet; give a stdio 'command'")
             }
@@ -70,10 +86,7 @@ public struct ToolsFile: Sendable {
                 environment: (entry[path: ["env"]]?.objectValue ?? [:]).mapValues(\.text),
                 timeout: .milliseconds(Int((entry[path: ["timeout_s"]]?.numberValue ?? 20) * 1000))))
         }
-        for (name, entry) in (root[path: ["openapi"]]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-            guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-                throw .malformed("\(file): provider name '\(name)' may hold letters, digits and '_' only")
-            }
+        for (name, entry) in try Self.entries(root, "openapi", naming: "provider name", file: file) {
             guard let spec = entry[path: ["spec"]]?.stringValue else { throw .malformed("\(file): openapi provider '\(name)' needs 'spec'") }
             var provider = OpenAPIProvider(name: name, spec: spec, baseURL: entry[path: ["base_url"]]?.stringValue)
             if let auth = entry[path: ["auth"]] {
@@ -88,6 +101,21 @@ public struct ToolsFile: Sendable {
             }
             openAPI.append(provider)
         }
+        for (name, entry) in try Self.entries(root, "apps", naming: "app tool name", file: file) {
+            guard let variable = entry[path: ["key_env"]]?.stringValue else {
+                throw .malformed("\(file): app tool '\(name)' needs 'key_env' (the variable holding its app key)")
+            }
+            apps.append(App(name: name, server: entry[path: ["server"]]?.stringValue ?? "http://127.0.0.1:8080", keyVariable: variable))
+        }
+    }
+
+    /// A section's entries by name, in order; a name becomes part of tool names, so it is an identifier.
+    private static func entries(_ root: Value, _ section: String, naming: String, file: String) throws(OpenAPIError) -> [(String, Value)] {
+        let entries = (root[path: [section]]?.objectValue ?? [:]).sorted { $0.key < $1.key }
+        for (name, _) in entries where !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+            throw .malformed("\(file): \(naming) '\(name)' may hold letters, digits and '_' only")
+        }
+        return entries
     }
 
     /// The file as text, for `loom tools import-openapi` to write back.
@@ -103,6 +131,19 @@ public struct ToolsFile: Sendable {
             case .query(let name, let variable)?: lines.append("    auth: {type: query, name: \(name), env: \(variable)}")
             case nil: break
             }
+        }
+        // Values as JSON, which YAML reads as it is: commands and arguments may hold anything.
+        if !mcp.isEmpty { lines.append("mcp:") }
+        for server in mcp {
+            let entry: Value = [
+                "command": .string(server.command), "args": .array(server.arguments.map(Value.string)),
+                "env": .object(server.environment.mapValues(Value.string)), "timeout_s": .double(server.timeout.seconds),
+            ]
+            lines.append("  \(server.name): \(JSONWriter.string(entry))")
+        }
+        if !apps.isEmpty { lines.append("apps:") }
+        for app in apps {
+            lines.append("  \(app.name): \(JSONWriter.string(["key_env": .string(app.keyVariable), "server": .string(app.server)]))")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -51,6 +51,17 @@ public struct ToolParameter: Sendable {
         self.description = description
     }
 
+    /// The parameters a JSON Schema object declares (an MCP tool's or a published app's inputs), by name; a type
+    /// Loom has no kind for is read as a string.
+    public static func list(schema: Value) -> [ToolParameter] {
+        let required = Set((schema[path: ["required"]]?.arrayValue ?? []).compactMap(\.stringValue))
+        return (schema[path: ["properties"]]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { property, definition in
+            ToolParameter(
+                property, definition[path: ["type"]]?.stringValue.flatMap(Kind.init(rawValue:)) ?? .string,
+                required: required.contains(property), description: definition[path: ["description"]]?.stringValue ?? "")
+        }
+    }
+
     /// Converts an argument to the parameter's type; template output arrives as text, so numbers and booleans
     /// written as text are read.
     public func coerce(_ value: Value) throws(ToolError) -> Value {

@@ -10,7 +10,22 @@ enum TestFiles {
     static func example(_ name: String) throws -> Workflow {
         let path = root.appendingPathComponent("workflows/\(name)").path
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        return try WorkflowLoader(modelNames: ["default"]).load(text, file: "workflows/\(name)")
+        return try WorkflowLoader(tools: tools, modelNames: ["default"]).load(text, file: "workflows/\(name)")
+    }
+
+    /// The built-ins and, by name only, the OpenAPI tool of deploy/tools.yaml the agent example uses: this module
+    /// loads workflows without the HTTP stack (LoomServerTests call the real tool).
+    static let tools = ToolRegistry(ToolRegistry.builtIn.all + [DeclaredTool(name: "exchange_latest")])
+}
+
+/// A tool known by name so that a workflow naming it loads; calling it is an error.
+struct DeclaredTool: Tool {
+    let name: String
+    var description: String { "declared for loading only" }
+    var parameters: [ToolParameter] { [] }
+
+    func call(_ arguments: [String: Value]) async throws -> Value {
+        throw ToolError.failed("'\(name)' is only declared here")
     }
 }
 
