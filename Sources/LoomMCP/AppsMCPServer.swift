@@ -16,6 +16,26 @@ public struct AppsMCPServer: Sendable {
 
     /// Serves until the client closes the connection.
     public func run(transport: any Transport) async throws {
+        let server = try await makeServer()
+        try await server.start(transport: transport)
+        await server.waitUntilCompleted()
+    }
+
+    /// Answers one message of MCP's streamable HTTP transport without sessions — a POST of one JSON-RPC message,
+    /// answered with JSON (202 for a notification) — on a server made for it: `loom serve` at `/mcp`.
+    public func respond(to request: MCPHTTPRequest) async throws -> MCPHTTPReply {
+        // No origin check: a caller must hold an app key, which a page in a browser cannot send on its own.
+        let transport = StatelessHTTPServerTransport(validationPipeline: StandardValidationPipeline(validators: [
+            AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
+        ]))
+        let server = try await makeServer()
+        try await server.start(transport: transport)
+        let response = await transport.handleRequest(HTTPRequest(method: request.method, headers: request.headers, body: request.body))
+        await server.stop()
+        return MCPHTTPReply(status: response.statusCode, headers: response.headers, body: response.bodyData)
+    }
+
+    private func makeServer() async throws -> Server {
         let server = Server(name: "loom", version: "1", capabilities: .init(tools: .init(listChanged: false)))
         let tools = try apps.map { app in
             MCP.Tool(name: app.slug, title: app.name, description: app.description, inputSchema: try ValueBridge.mcp(app.inputSchema))
@@ -37,11 +57,30 @@ public struct AppsMCPServer: Sendable {
             let structured = try ValueBridge.mcp(outputs)
             return CallTool.Result(content: [Self.text(JSONWriter.string(outputs))], structuredContent: Optional(structured), isError: false)
         }
-        try await server.start(transport: transport)
-        await server.waitUntilCompleted()
+        return server
     }
 
     static func text(_ text: String) -> MCP.Tool.Content {
         .text(text: text, annotations: nil, _meta: nil)
     }
+}
+
+/// One HTTP request to the MCP endpoint, in the terms the server's router gives it.
+public struct MCPHTTPRequest: Sendable {
+    public var method: String
+    public var headers: [String: String]
+    public var body: Data?
+
+    public init(method: String, headers: [String: String], body: Data?) {
+        self.method = method
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// The answer to send back.
+public struct MCPHTTPReply: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: Data?
 }

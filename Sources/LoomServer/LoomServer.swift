@@ -47,8 +47,10 @@ public struct LoomServer: Sendable {
             tools = try await ToolSet.open(file, path: path, fetcher: fetcher, policy: policy)
             logger.info("tools loaded", metadata: ["file": "\(path)", "tools": "\(tools.registry.names.count)"])
         }
+        let loopback = LoopbackGateway()
         let application = makeApplication(
-            store: store, adminHash: adminHash, models: models, fetcher: fetcher, tools: tools.registry, onListening: onListening)
+            store: store, adminHash: adminHash, models: models, fetcher: fetcher, tools: tools.registry, loopback: loopback,
+            onListening: onListening)
         do {
             if handleSignals {
                 try await application.runService()
@@ -57,14 +59,16 @@ public struct LoomServer: Sendable {
             }
         } catch {
             await tools.close()
+            await loopback.shutdown()
             throw error
         }
         await tools.close()
+        await loopback.shutdown()
     }
 
     func makeApplication(
         store: Store, adminHash: String, models: OpenAICompatibleProvider, fetcher: NetworkHTTPFetcher, tools: ToolRegistry,
-        onListening: @escaping @Sendable (Int) async -> Void
+        loopback: LoopbackGateway, onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let serverId = UUID()
         let metrics = ServerMetrics()
@@ -93,9 +97,10 @@ public struct LoomServer: Sendable {
         let knowledge = KnowledgeAPIController(auth: auth, store: store, datasets: datasets, configuration: configuration)
         let samples = SampleController(auth: auth, store: store, configuration: configuration)
         let fineTuning = FineTuningController(auth: auth, store: store, configuration: configuration)
+        let mcp = MCPController(auth: auth, loopback: loopback, configuration: configuration)
         let endpoints = LoomRoutes.endpoints(
             service: service, chat: chat, admin: admin, datasets: datasets, knowledge: knowledge, samples: samples, fineTuning: fineTuning,
-            operations: operations)
+            operations: operations, mcp: mcp)
         document.value = OpenAPIDocument.build(endpoints)
 
         let router = Router(context: LoomRequestContext.self)
@@ -106,6 +111,7 @@ public struct LoomServer: Sendable {
         }
         let logger = self.logger
         let port = configuration.port
+        let host = configuration.host
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: port), serverName: "Loom"),
@@ -119,6 +125,7 @@ public struct LoomServer: Sendable {
             ],
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
+                loopback.listening(host: host, port: bound)
                 logger.info("Loom is listening", metadata: ["port": "\(bound)"])
                 await onListening(bound)
             },

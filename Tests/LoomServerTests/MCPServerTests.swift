@@ -48,6 +48,36 @@ import Testing
         }
     }
 
+    /// The server's own endpoint: an MCP client that speaks streamable HTTP lists and calls the app its key opens.
+    @Test func anMCPClientOverHTTPListsAndCallsThePublishedAppItsKeyOpens() async throws {
+        try await ServerHarness.with { server in
+            let source = try String(contentsOf: ServerHarness.root.appendingPathComponent("workflows/ticket-triage.yaml"), encoding: .utf8)
+            let key = try await server.publish(source)
+            let transport = HTTPClientTransport(endpoint: URL(string: server.baseURL + "/mcp")!, streaming: false) { request in
+                var request = request
+                request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+                return request
+            }
+            let client = Client(name: "loom-test", version: "1")
+            try await client.connect(transport: transport)
+            let tools = try await client.listTools().tools
+            #expect(tools.map(\.name) == ["ticket-triage"])
+            #expect(tools.first?.inputSchema.objectValue?["required"] == .array([.string("ticket")]))
+            let call = try await client.callTool(name: "ticket-triage", arguments: ["ticket": .string("Please give my money back"), "customer": .string("Ana")])
+            #expect(call.isError == false)
+            guard case .text(let text, _, _)? = call.content.first else { Issue.record("no text content: \(call.content)"); return }
+            #expect(text.contains("your refund request is with our billing team"), "\(text)")
+            await client.disconnect()
+
+            // Without a key, or with a wrong one, nothing is served.
+            let initialize = #"{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "x", "version": "1"}}}"#
+            #expect(try await server.request(.POST, "/mcp", body: initialize).status == 401)
+            #expect(try await server.request(.POST, "/mcp", token: "loom-not-a-key", body: initialize).status == 401)
+            let runs = try await server.admin(.GET, "/admin/runs?app=ticket-triage")
+            #expect(runs.body[path: ["data"]]?.arrayValue?.count == 1, "the call was recorded as a run: \(runs.text)")
+        }
+    }
+
     /// tools.yaml `apps:`: a published app is a tool of other workflows and agents, reached with its app key.
     @Test func aPublishedAppIsAToolOfAnotherWorkflow() async throws {
         try await ServerHarness.with { server in

@@ -17,7 +17,7 @@ struct Authenticator: Sendable {
     let adminTokenHash: String
     let cache: AccessCache
 
-    private func bearer(_ request: Request) throws -> String {
+    func bearer(_ request: Request) throws -> String {
         guard let header = request.headers[.authorization], header.utf8.count > 7,
             header.utf8.prefix(7).map({ $0 | 0x20 }) == Array("bearer ".utf8)
         else {

@@ -40,9 +40,16 @@ enum LoomRoutes {
 
     static func endpoints(
         service: ServiceAPIController, chat: ChatController, admin: AdminController, datasets: DatasetController, knowledge: KnowledgeAPIController,
-        samples: SampleController, fineTuning: FineTuningController, operations: OperationsController
+        samples: SampleController, fineTuning: FineTuningController, operations: OperationsController, mcp: MCPController
     ) -> [Endpoint] {
-        var endpoints: [Endpoint] = []
+        var endpoints: [Endpoint] = [
+            Endpoint(
+                method: .post, path: "/mcp",
+                summary: "MCP over streamable HTTP (JSON, no sessions): the app the key opens as a tool — initialize, tools/list, tools/call",
+                access: .appKey, body: ["type": "object", "required": ["jsonrpc", "method"]],
+                responses: [200: "A JSON-RPC response", 202: "A notification, accepted", 400: "Not a JSON-RPC message", 401: "unauthorized"],
+                handler: mcp.handle),
+        ]
         // Dify's knowledge API, with a dataset key.
         let knowledgeRoute = GuardedRoute(
             access: .datasetKey, errors: [401: "unauthorized: unknown or revoked dataset key", 403: "forbidden: an app key", 404: "not_found"])
