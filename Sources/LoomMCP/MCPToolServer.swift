@@ -1,22 +1,26 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LoomConnectors
 import LoomWorkflow
 import MCP
 import Synchronization
 import SystemPackage
 
-/// An MCP server of tools.yaml, started as a process and spoken to on its stdin and stdout through the SDK's client:
-/// its tools, listed once it has started, become Loom tools `SERVER_TOOL`. A server that exits, or does not answer
-/// within its timeout, is an error naming it; calls time out the same way.
+/// An MCP server of tools.yaml, spoken to through the SDK's client — started as a process and reached on its stdin
+/// and stdout, or reached at its streamable-HTTP address: its tools, listed once it answers, become Loom tools
+/// `SERVER_TOOL`. A server that exits, or does not answer within its timeout, is an error naming it; calls time
+/// out the same way.
 public final class MCPToolServer: @unchecked Sendable {
-    // `Process` is not Sendable; it is only started here and terminated by `close`.
-    private let process: Process
+    // `Process` is not Sendable; it is only started here and terminated by `close`. Nil for an HTTP server.
+    private let process: Process?
     private let client: Client
-    private let errors: Pipe
+    private let errors: Pipe?
     public let name: String
     public private(set) var tools: [any LoomWorkflow.Tool] = []
 
-    private init(name: String, process: Process, client: Client, errors: Pipe) {
+    private init(name: String, process: Process?, client: Client, errors: Pipe?) {
         self.name = name
         self.process = process
         self.client = client
@@ -24,6 +28,25 @@ public final class MCPToolServer: @unchecked Sendable {
     }
 
     public static func launch(_ entry: ToolsFile.MCPServer) async throws(MCPToolError) -> MCPToolServer {
+        guard let url = entry.url else { return try await start(entry) }
+        guard let endpoint = URL(string: url) else { throw .unavailable(server: entry.name, reason: "'\(url)' is not a URL") }
+        var token: String?
+        if let variable = entry.bearerVariable {
+            guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
+                throw .unavailable(server: entry.name, reason: "the variable \(variable) holding its token is not set")
+            }
+            token = value
+        }
+        let transport = HTTPClientTransport(endpoint: endpoint, streaming: false) { request in
+            var request = request
+            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            return request
+        }
+        return try await connect(MCPToolServer(name: entry.name, process: nil, client: Client(name: "loom", version: "1"), errors: nil), transport, entry)
+    }
+
+    /// Starts the server's process and connects to it on stdio.
+    private static func start(_ entry: ToolsFile.MCPServer) async throws(MCPToolError) -> MCPToolServer {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [entry.command] + entry.arguments
@@ -42,7 +65,11 @@ public final class MCPToolServer: @unchecked Sendable {
         let transport = StdioTransport(
             input: FileDescriptor(rawValue: output.fileHandleForReading.fileDescriptor),
             output: FileDescriptor(rawValue: input.fileHandleForWriting.fileDescriptor))
-        let server = MCPToolServer(name: entry.name, process: process, client: Client(name: "loom", version: "1"), errors: errors)
+        return try await connect(MCPToolServer(name: entry.name, process: process, client: Client(name: "loom", version: "1"), errors: errors), transport, entry)
+    }
+
+    /// Connects and lists the server's tools; a server that cannot be is closed.
+    private static func connect(_ server: MCPToolServer, _ transport: any Transport, _ entry: ToolsFile.MCPServer) async throws(MCPToolError) -> MCPToolServer {
         do {
             let listed = try await server.within(entry.timeout, doing: "start") {
                 try await server.client.connect(transport: transport)
@@ -60,12 +87,12 @@ public final class MCPToolServer: @unchecked Sendable {
     /// inherit a signal mask that blocks SIGTERM.
     public func close() async {
         await client.disconnect()
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     /// Why the process stopped, if it did: its status and last lines of error output.
     var exitReason: String? {
-        guard !process.isRunning else { return nil }
+        guard let process, let errors, !process.isRunning else { return nil }
         process.waitUntilExit()
         let tail = String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self).split(separator: "\n").suffix(3).joined(separator: " | ")
         return "it exited with status \(process.terminationStatus)" + (tail.isEmpty ? "" : ": \(tail)")
@@ -116,7 +143,8 @@ public final class MCPToolServer: @unchecked Sendable {
         }
     }
 
-    private var isRunning: Bool { process.isRunning }
+    /// An HTTP server has no process to watch: only its timeout ends a wait.
+    private var isRunning: Bool { process?.isRunning ?? true }
 
     /// Whether the watchdog gave up waiting.
     private final class Watchdog: Sendable {

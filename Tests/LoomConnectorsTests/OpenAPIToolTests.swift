@@ -121,6 +121,7 @@ import Testing
               shop: {spec: shop.yaml, base_url: "https://shop.example.com", auth: {type: header, name: X-Key, env: SHOP_KEY}}
             mcp:
               files: {command: npx, args: ["-y", "server: files", "/srv/my docs"], env: {LOG: "a \\"quoted\\" word"}, timeout_s: 2.5}
+              search: {url: "https://mcp.example.com/mcp", bearer_env: SEARCH_TOKEN}
             apps:
               triage: {key_env: TRIAGE_KEY, server: "http://127.0.0.1:9090"}
             """
@@ -137,8 +138,9 @@ import Testing
         ("openapi:\n  shop: {spec: s.yaml, auth: {type: bearer}}\n", "the auth of 'shop' needs 'env'"),
         ("openapi:\n  shop: {spec: s.yaml, auth: {type: cookie, env: X}}\n", "the auth type of 'shop' must be bearer, header or query"),
         ("openapi:\n  my-shop: {spec: s.yaml}\n", "provider name 'my-shop' may hold letters, digits and '_' only"),
-        ("mcp:\n  files: {url: https://example.com/mcp}\n", "streamable HTTP servers are not supported yet"),
-        ("mcp:\n  files: {args: [x]}\n", "MCP server 'files' needs 'command'"),
+        ("mcp:\n  files: {url: ftp://example.com/mcp}\n", "MCP server 'files': url must be an http or https address"),
+        ("mcp:\n  files: {url: https://example.com/mcp, command: x}\n", "MCP server 'files' has both 'command' and 'url'"),
+        ("mcp:\n  files: {args: [x]}\n", "MCP server 'files' needs 'command' (a process on stdio) or 'url' (streamable HTTP)"),
         ("apps:\n  triage: {server: http://x}\n", "app tool 'triage' needs 'key_env'"),
         ("apps:\n  tri-age: {key_env: K}\n", "app tool name 'tri-age' may hold letters, digits and '_' only"),
         ("openapi: [\n", "tools.yaml:"),

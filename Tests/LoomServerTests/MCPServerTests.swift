@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LoomTestSupport
 import LoomWorkflow
 import MCP
@@ -75,6 +78,17 @@ import Testing
             #expect(try await server.request(.POST, "/mcp", token: "loom-not-a-key", body: initialize).status == 401)
             let runs = try await server.admin(.GET, "/admin/runs?app=ticket-triage")
             #expect(runs.body[path: ["data"]]?.arrayValue?.count == 1, "the call was recorded as a run: \(runs.text)")
+
+            // The same endpoint as a streamable-HTTP server of a tools.yaml: Loom calling Loom over MCP.
+            let file = try LoomProcess.scratchFile("tools.yaml", "mcp:\n  loom: {url: \"\(server.baseURL)/mcp\", bearer_env: LOOM_APP_KEY, timeout_s: 30}\n")
+            let called = try await LoomProcess.run(
+                ["tools", "call", "loom_ticket-triage", "--tools", file.path, "--args", #"{"ticket": "Please give my money back", "customer": "Ana"}"#],
+                environment: ["LOOM_APP_KEY": key])
+            #expect(called.status == 0 && called.stdout.contains("billing team"), "\(called.stdout)\(called.stderr)")
+            let keyless = try await LoomProcess.run(["tools", "list", "--tools", file.path])
+            #expect(keyless.status == 2 && keyless.stderr.contains("MCP server 'loom' is unavailable: the variable LOOM_APP_KEY holding its token is not set"), "\(keyless.stderr)")
+            let refused = try await LoomProcess.run(["tools", "list", "--tools", file.path], environment: ["LOOM_APP_KEY": "loom-not-a-key"])
+            #expect(refused.status == 2 && refused.stderr.contains("MCP server 'loom' is unavailable"), "\(refused.stderr)")
         }
     }
 

@@ -16,6 +16,9 @@ import LoomWorkflow
 ///     args: [-y, "@modelcontextprotocol/server-filesystem", /srv/docs]
 ///     env: {LOG_LEVEL: warn}
 ///     timeout_s: 20                               # to start and to answer each call
+///   search:                                       # or one reached over streamable HTTP
+///     url: https://mcp.example.com/mcp
+///     bearer_env: SEARCH_TOKEN                    # the variable holding its token, when it needs one
 /// apps:
 ///   triage:                                       # a published Loom app called as the tool `triage`
 ///     key_env: LOOM_TRIAGE_KEY                    # the variable holding the app key that opens it
@@ -36,12 +39,15 @@ public struct ToolsFile: Sendable {
         }
     }
 
-    /// An MCP server whose tools become `NAME_TOOL`.
+    /// An MCP server whose tools become `NAME_TOOL`: a process spoken to on stdio (`command`), or a server at a
+    /// streamable-HTTP `url`, with a bearer token from the environment when it needs one.
     public struct MCPServer: Sendable, Equatable {
         public var name: String
-        public var command: String
-        public var arguments: [String]
-        public var environment: [String: String]
+        public var command: String = ""
+        public var arguments: [String] = []
+        public var environment: [String: String] = [:]
+        public var url: String?
+        public var bearerVariable: String?
         public var timeout: Duration
     }
 
@@ -77,14 +83,22 @@ public struct ToolsFile: Sendable {
             throw .malformed("\(file): unknown key '\(key)' (tools.yaml has: \(Self.sections.joined(separator: ", ")))")
         }
         for (name, entry) in try Self.entries(root, "mcp", naming: "MCP server name", file: file) {
-            if entry[path: ["url"]] != nil {
-                throw .malformed("\(file): MCP server '\(name)': streamable HTTP servers are not supported yet; give a stdio 'command'")
+            let timeout = Duration.milliseconds(Int((entry[path: ["timeout_s"]]?.numberValue ?? 20) * 1000))
+            switch (entry[path: ["command"]]?.stringValue, entry[path: ["url"]]?.stringValue) {
+            case (let command?, nil):
+                mcp.append(MCPServer(
+                    name: name, command: command, arguments: (entry[path: ["args"]]?.arrayValue ?? []).map(\.text),
+                    environment: (entry[path: ["env"]]?.objectValue ?? [:]).mapValues(\.text), timeout: timeout))
+            case (nil, let url?):
+                guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil else {
+                    throw .malformed("\(file): MCP server '\(name)': url must be an http or https address, not '\(url)'")
+                }
+                mcp.append(MCPServer(name: name, url: url, bearerVariable: entry[path: ["bearer_env"]]?.stringValue, timeout: timeout))
+            case (.some, .some):
+                throw .malformed("\(file): MCP server '\(name)' has both 'command' and 'url'; give one")
+            case (nil, nil):
+                throw .malformed("\(file): MCP server '\(name)' needs 'command' (a process on stdio) or 'url' (streamable HTTP)")
             }
-            guard let command = entry[path: ["command"]]?.stringValue else { throw .malformed("\(file): MCP server '\(name)' needs 'command'") }
-            mcp.append(MCPServer(
-                name: name, command: command, arguments: (entry[path: ["args"]]?.arrayValue ?? []).map(\.text),
-                environment: (entry[path: ["env"]]?.objectValue ?? [:]).mapValues(\.text),
-                timeout: .milliseconds(Int((entry[path: ["timeout_s"]]?.numberValue ?? 20) * 1000))))
         }
         for (name, entry) in try Self.entries(root, "openapi", naming: "provider name", file: file) {
             guard let spec = entry[path: ["spec"]]?.stringValue else { throw .malformed("\(file): openapi provider '\(name)' needs 'spec'") }
@@ -135,11 +149,16 @@ public struct ToolsFile: Sendable {
         // Values as JSON, which YAML reads as it is: commands and arguments may hold anything.
         if !mcp.isEmpty { lines.append("mcp:") }
         for server in mcp {
-            let entry: Value = [
-                "command": .string(server.command), "args": .array(server.arguments.map(Value.string)),
-                "env": .object(server.environment.mapValues(Value.string)), "timeout_s": .double(server.timeout.seconds),
-            ]
-            lines.append("  \(server.name): \(JSONWriter.string(entry))")
+            var entry: [String: Value] = ["timeout_s": .double(server.timeout.seconds)]
+            if let url = server.url {
+                entry["url"] = .string(url)
+                if let variable = server.bearerVariable { entry["bearer_env"] = .string(variable) }
+            } else {
+                entry["command"] = .string(server.command)
+                entry["args"] = .array(server.arguments.map(Value.string))
+                entry["env"] = .object(server.environment.mapValues(Value.string))
+            }
+            lines.append("  \(server.name): \(JSONWriter.string(.object(entry)))")
         }
         if !apps.isEmpty { lines.append("apps:") }
         for app in apps {
