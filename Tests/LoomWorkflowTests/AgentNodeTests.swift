@@ -42,9 +42,21 @@ import Testing
         func call(_ arguments: [String: Value]) async throws -> Value { .string(String(repeating: "a", count: arguments["times"]?.numberValue.map { Int($0) } ?? 1)) }
     }
 
-    private func agent(maxIterations: Int = 4) throws -> Workflow {
+    /// A tool that answers only after a long while.
+    struct Stall: Tool {
+        let name = "stall"
+        let description = "Waits."
+        let parameters: [ToolParameter] = []
+        func call(_ arguments: [String: Value]) async throws -> Value {
+            try await Task.sleep(for: .seconds(60))
+            return "late"
+        }
+    }
+
+    private func agent(maxIterations: Int = 4, extra: String = "") throws -> Workflow {
         var loader = WorkflowLoader(modelNames: ["default"])
         loader.tools.register(Echo())
+        loader.tools.register(Stall())
         return try loader.load("""
             app: helper
             inputs: {question: text}
@@ -52,9 +64,9 @@ import Testing
               - id: think
                 type: agent
                 instructions: "Use the calculator for arithmetic."
-                tools: [calculator, current_time, echo]
+                tools: [calculator, current_time, echo, stall]
                 query: "{{ inputs.question }}"
-                max_iterations: \(maxIterations)
+                max_iterations: \(maxIterations)\(extra)
                 next: done
               - {id: done, type: end, outputs: {answer: "{{ think.text }}", calls: "{{ think.tool_calls }}", rounds: "{{ think.iterations }}", finish: "{{ think.finish_reason }}"}}
             """, file: "agent.yaml")
@@ -73,7 +85,7 @@ import Testing
         let second = try #require(model.requests.withLock { $0 }.last)
         #expect(second.messages.suffix(2).map(\.role) == [.assistant, .tool])
         #expect(second.messages.last?.content == "391" && second.messages.last?.toolCallId == "c1")
-        #expect(second.tools.map(\.name) == ["calculator", "current_time", "echo"])
+        #expect(second.tools.map(\.name) == ["calculator", "current_time", "echo", "stall"])
         #expect(second.tools.first?.parameters[path: ["required"]] == ["expression"])
         #expect(run.names.filter { $0 == "agent_log" }.count == 3)
     }
@@ -91,6 +103,16 @@ import Testing
         #expect(errors[2].contains("over the limit of 16384"))
         let toolMessages = model.requests.withLock { $0 }.last?.messages.filter { $0.role == .tool }.map(\.content) ?? []
         #expect(toolMessages.count == 3 && toolMessages.allSatisfy { $0.hasPrefix("error: ") })
+    }
+
+    @Test func aToolThatDoesNotAnswerInTimeIsAnErrorTheModelReads() async throws {
+        let model = Turns([Self.call("stall", "{}"), Self.answer("It took too long; sorry.")])
+        let started = ContinuousClock.now
+        let run = try await record(try agent(extra: "\n    tool_timeout_s: 0.2"), inputs: ["question": "wait"], models: model)
+        #expect(ContinuousClock.now - started < .seconds(20), "the late call was let go, not waited for")
+        #expect(run.result.status == .succeeded && run.result.outputs["answer"] == "It took too long; sorry.")
+        let error = run.result.outputs["calls"]?[path: ["0", "error"]]?.text ?? ""
+        #expect(error.contains("'stall' did not answer within 0.2 s (tool_timeout_s)"), "\(error)")
     }
 
     @Test func aModelThatKeepsCallingToolsIsMadeToAnswerAtTheLimit() async throws {

@@ -5,10 +5,11 @@ import Foundation
 /// must answer (`finish_reason: max_iterations`); a model that calls tools even then fails the node. Outputs `text`,
 /// `tool_calls` (each with its arguments, result or error, and duration), `iterations`, `finish_reason` and `usage`;
 /// every step is an `agent_log` event. With `tool_choice: required` every round but the last must call a tool and
-/// the last answers: the dependable pattern for small models, which rarely choose a tool on their own.
+/// the last answers: the dependable pattern for small models, which rarely choose a tool on their own. A call that
+/// takes longer than `tool_timeout_s` (default 30) is an error the model reads, like any other.
 public struct AgentNode: WorkflowNode {
     public static let typeName = "agent"
-    public static let configKeys = ModelSettings.keys + ["instructions", "tools", "query", "max_iterations", "memory", "tool_choice"]
+    public static let configKeys = ModelSettings.keys + ["instructions", "tools", "query", "max_iterations", "memory", "tool_choice", "tool_timeout_s"]
     /// What a tool's result may hold when it goes back to the model; more is reported to the model as an error.
     public static let maxResultBytes = 16 * 1024
 
@@ -20,6 +21,8 @@ public struct AgentNode: WorkflowNode {
     public let memoryTurns: Int
     /// Every round but the last must call a tool.
     public let requiresTools: Bool
+    /// How long one call may take before the model is told it did not answer.
+    public let toolTimeout: Duration
 
     public static func decode(_ reader: NodeReader) -> AgentNode? {
         let settings = ModelSettings.read(reader)
@@ -39,6 +42,7 @@ public struct AgentNode: WorkflowNode {
         }
         let maxIterations = reader.integer("max_iterations", in: 1...50) ?? 5
         let memoryTurns = reader.memoryTurns()
+        let toolTimeout = reader.number("tool_timeout_s", in: 0.001...3600).map { Duration.milliseconds(Int($0 * 1000)) } ?? .seconds(30)
         var requiresTools = false
         if let choice = reader.string("tool_choice") {
             guard choice == "auto" || choice == "required" else {
@@ -51,7 +55,7 @@ public struct AgentNode: WorkflowNode {
         guard let query, reader.isValid else { return nil }
         return AgentNode(
             settings: settings, instructions: instructions, tools: tools, query: query, maxIterations: maxIterations, memoryTurns: memoryTurns,
-            requiresTools: requiresTools)
+            requiresTools: requiresTools, toolTimeout: toolTimeout)
     }
 
     public var outputNames: [String]? { ["text", "tool_calls", "iterations", "finish_reason", "usage"] }
@@ -149,7 +153,20 @@ public struct AgentNode: WorkflowNode {
         guard let tool = tools.first(where: { $0.name == call.name }) else {
             throw ToolError.failed("there is no tool named '\(call.name)'; the tools are: \(tools.map(\.name).joined(separator: ", "))")
         }
-        return try await tool.call(json: call.arguments)
+        // Tools honour cancellation (HTTP, MCP and app calls end when cancelled), so a late one is let go here.
+        let limit = toolTimeout
+        return try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask { try await tool.call(json: call.arguments) }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw ToolError.failed("'\(call.name)' did not answer within \(limit.seconds) s (tool_timeout_s); try another way")
+            }
+            return value
+        }
     }
 }
 
