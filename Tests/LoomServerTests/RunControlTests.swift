@@ -147,10 +147,11 @@ import Testing
     }
 
     @Test func aLongBlockingRunIsVisibleAsRunningBeforeItEnds() async throws {
-        // The run takes 10 s, well past the 6 s the check may take on a loaded machine: the check cannot miss it.
-        try await Self.withSlowModel(pieces: 100) { server, key in
+        // The run takes 20 s, past the 15 s the check may take while every other suite starts beside it (6 s were
+        // missed once in CI), and within the 30 s the request may take.
+        try await Self.withSlowModel(pieces: 100, pause: .milliseconds(200)) { server, key in
             async let reply = server.request(.POST, "/v1/workflows/run", token: key, body: #"{"inputs": {"q": "hi"}}"#)
-            try await server.eventually(timeout: .seconds(6)) {
+            try await server.eventually(timeout: .seconds(15)) {
                 try await server.store.runs.list(RunQuery(app: "slow", status: "running")).count == 1
             }
             #expect(try await reply.status == 200)

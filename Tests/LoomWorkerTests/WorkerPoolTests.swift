@@ -22,7 +22,9 @@ import Testing
     }
 
     static func health(_ baseURL: String, _ client: HTTPClient) async throws -> [[String: Any]] {
-        let response = try await client.execute(HTTPClientRequest(url: baseURL + "/healthz"), timeout: .seconds(5))
+        // Generous: beside the other model tests a worker restarting on both cores can hold up the answer (a 5 s limit
+        // was missed once in CI).
+        let response = try await client.execute(HTTPClientRequest(url: baseURL + "/healthz"), timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 20)
         let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
         return json?["workers"] as? [[String: Any]] ?? []
