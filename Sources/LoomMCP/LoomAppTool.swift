@@ -6,9 +6,17 @@ struct LoomAppTool: Tool {
     let name: String
     let app: PublishedAppTool
     let gateway: ServiceAPIGateway
+    /// Read once from the app's schema: agents and calls ask for them every time.
+    let parameters: [ToolParameter]
+
+    init(name: String, app: PublishedAppTool, gateway: ServiceAPIGateway) {
+        self.name = name
+        self.app = app
+        self.gateway = gateway
+        parameters = ToolParameter.list(schema: app.inputSchema)
+    }
 
     var description: String { app.description }
-    var parameters: [ToolParameter] { ToolParameter.list(schema: app.inputSchema) }
 
     func call(_ arguments: [String: Value]) async throws -> Value {
         do {

@@ -11,10 +11,13 @@ import Testing
 /// `loom mcp serve` as an MCP client meets it: the SDK's client talks to the real process over its stdin and
 /// stdout, and the process calls a live Loom server with an app key.
 @Suite struct MCPServerTests {
+    /// ticket-triage's arguments for a refund, as a tool call sends them.
+    static let refund = #"{"ticket": "Please give my money back", "customer": "Ana"}"#
+    static let refundArguments: [String: MCP.Value] = ["ticket": .string("Please give my money back"), "customer": .string("Ana")]
+
     @Test func anMCPClientListsAndCallsAPublishedApp() async throws {
         try await ServerHarness.with { server in
-            let source = try String(contentsOf: ServerHarness.root.appendingPathComponent("workflows/ticket-triage.yaml"), encoding: .utf8)
-            let key = try await server.publish(source)
+            let key = try await server.publishExample("ticket-triage.yaml")
             let process = Process()
             process.executableURL = LoomProcess.executable
             process.arguments = ["mcp", "serve", "--server", server.baseURL, "--key", key]
@@ -38,7 +41,7 @@ import Testing
             #expect(schema.objectValue?["required"] == .array([.string("ticket")]))
             #expect(schema.objectValue?["properties"]?.objectValue?["ticket"]?.objectValue?["type"] == .string("string"))
 
-            let call = try await client.callTool(name: "ticket-triage", arguments: ["ticket": .string("Please give my money back"), "customer": .string("Ana")])
+            let call = try await client.callTool(name: "ticket-triage", arguments: Self.refundArguments)
             #expect(call.isError == false)
             guard case .text(let text, _, _)? = call.content.first else { Issue.record("no text content: \(call.content)"); return }
             #expect(text.contains("your refund request is with our billing team"), "\(text)")
@@ -54,8 +57,7 @@ import Testing
     /// The server's own endpoint: an MCP client that speaks streamable HTTP lists and calls the app its key opens.
     @Test func anMCPClientOverHTTPListsAndCallsThePublishedAppItsKeyOpens() async throws {
         try await ServerHarness.with { server in
-            let source = try String(contentsOf: ServerHarness.root.appendingPathComponent("workflows/ticket-triage.yaml"), encoding: .utf8)
-            let key = try await server.publish(source)
+            let key = try await server.publishExample("ticket-triage.yaml")
             let transport = HTTPClientTransport(endpoint: URL(string: server.baseURL + "/mcp")!, streaming: false) { request in
                 var request = request
                 request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
@@ -66,7 +68,7 @@ import Testing
             let tools = try await client.listTools().tools
             #expect(tools.map(\.name) == ["ticket-triage"])
             #expect(tools.first?.inputSchema.objectValue?["required"] == .array([.string("ticket")]))
-            let call = try await client.callTool(name: "ticket-triage", arguments: ["ticket": .string("Please give my money back"), "customer": .string("Ana")])
+            let call = try await client.callTool(name: "ticket-triage", arguments: Self.refundArguments)
             #expect(call.isError == false)
             guard case .text(let text, _, _)? = call.content.first else { Issue.record("no text content: \(call.content)"); return }
             #expect(text.contains("your refund request is with our billing team"), "\(text)")
@@ -82,7 +84,7 @@ import Testing
             // The same endpoint as a streamable-HTTP server of a tools.yaml: Loom calling Loom over MCP.
             let file = try LoomProcess.scratchFile("tools.yaml", "mcp:\n  loom: {url: \"\(server.baseURL)/mcp\", bearer_env: LOOM_APP_KEY, timeout_s: 30}\n")
             let called = try await LoomProcess.run(
-                ["tools", "call", "loom_ticket-triage", "--tools", file.path, "--args", #"{"ticket": "Please give my money back", "customer": "Ana"}"#],
+                ["tools", "call", "loom_ticket-triage", "--tools", file.path, "--args", Self.refund],
                 environment: ["LOOM_APP_KEY": key])
             #expect(called.status == 0 && called.stdout.contains("billing team"), "\(called.stdout)\(called.stderr)")
             let keyless = try await LoomProcess.run(["tools", "list", "--tools", file.path])
@@ -95,8 +97,7 @@ import Testing
     /// tools.yaml `apps:`: a published app is a tool of other workflows and agents, reached with its app key.
     @Test func aPublishedAppIsAToolOfAnotherWorkflow() async throws {
         try await ServerHarness.with { server in
-            let source = try String(contentsOf: ServerHarness.root.appendingPathComponent("workflows/ticket-triage.yaml"), encoding: .utf8)
-            let key = try await server.publish(source)
+            let key = try await server.publishExample("ticket-triage.yaml")
             let tools = try LoomProcess.scratchFile("tools.yaml", "apps:\n  triage: {server: \"\(server.baseURL)\", key_env: TRIAGE_KEY}\n")
             let environment = ["TRIAGE_KEY": key]
 
@@ -106,7 +107,7 @@ import Testing
             #expect(triage?[path: ["input_schema", "required"]] == ["ticket"], "\(listed.stdout)")
 
             let called = try await LoomProcess.run(
-                ["tools", "call", "triage", "--tools", tools.path, "--args", #"{"ticket": "Please give my money back", "customer": "Ana"}"#],
+                ["tools", "call", "triage", "--tools", tools.path, "--args", Self.refund],
                 environment: environment)
             #expect(called.status == 0 && called.stdout.contains("your refund request is with our billing team"), "\(called.stdout)\(called.stderr)")
 
@@ -138,8 +139,7 @@ import Testing
 
     @Test func anMCPServerInToolsYAMLGivesItsToolsAndOneThatCrashesOrStaysSilentIsNamed() async throws {
         try await ServerHarness.with { server in
-            let source = try String(contentsOf: ServerHarness.root.appendingPathComponent("workflows/ticket-triage.yaml"), encoding: .utf8)
-            let key = try await server.publish(source)
+            let key = try await server.publishExample("ticket-triage.yaml")
             let loom = LoomProcess.executable.path
             let tools = try LoomProcess.scratchFile("tools.yaml", """
                 mcp:
