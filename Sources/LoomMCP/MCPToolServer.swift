@@ -77,8 +77,9 @@ public final class MCPToolServer: @unchecked Sendable {
             }
             server.tools = listed.map { MCPTool(server: server, remote: $0, timeout: entry.timeout) }
         } catch {
+            let exit = await server.exitReason(graceful: error.isTimeout ? .zero : .seconds(3))
             await server.close()
-            throw error.with(server.exitReason)
+            throw error.with(exit)
         }
         return server
     }
@@ -90,9 +91,15 @@ public final class MCPToolServer: @unchecked Sendable {
         if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
-    /// Why the process stopped, if it did: its status and last lines of error output.
-    var exitReason: String? {
-        guard let process, let errors, !process.isRunning else { return nil }
+    /// Why the process stopped, if it did within `grace`: its status and last lines of error output. A process
+    /// that closed its end of the pipe is often not yet reaped when the write fails, so a broken pipe waits for it.
+    func exitReason(graceful grace: Duration) async -> String? {
+        guard let process, let errors else { return nil }
+        let deadline = ContinuousClock.now + grace
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        guard !process.isRunning else { return nil }
         process.waitUntilExit()
         let tail = String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self).split(separator: "\n").suffix(3).joined(separator: " | ")
         return "it exited with status \(process.terminationStatus)" + (tail.isEmpty ? "" : ": \(tail)")
@@ -190,11 +197,17 @@ public enum MCPToolError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    var isTimeout: Bool {
+        if case .timedOut = self { return true }
+        return false
+    }
+
     /// The error with why the process stopped, when it did.
     func with(_ exit: String?) -> MCPToolError {
         guard let exit else { return self }
         switch self {
-        case .unavailable(let server, let reason): return .unavailable(server: server, reason: "\(reason); \(exit)")
+        // A stopped process is the reason; the pipe's or the watchdog's complaint only follows from it.
+        case .unavailable(let server, _): return .unavailable(server: server, reason: exit)
         case .timedOut(let server, let what, let after): return .unavailable(server: server, reason: "did not \(what) within \(after.components.seconds) s; \(exit)")
         }
     }
