@@ -31,6 +31,8 @@ public struct LoomServer: Sendable {
         let applied = try await MigrationRunner(client: store.client, logger: logger).migrate(migrations)
         if !applied.isEmpty { logger.info("migrated", metadata: ["applied": "\(applied)"]) }
         let adminHash = try await AdminToken.prepare(configured: configuration.adminToken, store: store, logger: logger, show: showAdminToken)
+        let vectorSearch = try await VectorSearch.decide(configuration.vectorSearch, store: store)
+        logger.info("semantic search", metadata: ["runs": "\(vectorSearch)"])
 
         let models = OpenAICompatibleProvider(catalog: catalog)
         let fetcher = NetworkHTTPFetcher()
@@ -49,8 +51,8 @@ public struct LoomServer: Sendable {
         }
         let loopback = LoopbackGateway()
         let application = makeApplication(
-            store: store, adminHash: adminHash, models: models, fetcher: fetcher, tools: tools.registry, loopback: loopback,
-            onListening: onListening)
+            store: store, adminHash: adminHash, vectorSearch: vectorSearch, models: models, fetcher: fetcher, tools: tools.registry,
+            loopback: loopback, onListening: onListening)
         do {
             if handleSignals {
                 try await application.runService()
@@ -67,14 +69,15 @@ public struct LoomServer: Sendable {
     }
 
     func makeApplication(
-        store: Store, adminHash: String, models: OpenAICompatibleProvider, fetcher: NetworkHTTPFetcher, tools: ToolRegistry,
+        store: Store, adminHash: String, vectorSearch: VectorSearch, models: OpenAICompatibleProvider, fetcher: NetworkHTTPFetcher, tools: ToolRegistry,
         loopback: LoopbackGateway, onListening: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let serverId = UUID()
         let metrics = ServerMetrics()
         let active = ActiveRuns(limitPerApp: configuration.maxConcurrentRunsPerApp)
         let loader = WorkflowLoader(tools: tools, modelNames: catalog.names)
-        let retriever = DatasetRetriever(store: store, embedder: models, exactLimit: configuration.exactSearchLimit, hnsw: configuration.hnsw)
+        let retriever = DatasetRetriever(
+            store: store, embedder: models, vectorSearch: vectorSearch, exactLimit: configuration.exactSearchLimit, hnsw: configuration.hnsw)
         let services = EngineServices(
             models: models, http: fetcher, knowledge: retriever, samples: StoreSampleSink(store: store),
             code: SandboxedCodeRunner(configuration: configuration.code), documents: DocumentText(), tools: tools,
@@ -92,7 +95,7 @@ public struct LoomServer: Sendable {
         let admin = AdminController(
             auth: auth, changes: AccessChanges(store: store, cache: cache), store: store, loader: loader, models: models, configuration: configuration, service: service, chat: chat)
         let document = DocumentBox()
-        let operations = OperationsController(store: store, models: models, metrics: metrics) { document.value }
+        let operations = OperationsController(store: store, models: models, vectorSearch: vectorSearch, metrics: metrics) { document.value }
         let datasets = DatasetController(auth: auth, store: store, models: models, retriever: retriever, configuration: configuration)
         let knowledge = KnowledgeAPIController(auth: auth, store: store, datasets: datasets, configuration: configuration)
         let samples = SampleController(auth: auth, store: store, configuration: configuration)

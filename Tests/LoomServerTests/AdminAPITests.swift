@@ -104,8 +104,8 @@ import Testing
             #expect(health.status == 200)
             #expect(health.body[path: ["status"]] == "degraded")
             #expect(health.body[path: ["database", "ok"]] == true)
-            let pgvector = health.body[path: ["database", "pgvector"]]?.stringValue?.split(separator: " ").first.map(String.init)
-            #expect(pgvector.map { ["absent", "available", "installed"].contains($0) } == true, "\(health.body)")
+            // Debian's PostgreSQL of the test command has no pgvector (VectorSearchTests use a cluster with it).
+            #expect(health.body[path: ["database", "pgvector"]] == "absent" && health.body[path: ["vector_search"]] == "in-process", "\(health.body)")
             #expect(health.body[path: ["models", "0", "reachable"]] == false)
         }
     }

@@ -17,9 +17,11 @@ import Testing
         Knead the dough for ten minutes, then let it rise for an hour.
         """
 
-    static func withDatasets<T: Sendable>(_ body: @Sendable (Store, DatasetRetriever, DatasetImporter) async throws -> T) async throws -> T {
+    static func withDatasets<T: Sendable>(
+        on cluster: TestDatabase.Cluster = .main, _ body: @Sendable (Store, DatasetRetriever, DatasetImporter) async throws -> T
+    ) async throws -> T {
         try await DatasetImporterTests.withEmbedder { provider, tokenizer in
-            try await TestDatabase.withStore { store in
+            try await TestDatabase.withStore(on: cluster) { store in
                 for name in ["ops", "recipes"] {
                     _ = try await store.datasets.create(DatasetSpec(name: name, embeddingModel: "minilm-l6", dimensions: 384, chunkTokens: 40, chunkOverlap: 5))
                 }
@@ -60,6 +62,33 @@ import Testing
                 let found = try await Self.search(graph, question, ["ops"], mode: .semantic, topK: 1)
                 #expect(found.map(\.chunkId) == expected.map(\.chunkId), "\(question)")
             }
+        }
+    }
+
+    @Test func pgvectorFindsWhatTheInProcessIndexFindsInEveryModeWithFiltersAndPinnedVersions() async throws {
+        try await Self.withDatasets(on: .pgvector) { store, inProcess, importer in
+            let search = try await VectorSearch.decide(.pgvector, store: store)
+            #expect(search == .pgvector(version: "0.6.2"))
+            let pgvector = DatasetRetriever(store: store, embedder: inProcess.embedder, vectorSearch: search)
+            _ = try await importer.run([SourceDocument.markdown(name: "extra.md", text: "# Restores\nRestore with pg_restore into an empty database.")], into: "ops")
+            let questions = ["How do I make a copy of my database?", "rising dough for bread", "How do I start Loom?", "restore a backup"]
+            for mode in [RetrievalMode.semantic, .fulltext, .hybrid] {
+                for question in questions {
+                    for datasets in [["ops", "recipes"], ["ops@1"]] {
+                        for filters: [String: Value] in [[:], ["headings": .array(["Backups"])]] {
+                            let expected = try await Self.search(inProcess, question, datasets, mode: mode, topK: 4, filters: filters)
+                            let found = try await Self.search(pgvector, question, datasets, mode: mode, topK: 4, filters: filters)
+                            let what = "\(mode) '\(question)' in \(datasets) with \(filters)"
+                            #expect(found.map(\.chunkId) == expected.map(\.chunkId), "\(what)")
+                            #expect(zip(found, expected).allSatisfy { abs($0.score - $1.score) < 1e-4 && $0.content == $1.content && $0.version == $1.version }, "\(what)")
+                        }
+                    }
+                }
+            }
+            let semantic = try await Self.search(pgvector, "How do I make a copy of my database?", ["ops@1"], mode: .semantic, topK: 2)
+            #expect(semantic.first?.content.contains("pg_dump") == true && semantic.count == 2)
+            #expect(try await Self.search(pgvector, "How do I back up?", ["ops"], mode: .semantic, threshold: 0.99).isEmpty)
+            #expect(pgvector.loadedVersions.isEmpty, "pgvector search holds no version in the server")
         }
     }
 

@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     /// Dataset versions up to this many chunks are searched exactly; larger ones through an HNSW graph.
     public var exactSearchLimit = 20_000
     public var hnsw = HNSWIndex.Parameters()
+    /// Where semantic search runs: `auto` takes pgvector where the database has it installed (docs/operations.md).
+    public var vectorSearch = VectorSearch.Setting.auto
     /// The sandbox of code nodes (`LOOM_CODE_*`).
     public var code = SandboxedCodeRunner.Configuration.from(environment: [:])
 
@@ -45,7 +47,7 @@ public struct ServerConfiguration: Sendable {
     /// Reads `LOOM_HOST`, `LOOM_PORT`, `LOOM_MAX_BODY_KB`, `LOOM_MAX_UPLOAD_MB`, `LOOM_MAX_RUNS_PER_APP`, `LOOM_RUN_TIMEOUT_S`,
     /// `LOOM_ON_DISCONNECT` (continue|cancel), `LOOM_RUN_CHECKPOINT_MS`, `LOOM_HEARTBEAT_S`, `LOOM_SERVER_STALE_S`,
     /// `LOOM_PING_S`, `LOOM_HTTP_ALLOW_PRIVATE`, `LOOM_ADMIN_TOKEN`, `LOOM_MIGRATIONS`, `LOOM_EXACT_SEARCH_LIMIT`,
-    /// `LOOM_HNSW_M`, `LOOM_HNSW_EF_CONSTRUCTION`, `LOOM_HNSW_EF_SEARCH`.
+    /// `LOOM_HNSW_M`, `LOOM_HNSW_EF_CONSTRUCTION`, `LOOM_HNSW_EF_SEARCH`, `LOOM_VECTOR_SEARCH` (auto|memory|pgvector).
     public init(environment: [String: String]) throws(ConfigurationError) {
         func number(_ name: String) throws(ConfigurationError) -> Double? {
             guard let text = environment[name], !text.isEmpty else { return nil }
@@ -75,6 +77,12 @@ public struct ServerConfiguration: Sendable {
         if let m = try number("LOOM_HNSW_M") { hnsw.m = max(2, Int(m)) }
         if let ef = try number("LOOM_HNSW_EF_CONSTRUCTION") { hnsw.efConstruction = Int(ef) }
         if let ef = try number("LOOM_HNSW_EF_SEARCH") { hnsw.efSearch = Int(ef) }
+        if let search = environment["LOOM_VECTOR_SEARCH"], !search.isEmpty {
+            guard let parsed = VectorSearch.Setting(rawValue: search) else {
+                throw ConfigurationError("LOOM_VECTOR_SEARCH must be \(VectorSearch.Setting.allCases.map(\.rawValue).joined(separator: ", ")), got '\(search)'")
+            }
+            vectorSearch = parsed
+        }
     }
 }
 

@@ -8,6 +8,7 @@ import NIOCore
 struct OperationsController: Sendable {
     let store: Store
     let models: OpenAICompatibleProvider
+    let vectorSearch: VectorSearch
     let metrics: ServerMetrics
     let openAPI: @Sendable () -> Value
 
@@ -21,14 +22,17 @@ struct OperationsController: Sendable {
             database = ["ok": false, "detail": .string("\(error)")]
         }
         if database["ok"] == true, let pgvector = try? await store.datasets.pgvector() {
-            // Datasets search in this process either way; pgvector is reported for deployments outgrowing one machine (docs/operations.md).
+            // Whether `LOOM_VECTOR_SEARCH=pgvector` could work here (docs/operations.md); `vector_search` says what runs.
             database["pgvector"] = .string(pgvector.state + (pgvector.version.map { " " + $0 } ?? ""))
         }
         let modelStates = await modelHealth
         let databaseUp = database["ok"] == true
         let status = !databaseUp ? "unavailable" : modelStates.allSatisfy(\.reachable) ? "ok" : "degraded"
         return JSONResponse.make(
-            ["status": .string(status), "database": .object(database), "models": .array(modelStates.map(AdminController.health))],
+            [
+                "status": .string(status), "database": .object(database), "vector_search": .string(vectorSearch.description),
+                "models": .array(modelStates.map(AdminController.health)),
+            ],
             status: databaseUp ? .ok : .serviceUnavailable)
     }
 

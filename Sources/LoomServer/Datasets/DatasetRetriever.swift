@@ -4,10 +4,11 @@ import LoomWorkflow
 import Synchronization
 
 /// Answers `knowledge-retrieval` from PostgreSQL: semantic search in an in-process index per dataset version
-/// (exact up to `exactLimit` chunks, HNSW beyond), full-text search in PostgreSQL, hybrid by reciprocal rank fusion. Versions never change once
-/// committed, so an index loaded for one stays right in every server process without invalidation; a run that
-/// names a dataset without a version reads its latest version from the database each time. Notifications of new
-/// versions (`apply`) load them ahead of the first query, so the first search after an import is not the slow one.
+/// (exact up to `exactLimit` chunks, HNSW beyond) or, with `VectorSearch.pgvector`, in PostgreSQL; full-text search
+/// in PostgreSQL; hybrid by reciprocal rank fusion. Versions never change once committed, so an index loaded for
+/// one stays right in every server process without invalidation; a run that names a dataset without a version
+/// reads its latest version from the database each time. Notifications of new versions (`apply`) load them ahead
+/// of the first query, so the first search after an import is not the slow one.
 public final class DatasetRetriever: KnowledgeRetriever {
     struct Key: Hashable {
         var dataset: Int64
@@ -20,9 +21,22 @@ public final class DatasetRetriever: KnowledgeRetriever {
         var loading: Task<LoadedVersion, any Error>
     }
 
-    struct LoadedVersion: Sendable {
+    struct LoadedVersion: SearchableVersion {
         var index: any VectorIndex
         var chunks: [Int64: ChunkRecord]
+
+        func nearest(_ vector: [Float], limit: Int, filters: [String: Value]) throws -> [(id: Int64, score: Double)] {
+            // The index knows no metadata: with filters, every chunk is ranked before they apply.
+            let ranked = try index.search(vector, k: filters.isEmpty ? limit : index.count)
+            return ranked.lazy.filter { chunks[$0.id].map { DatasetRetriever.matches($0.metadata, filters) } ?? false }
+                .prefix(limit).map { ($0.id, Double($0.score)) }
+        }
+
+        func chunks(_ ids: [Int64]) -> [Int64: ChunkRecord] {
+            var found: [Int64: ChunkRecord] = [:]
+            for id in ids { found[id] = chunks[id] }
+            return found
+        }
     }
 
     let store: Store
@@ -31,13 +45,16 @@ public final class DatasetRetriever: KnowledgeRetriever {
     let capacity: Int
     let exactLimit: Int
     let hnsw: HNSWIndex.Parameters
+    let vectorSearch: VectorSearch
     private let loaded = Mutex<[Entry]>([])
 
     public init(
-        store: Store, embedder: any TextEmbedder, capacity: Int = 16, exactLimit: Int = 20_000, hnsw: HNSWIndex.Parameters = .init()
+        store: Store, embedder: any TextEmbedder, vectorSearch: VectorSearch = .inProcess, capacity: Int = 16, exactLimit: Int = 20_000,
+        hnsw: HNSWIndex.Parameters = .init()
     ) {
         self.store = store
         self.embedder = embedder
+        self.vectorSearch = vectorSearch
         self.capacity = capacity
         self.exactLimit = exactLimit
         self.hnsw = hnsw
@@ -59,33 +76,33 @@ public final class DatasetRetriever: KnowledgeRetriever {
         }
         guard dataset.latestVersion > 0 else { return [] }
         let number = try store.datasets.resolve(dataset, version: reference.version)
-        let version = try await load(dataset, number)
-        let matches = { (id: Int64) in version.chunks[id].map { Self.matches($0.metadata, query.filters) } ?? false }
-        // Filters apply before the cut, so every mode fetches more than it returns when they are set.
-        let depth = query.filters.isEmpty ? query.topK * 2 : version.index.count
+        let version: any SearchableVersion =
+            vectorSearch == .inProcess ? try await load(dataset, number) : PgvectorVersion(store: store, dataset: dataset, number: number)
+        let depth = query.topK * 2
         var scored: [(id: Int64, score: Double)] = []
         switch query.mode {
         case .semantic:
-            scored = try semantic(try await vectors.vector(for: dataset.embeddingModel), version, depth).filter { matches($0.id) }
+            scored = try await version.nearest(try await vectors.vector(for: dataset.embeddingModel), limit: depth, filters: query.filters)
         case .fulltext:
-            scored = try await store.datasets.fullTextSearch(dataset, version: number, query: query.query, limit: depth).filter { matches($0.id) }
+            scored = try await store.datasets.fullTextSearch(dataset, version: number, query: query.query, limit: depth, filters: query.filters)
         case .hybrid:
-            let meaning = try semantic(try await vectors.vector(for: dataset.embeddingModel), version, depth).filter { matches($0.id) }
-            let words = try await store.datasets.fullTextSearch(dataset, version: number, query: query.query, limit: depth).filter { matches($0.id) }
+            let meaning = try await version.nearest(try await vectors.vector(for: dataset.embeddingModel), limit: depth, filters: query.filters)
+            let words = try await store.datasets.fullTextSearch(dataset, version: number, query: query.query, limit: depth, filters: query.filters)
             scored = RankFusion.reciprocal([meaning.map(\.id), words.map(\.id)])
         }
         if let threshold = query.scoreThreshold { scored = scored.filter { $0.score >= threshold } }
-        return scored.prefix(query.topK).compactMap { result in
-            version.chunks[result.id].map {
-                RetrievedChunk(
-                    content: $0.content, score: result.score, dataset: dataset.name, version: number, document: $0.document, chunkId: $0.id,
-                    metadata: $0.metadata)
+        let chunks = try await version.chunks(scored.map(\.id))
+        // PostgreSQL's `@>` admits a superset of what `matches` does (arrays containing the filter's): equality decides.
+        let found = scored.compactMap { result in
+            chunks[result.id].flatMap { chunk in
+                Self.matches(chunk.metadata, query.filters)
+                    ? RetrievedChunk(
+                        content: chunk.content, score: result.score, dataset: dataset.name, version: number, document: chunk.document, chunkId: chunk.id,
+                        metadata: chunk.metadata)
+                    : nil
             }
         }
-    }
-
-    func semantic(_ vector: [Float], _ version: LoadedVersion, _ depth: Int) throws -> [(id: Int64, score: Double)] {
-        try version.index.search(vector, k: depth).map { ($0.id, Double($0.score)) }
+        return Array(found.prefix(query.topK))
     }
 
     /// The query embedded once per embedding model, however many datasets of that model it searches.
@@ -138,7 +155,9 @@ public final class DatasetRetriever: KnowledgeRetriever {
 
     /// A `NotificationChannel.datasets` message: a new version of a dataset this server has searched starts loading
     /// in place of its older ones (a pinned version loads again when asked for); a deleted dataset's indexes go.
+    /// With pgvector there is nothing to load.
     func apply(_ payload: String) {
+        guard vectorSearch == .inProcess else { return }
         let parts = payload.split(separator: ":")
         guard parts.count == 2, let id = Int64(parts[0]) else { return }
         guard let number = Int(parts[1]) else {

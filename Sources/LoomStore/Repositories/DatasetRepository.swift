@@ -70,19 +70,6 @@ public struct DatasetRepository: Sendable {
         }
     }
 
-    /// Whether this PostgreSQL offers pgvector: `installed` (in this database), `available` (`CREATE EXTENSION
-    /// vector` would work), or `absent`, with the version when there is one.
-    public func pgvector() async throws -> (state: String, version: String?) {
-        try await store.perform {
-            let rows = try await store.client.query(
-                "SELECT installed_version, default_version FROM pg_available_extensions WHERE name = 'vector'", logger: store.logger)
-            for try await (installed, available) in rows.decode((String?, String?).self) {
-                return installed.map { ("installed", $0) } ?? ("available", available)
-            }
-            return ("absent", nil)
-        }
-    }
-
     /// The stored version of a document with exactly this content, if there is one: importing it again does no work.
     public func documentVersion(dataset: DatasetRecord, name: String, sha256: String) async throws -> Int64? {
         try await store.perform {
@@ -360,14 +347,20 @@ public struct DatasetRepository: Sendable {
                 WHERE v.dataset_id = \(dataset.id) AND v.number = \(number) AND (\(document)::text IS NULL OR d.name = \(document))
                 ORDER BY d.name, c.position
                 """, logger: store.logger
-            ).decode((Int64, String, Int, String, Int, String, [Float]).self) {
-                chunks.append(
-                    ChunkRecord(
-                        id: row.0, document: row.1, position: row.2, content: row.3, tokens: row.4, metadata: RunRepository.json(row.5)?.objectValue ?? [:],
-                        embedding: row.6))
+            ).decode(ChunkRow.self) {
+                chunks.append(Self.chunk(row))
             }
             return chunks
         }
+    }
+
+    /// A chunk as `SELECT c.id, d.name, c.position, c.content, c.tokens, c.metadata::text, <embedding>` reads it.
+    typealias ChunkRow = (Int64, String, Int, String, Int, String, [Float])
+
+    static func chunk(_ row: ChunkRow) -> ChunkRecord {
+        ChunkRecord(
+            id: row.0, document: row.1, position: row.2, content: row.3, tokens: row.4, metadata: RunRepository.json(row.5)?.objectValue ?? [:],
+            embedding: row.6)
     }
 
     /// Full-text search over a version, ranked by `ts_rank_cd`, best first. A query written with search syntax
@@ -378,8 +371,11 @@ public struct DatasetRepository: Sendable {
         return try await fullTextSearch(dataset, version: try resolve(dataset, version: version), query: query, limit: limit)
     }
 
-    /// Full-text search over version `number` (already resolved) of a dataset in hand.
-    public func fullTextSearch(_ dataset: DatasetRecord, version number: Int, query: String, limit: Int) async throws -> [(id: Int64, score: Double)] {
+    /// Full-text search over version `number` (already resolved) of a dataset in hand, among the chunks whose
+    /// metadata contains `filters` (jsonb `@>`: equal for scalars and whole values, so a superset of equality).
+    public func fullTextSearch(
+        _ dataset: DatasetRecord, version number: Int, query: String, limit: Int, filters: [String: Value] = [:]
+    ) async throws -> [(id: Int64, score: Double)] {
         let syntax = query.contains("\"") || query.contains(" -") || query.hasPrefix("-") || query.lowercased().contains(" or ")
         return try await store.perform {
             var results: [(Int64, Double)] = []
@@ -389,7 +385,7 @@ public struct DatasetRepository: Sendable {
                 FROM dataset_version_documents v JOIN chunks c ON c.document_version_id = v.document_version_id,
                      (SELECT CASE WHEN \(syntax) THEN websearch_to_tsquery('english', \(query))
                              ELSE replace(plainto_tsquery('english', \(query))::text, '&', '|')::tsquery END AS q) query
-                WHERE v.dataset_id = \(dataset.id) AND v.number = \(number) AND c.search @@ q
+                WHERE v.dataset_id = \(dataset.id) AND v.number = \(number) AND c.search @@ q AND c.metadata @> \(JSONWriter.string(.object(filters)))::jsonb
                 ORDER BY rank DESC, c.id LIMIT \(limit)
                 """, logger: store.logger
             ).decode((Int64, Double).self) {
