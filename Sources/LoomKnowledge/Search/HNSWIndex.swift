@@ -22,8 +22,11 @@ public struct HNSWIndex: Sendable {
     public let parameters: Parameters
     private var vectors: [Float] = []
     public private(set) var ids: [Int64] = []
-    /// For each node, its links on each layer it lives on (layer 0 first).
-    private var links: [[[Int32]]] = []
+    /// Every node's links on layer 0, the layer each search spends its time in: a count then `2m` slots per node,
+    /// flat, so a search reads them without an array per node.
+    private var bottom: [Int32] = []
+    /// Links on the layers above 0 of the nodes that reach them (`upper[node][layer - 1]`).
+    private var upper: [[[Int32]]] = []
     private var entry = -1
     private var topLayer = -1
     private var generator: SplitMix64
@@ -36,15 +39,20 @@ public struct HNSWIndex: Sendable {
 
     public var count: Int { ids.count }
 
+    private var bottomLimit: Int { parameters.m * 2 }
+    private var bottomStride: Int { bottomLimit + 1 }
+
     public mutating func add(id: Int64, vector: [Float]) throws(KnowledgeError) {
         guard vector.count == dimensions else { throw .dimensionMismatch(expected: dimensions, got: vector.count) }
         let node = ids.count
-        vectors += VectorMath.normalized(vector)
+        let unit = VectorMath.normalized(vector)
+        vectors += unit
         ids.append(id)
         // Layer drawn from an exponential distribution with mean 1/ln(M).
         let uniform = Double(generator.next() >> 11) / Double(1 << 53)
         let layer = Int(-log(max(uniform, 1e-12)) / log(Double(max(parameters.m, 2))))
-        links.append(Array(repeating: [], count: layer + 1))
+        bottom += repeatElement(0, count: bottomStride)
+        upper.append(Array(repeating: [], count: layer))
         guard entry >= 0 else {
             entry = node
             topLayer = layer
@@ -52,17 +60,22 @@ public struct HNSWIndex: Sendable {
         }
         var current = entry
         if topLayer > layer {
-            for level in stride(from: topLayer, to: layer, by: -1) { current = greedy(from: current, to: node, layer: level) }
+            for level in stride(from: topLayer, to: layer, by: -1) { current = greedy(from: current, query: unit, layer: level) }
         }
-        var visited = Visited(count: ids.count)
+        var visited = VisitedSet()
         for level in stride(from: min(layer, topLayer), through: 0, by: -1) {
-            let found = searchLayer(queryNode: node, query: nil, from: [current], ef: parameters.efConstruction, layer: level, visited: &visited)
-            let limit = level == 0 ? parameters.m * 2 : parameters.m
+            let found = searchLayer(query: unit, from: current, ef: parameters.efConstruction, layer: level, visited: &visited)
+            let limit = level == 0 ? bottomLimit : parameters.m
             let chosen = select(found, limit: parameters.m)
-            links[node][level] = chosen.map { Int32($0.node) }
+            setLinks(node, level, chosen.map { Int32($0.node) })
             for neighbour in chosen {
-                links[neighbour.node][level].append(Int32(node))
-                if links[neighbour.node][level].count > limit { shrink(neighbour.node, layer: level, limit: limit) }
+                var theirs = links(neighbour.node, level)
+                theirs.append(Int32(node))
+                if theirs.count > limit {
+                    let scored = theirs.map { Scored(node: Int($0), score: score(neighbour.node, Int($0))) }.sorted { $0.score > $1.score }
+                    theirs = select(scored, limit: limit).map { Int32($0.node) }
+                }
+                setLinks(neighbour.node, level, theirs)
             }
             current = found.first?.node ?? current
         }
@@ -79,76 +92,137 @@ public struct HNSWIndex: Sendable {
         let unit = VectorMath.normalized(query)
         var current = entry
         for level in stride(from: topLayer, to: 0, by: -1) { current = greedy(from: current, query: unit, layer: level) }
-        var visited = Visited(count: ids.count)
-        let found = searchLayer(queryNode: nil, query: unit, from: [current], ef: max(ef ?? parameters.efSearch, k), layer: 0, visited: &visited)
+        var visited = VisitedSet()
+        let found = searchLayer(query: unit, from: current, ef: max(ef ?? parameters.efSearch, k), layer: 0, visited: &visited)
         return found.prefix(k).map { (ids[$0.node], $0.score) }
     }
 
-    // MARK: - Graph search
+    // MARK: - Graph
 
     struct Scored {
         var node: Int
         var score: Float
     }
 
-    func score(_ a: Int, _ b: Int) -> Float {
-        vectors.withUnsafeBufferPointer { VectorKernels.dot($0.baseAddress! + a * dimensions, $0.baseAddress! + b * dimensions, count: dimensions) }
+    /// A node's links on a layer, as a copy (for building).
+    func links(_ node: Int, _ layer: Int) -> [Int32] {
+        guard layer == 0 else { return upper[node][layer - 1] }
+        let start = node &* bottomStride
+        return Array(bottom[(start + 1)..<(start + 1 + Int(bottom[start]))])
     }
 
-    func score(_ node: Int, _ query: [Float]) -> Float {
-        vectors.withUnsafeBufferPointer { stored in
-            query.withUnsafeBufferPointer { VectorKernels.dot(stored.baseAddress! + node * dimensions, $0.baseAddress!, count: dimensions) }
+    mutating func setLinks(_ node: Int, _ layer: Int, _ list: [Int32]) {
+        guard layer == 0 else {
+            upper[node][layer - 1] = list
+            return
+        }
+        let start = node &* bottomStride
+        bottom[start] = Int32(list.count)
+        for (slot, link) in list.enumerated() { bottom[start + 1 + slot] = link }
+    }
+
+    /// Calls `body` with each link of `node` on `layer`, reading layer 0 in place.
+    @inline(__always)
+    func forEachLink(_ node: Int, _ layer: Int, _ body: (Int) -> Void) {
+        guard layer == 0 else {
+            for link in upper[node][layer - 1] { body(Int(link)) }
+            return
+        }
+        bottom.withUnsafeBufferPointer { links in
+            let start = node &* bottomStride
+            for slot in 0..<Int(links[start]) { body(Int(links[start &+ 1 &+ slot])) }
         }
     }
 
-    func similarity(_ node: Int, queryNode: Int?, query: [Float]?) -> Float {
-        if let queryNode { return score(node, queryNode) }
-        return score(node, query!)
+    func score(_ a: Int, _ b: Int) -> Float {
+        vectors.withUnsafeBufferPointer { Self.dot($0.baseAddress! + a &* dimensions, $0.baseAddress! + b &* dimensions, dimensions) }
+    }
+
+    /// a · b with fused multiply-adds into two accumulators: the search's whole cost, so it is worth more than the
+    /// shared `VectorKernels.dot`, whose single unfused chain the attention reference values were taken with.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+        var even = SIMD16<Float>(), odd = SIMD16<Float>()
+        var index = 0
+        while index &+ 32 <= count {
+            even = even.addingProduct(UnsafeRawPointer(a + index).loadUnaligned(as: SIMD16<Float>.self), UnsafeRawPointer(b + index).loadUnaligned(as: SIMD16<Float>.self))
+            odd = odd.addingProduct(
+                UnsafeRawPointer(a + (index &+ 16)).loadUnaligned(as: SIMD16<Float>.self), UnsafeRawPointer(b + (index &+ 16)).loadUnaligned(as: SIMD16<Float>.self))
+            index &+= 32
+        }
+        var tail: Float = 0
+        while index < count {
+            tail += a[index] * b[index]
+            index &+= 1
+        }
+        return (even + odd).sum() + tail
     }
 
     /// Climbs to the neighbour closest to the query on one layer until none is closer.
-    func greedy(from start: Int, to queryNode: Int? = nil, query: [Float]? = nil, layer: Int) -> Int {
-        var current = start
-        var best = similarity(current, queryNode: queryNode, query: query)
-        var improved = true
-        while improved {
-            improved = false
-            for neighbour in links[current][layer] {
-                let candidate = similarity(Int(neighbour), queryNode: queryNode, query: query)
-                if candidate > best {
-                    best = candidate
-                    current = Int(neighbour)
-                    improved = true
+    func greedy(from start: Int, query: [Float], layer: Int) -> Int {
+        vectors.withUnsafeBufferPointer { stored in
+            query.withUnsafeBufferPointer { unit in
+                let base = stored.baseAddress!, q = unit.baseAddress!
+                var current = start
+                var best = Self.dot(base + current &* dimensions, q, dimensions)
+                var improved = true
+                while improved {
+                    improved = false
+                    forEachLink(current, layer) { neighbour in
+                        let candidate = Self.dot(base + neighbour &* dimensions, q, dimensions)
+                        if candidate > best {
+                            best = candidate
+                            current = neighbour
+                            improved = true
+                        }
+                    }
                 }
+                return current
             }
         }
-        return current
     }
 
-    /// Best-first search on one layer keeping the `ef` closest found; returns them best first.
-    func searchLayer(queryNode: Int?, query: [Float]?, from starts: [Int], ef: Int, layer: Int, visited: inout Visited) -> [Scored] {
-        visited.reset()
-        var candidates = ScoredHeap(largestFirst: true)
-        var results = ScoredHeap(largestFirst: false)
-        for start in starts where visited.insert(start) {
-            let scored = Scored(node: start, score: similarity(start, queryNode: queryNode, query: query))
-            candidates.push(scored)
-            results.push(scored)
+    /// Best-first search on one layer keeping the `ef` closest found; returns them best first. A candidate's new
+    /// neighbours are gathered first and scored together: their vectors are far apart in memory, and independent
+    /// loads let the processor wait for several misses at once instead of one after another.
+    func searchLayer(query: [Float], from start: Int, ef: Int, layer: Int, visited: inout VisitedSet) -> [Scored] {
+        visited.removeAll()
+        let batch = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(bottomLimit, parameters.m) + 1)
+        let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: batch.count)
+        defer {
+            batch.deallocate()
+            scores.deallocate()
         }
-        while let candidate = candidates.pop() {
-            if results.count >= ef, let worst = results.top, candidate.score < worst.score { break }
-            for neighbour in links[candidate.node][layer] {
-                let node = Int(neighbour)
-                guard layer < links[node].count, visited.insert(node) else { continue }
-                let scored = Scored(node: node, score: similarity(node, queryNode: queryNode, query: query))
-                if results.count < ef || scored.score > results.top!.score {
-                    candidates.push(scored)
-                    results.push(scored)
-                    if results.count > ef { _ = results.pop() }
+        return vectors.withUnsafeBufferPointer { stored in
+            query.withUnsafeBufferPointer { unit in
+                let base = stored.baseAddress!, q = unit.baseAddress!
+                var candidates = ScoredHeap(largestFirst: true)
+                var results = ScoredHeap(largestFirst: false)
+                _ = visited.insert(start)
+                let first = Scored(node: start, score: Self.dot(base + start &* dimensions, q, dimensions))
+                candidates.push(first)
+                results.push(first)
+                while let candidate = candidates.pop() {
+                    if results.count >= ef, let worst = results.top, candidate.score < worst.score { break }
+                    var gathered = 0
+                    forEachLink(candidate.node, layer) { node in
+                        guard gathered < batch.count, visited.insert(node) else { return }
+                        batch[gathered] = node
+                        gathered &+= 1
+                    }
+                    for index in 0..<gathered { scores[index] = Self.dot(base + batch[index] &* dimensions, q, dimensions) }
+                    for index in 0..<gathered {
+                        let scored = Scored(node: batch[index], score: scores[index])
+                        if results.count < ef || scored.score > results.top!.score {
+                            candidates.push(scored)
+                            results.push(scored)
+                            if results.count > ef { _ = results.pop() }
+                        }
+                    }
                 }
+                return results.sortedBestFirst()
             }
         }
-        return results.sortedBestFirst()
     }
 
     /// The heuristic: take candidates best first, skipping one that is closer to an already chosen neighbour than to
@@ -160,35 +234,44 @@ public struct HNSWIndex: Sendable {
         }
         return chosen
     }
-
-    mutating func shrink(_ node: Int, layer: Int, limit: Int) {
-        let scored = links[node][layer].map { Scored(node: Int($0), score: score(node, Int($0))) }.sorted { $0.score > $1.score }
-        links[node][layer] = select(scored, limit: limit).map { Int32($0.node) }
-    }
 }
 
-/// Which nodes one search has seen: a stamp per node, so starting a new search costs nothing.
-struct Visited {
-    private var stamps: [UInt32]
-    private var current: UInt32 = 0
+/// Which nodes one search has seen: an open-addressing set sized to the search, not to the index (an array of a
+/// stamp per node cost a 400 KB allocation and its page faults per query at 100k nodes).
+struct VisitedSet {
+    private var slots = [Int32](repeating: -1, count: 1024)
+    private var used = 0
 
-    init(count: Int) {
-        stamps = Array(repeating: 0, count: count)
-    }
-
-    mutating func reset() {
-        current &+= 1
-        if current == 0 {
-            stamps = Array(repeating: 0, count: stamps.count)
-            current = 1
+    mutating func removeAll() {
+        if used > 0 {
+            for index in slots.indices { slots[index] = -1 }
+            used = 0
         }
     }
 
     /// True when `node` had not been seen.
     mutating func insert(_ node: Int) -> Bool {
-        guard stamps[node] != current else { return false }
-        stamps[node] = current
-        return true
+        if used &* 2 >= slots.count { grow() }
+        let mask = slots.count &- 1
+        // Fibonacci hashing spreads neighbouring node numbers over the table.
+        var index = Int(truncatingIfNeeded: (UInt64(node) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+        while true {
+            let slot = slots[index]
+            if slot == Int32(truncatingIfNeeded: node) { return false }
+            if slot < 0 {
+                slots[index] = Int32(truncatingIfNeeded: node)
+                used &+= 1
+                return true
+            }
+            index = (index &+ 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        let old = slots.filter { $0 >= 0 }
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        used = 0
+        for node in old { _ = insert(Int(node)) }
     }
 }
 
