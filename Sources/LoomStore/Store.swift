@@ -28,6 +28,7 @@ public struct Store: Sendable {
     public var samples: SampleRepository { SampleRepository(store: self) }
     public var datasets: DatasetRepository { DatasetRepository(store: self) }
     public var jobs: JobRepository { JobRepository(store: self) }
+    public var uploads: UploadRepository { UploadRepository(store: self) }
     public var fineTunes: FineTuneRepository { FineTuneRepository(store: self) }
 
     /// Runs a store operation within `operationTimeout`, turning connection failures into `StoreError.unavailable`.

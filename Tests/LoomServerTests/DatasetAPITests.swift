@@ -105,6 +105,11 @@ import Testing
             #expect(csv.status == 422 && csv.body[path: ["message"]] == "faq.csv:2: no column 'answer' in this row")
             let large = try await server.admin(.POST, "/admin/datasets/ops/documents?file=big.txt", body: String(repeating: "word ", count: 400))
             #expect(large.status == 413)
+            let staged = try await server.admin(.POST, "/admin/datasets/ops/uploads?file=big.txt", body: String(repeating: "word ", count: 400))
+            #expect(staged.status == 413)
+            for try await left in try await server.store.client.query("SELECT count(*)::int FROM dataset_uploads").decode(Int.self) {
+                #expect(left == 0, "an upload refused midway keeps nothing")
+            }
             let missing = try await server.admin(.POST, "/admin/datasets/nope/documents?file=a.txt", body: "text")
             #expect(missing.status == 404)
             #expect(try await server.admin(.GET, "/admin/datasets/ops").body[path: ["latest_version"]] == 0, "nothing was stored")

@@ -14,7 +14,7 @@ import Testing
     static func queue(_ store: Store, _ files: [(String, String)]) async throws -> JobRecord {
         let dataset = try await store.datasets.get("ops")
         var ids: [Value] = []
-        for (name, text) in files { ids.append(.int(Int(try await store.jobs.upload(dataset: dataset, name: name, content: Array(text.utf8))))) }
+        for (name, text) in files { ids.append(.int(Int(try await store.uploads.store(dataset: dataset, name: name, content: Array(text.utf8))))) }
         return try await store.jobs.create(kind: ImportJobRunner.kind, dataset: dataset, payload: ["uploads": .array(ids), "message": "test import"])
     }
 

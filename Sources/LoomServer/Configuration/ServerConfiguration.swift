@@ -17,7 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var maxBodyBytes = 1 << 20
-    /// Largest document file one dataset upload may be (streamed to disk, never held in memory).
+    /// Largest document file one dataset upload may be (stored in parts as it arrives, never whole in memory, but
+    /// for Dify's multipart upload, which is parsed in memory).
     public var maxUploadBytes = 64 << 20
     public var maxConcurrentRunsPerApp = 64
     public var runLimits = RunLimits.default

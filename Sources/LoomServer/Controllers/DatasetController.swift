@@ -70,7 +70,7 @@ struct DatasetController: Sendable {
         guard dataset.kind == .knowledge else {
             throw StoreError.wrongDatasetKind(dataset: dataset.name, kind: dataset.kind.rawValue, needed: DatasetKind.knowledge.rawValue)
         }
-        _ = try await store.jobs.uploads(uploads, dataset: dataset)
+        _ = try await store.uploads.names(uploads, dataset: dataset)
         return try await store.jobs.create(
             kind: ImportJobRunner.kind, dataset: dataset,
             payload: [
@@ -139,10 +139,11 @@ struct DatasetController: Sendable {
         try auth.admin(request)
         let dataset = try await store.datasets.get(try name(context))
         guard let file = request.query("file"), !file.isEmpty else { throw APIError.invalidParam("name the document with ?file=NAME") }
-        var content: [UInt8] = []
-        try await Self.receive(request.body, limit: configuration.maxUploadBytes) { content += $0.readableBytesView }
-        let id = try await store.jobs.upload(dataset: dataset, name: file, content: content)
-        return JSONResponse.make(["upload_id": .int(Int(id)), "file": .string(file), "bytes": .int(content.count)], status: .created)
+        let limit = configuration.maxUploadBytes
+        let (id, bytes) = try await store.uploads.receive(dataset: dataset, name: file) { writer in
+            try await Self.receive(request.body, limit: limit) { try await writer.write($0.readableBytesView) }
+        }
+        return JSONResponse.make(["upload_id": .int(Int(id)), "file": .string(file), "bytes": .int(bytes)], status: .created)
     }
 
     /// `{uploads: [ids], text_columns?: [names], message?}`: queues an import job; the answer is the job (202).
@@ -189,14 +190,14 @@ struct DatasetController: Sendable {
     }
 
     /// Hands the body on a buffer at a time, refusing it with 413 once it passes `limit` bytes.
-    static func receive(_ body: RequestBody, limit: Int, _ take: (ByteBuffer) throws -> Void) async throws {
+    static func receive(_ body: RequestBody, limit: Int, _ take: (ByteBuffer) async throws -> Void) async throws {
         var received = 0
         for try await buffer in body {
             received += buffer.readableBytes
             guard received <= limit else {
                 throw APIError(.contentTooLarge, "payload_too_large", "the document is larger than \(limit >> 20) MB (LOOM_MAX_UPLOAD_MB)")
             }
-            try take(buffer)
+            try await take(buffer)
         }
     }
 

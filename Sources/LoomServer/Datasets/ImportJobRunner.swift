@@ -50,13 +50,13 @@ struct ImportJobRunner: Service {
                 return nil
             }
             let columns = job.payload["text_columns"]?.arrayValue?.compactMap(\.stringValue) ?? ["text"]
-            let uploads = try await store.jobs.uploads(ids, dataset: dataset)
+            let uploads = try await store.uploads.names(ids, dataset: dataset)
             let scratch = try UploadScratch()
             defer { scratch.remove() }
             var documents: [SourceDocument] = []
             for upload in uploads {
                 documents += try await scratch.read(file: upload.name, columns: columns, plainText: job.payload["plain_text"] == .bool(true)) {
-                    try Data(upload.content).write(to: URL(fileURLWithPath: $0))
+                    try await store.uploads.copy(upload.id, to: $0)
                 }
             }
             let importer = DatasetImporter(store: store, embedder: embedder, counter: TokenCounters.counter(for: dataset.embeddingModel))
@@ -68,7 +68,7 @@ struct ImportJobRunner: Service {
                 "version": .int(summary.version), "documents": .int(documents.count), "stored": .int(summary.stored),
                 "unchanged": .int(summary.unchanged), "chunks": .int(summary.chunks), "tokens": .int(summary.tokens), "seconds": .double(summary.seconds),
             ])
-            try await store.jobs.deleteUploads(ids)
+            try await store.uploads.delete(ids)
             logger.info("import finished", metadata: ["job": "\(job.id)", "dataset": "\(name)", "version": "\(summary.version)"])
         } catch {
             let retry = Self.isTransient(error) && job.attempts < maxAttempts

@@ -3,7 +3,7 @@ import LoomWorkflow
 import PostgresNIO
 
 /// Jobs with leases: a runner claims one (queued, or running with a lapsed lease — its runner died), reports
-/// progress (which renews the lease), and finishes or fails it. Dataset uploads wait here for their import job.
+/// progress (which renews the lease), and finishes or fails it. Dataset uploads wait for their job in `UploadRepository`.
 public struct JobRepository: Sendable {
     let store: Store
 
@@ -17,42 +17,6 @@ public struct JobRepository: Sendable {
         return JobRecord(
             id: row.0, kind: row.1, dataset: row.2, status: JobRecord.Status(rawValue: row.3) ?? .failed, payload: object(row.4) ?? [:],
             progress: object(row.5) ?? [:], result: object(row.6), error: row.7, attempts: row.8, createdAt: row.9, finishedAt: row.10)
-    }
-
-    /// Stores an uploaded file for a later import; returns its id.
-    public func upload(dataset: DatasetRecord, name: String, content: [UInt8]) async throws -> Int64 {
-        try await store.perform {
-            for try await id in try await store.client.query(
-                "INSERT INTO dataset_uploads (dataset_id, name, content) VALUES (\(dataset.id), \(name), \(ByteBuffer(bytes: content))) RETURNING id",
-                logger: store.logger
-            ).decode(Int64.self) {
-                return id
-            }
-            throw StoreError.conflict("the upload was not stored")
-        }
-    }
-
-    /// The uploads of a dataset with these ids, in the order given (name and content).
-    public func uploads(_ ids: [Int64], dataset: DatasetRecord) async throws -> [(id: Int64, name: String, content: [UInt8])] {
-        try await store.perform {
-            var found: [Int64: (String, [UInt8])] = [:]
-            for try await (id, name, content) in try await store.client.query(
-                "SELECT id, name, content FROM dataset_uploads WHERE dataset_id = \(dataset.id) AND id = ANY(\(ids))", logger: store.logger
-            ).decode((Int64, String, ByteBuffer).self) {
-                found[id] = (name, Array(content.readableBytesView))
-            }
-            return try ids.map { id in
-                guard let (name, content) = found[id] else { throw StoreError.invalidDataset("no upload \(id) for dataset '\(dataset.name)'") }
-                return (id, name, content)
-            }
-        }
-    }
-
-    /// Drops uploads once their import has stored them.
-    public func deleteUploads(_ ids: [Int64]) async throws {
-        try await store.perform {
-            try await store.client.query("DELETE FROM dataset_uploads WHERE id = ANY(\(ids))", logger: store.logger)
-        }
     }
 
     public func create(kind: String, dataset: DatasetRecord?, payload: [String: Value]) async throws -> JobRecord {
