@@ -16,4 +16,24 @@ public enum VectorKernels {
         }
         return vector.sum() + tail
     }
+
+    /// a · b with fused multiply-adds into two accumulators: about twice as fast as `dot` where a search spends its
+    /// time in dot products; `dot` stays as it is because the attention reference values were taken with it.
+    @inlinable
+    public static func fusedDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var even = SIMD16<Float>(), odd = SIMD16<Float>()
+        var index = 0
+        while index &+ 32 <= count {
+            even = even.addingProduct(UnsafeRawPointer(a + index).loadUnaligned(as: SIMD16<Float>.self), UnsafeRawPointer(b + index).loadUnaligned(as: SIMD16<Float>.self))
+            odd = odd.addingProduct(
+                UnsafeRawPointer(a + (index &+ 16)).loadUnaligned(as: SIMD16<Float>.self), UnsafeRawPointer(b + (index &+ 16)).loadUnaligned(as: SIMD16<Float>.self))
+            index &+= 32
+        }
+        var tail: Float = 0
+        while index < count {
+            tail += a[index] * b[index]
+            index &+= 1
+        }
+        return (even + odd).sum() + tail
+    }
 }

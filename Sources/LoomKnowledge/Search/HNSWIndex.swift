@@ -135,27 +135,7 @@ public struct HNSWIndex: Sendable {
     }
 
     func score(_ a: Int, _ b: Int) -> Float {
-        vectors.withUnsafeBufferPointer { Self.dot($0.baseAddress! + a &* dimensions, $0.baseAddress! + b &* dimensions, dimensions) }
-    }
-
-    /// a · b with fused multiply-adds into two accumulators: the search's whole cost, so it is worth more than the
-    /// shared `VectorKernels.dot`, whose single unfused chain the attention reference values were taken with.
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        var even = SIMD16<Float>(), odd = SIMD16<Float>()
-        var index = 0
-        while index &+ 32 <= count {
-            even = even.addingProduct(UnsafeRawPointer(a + index).loadUnaligned(as: SIMD16<Float>.self), UnsafeRawPointer(b + index).loadUnaligned(as: SIMD16<Float>.self))
-            odd = odd.addingProduct(
-                UnsafeRawPointer(a + (index &+ 16)).loadUnaligned(as: SIMD16<Float>.self), UnsafeRawPointer(b + (index &+ 16)).loadUnaligned(as: SIMD16<Float>.self))
-            index &+= 32
-        }
-        var tail: Float = 0
-        while index < count {
-            tail += a[index] * b[index]
-            index &+= 1
-        }
-        return (even + odd).sum() + tail
+        vectors.withUnsafeBufferPointer { VectorKernels.fusedDot($0.baseAddress! + a &* dimensions, $0.baseAddress! + b &* dimensions, count: dimensions) }
     }
 
     /// Climbs to the neighbour closest to the query on one layer until none is closer.
@@ -164,12 +144,12 @@ public struct HNSWIndex: Sendable {
             query.withUnsafeBufferPointer { unit in
                 let base = stored.baseAddress!, q = unit.baseAddress!
                 var current = start
-                var best = Self.dot(base + current &* dimensions, q, dimensions)
+                var best = VectorKernels.fusedDot(base + current &* dimensions, q, count: dimensions)
                 var improved = true
                 while improved {
                     improved = false
                     forEachLink(current, layer) { neighbour in
-                        let candidate = Self.dot(base + neighbour &* dimensions, q, dimensions)
+                        let candidate = VectorKernels.fusedDot(base + neighbour &* dimensions, q, count: dimensions)
                         if candidate > best {
                             best = candidate
                             current = neighbour
@@ -199,7 +179,7 @@ public struct HNSWIndex: Sendable {
                 var candidates = ScoredHeap(largestFirst: true)
                 var results = ScoredHeap(largestFirst: false)
                 _ = visited.insert(start)
-                let first = Scored(node: start, score: Self.dot(base + start &* dimensions, q, dimensions))
+                let first = Scored(node: start, score: VectorKernels.fusedDot(base + start &* dimensions, q, count: dimensions))
                 candidates.push(first)
                 results.push(first)
                 while let candidate = candidates.pop() {
@@ -210,7 +190,7 @@ public struct HNSWIndex: Sendable {
                         batch[gathered] = node
                         gathered &+= 1
                     }
-                    for index in 0..<gathered { scores[index] = Self.dot(base + batch[index] &* dimensions, q, dimensions) }
+                    for index in 0..<gathered { scores[index] = VectorKernels.fusedDot(base + batch[index] &* dimensions, q, count: dimensions) }
                     for index in 0..<gathered {
                         let scored = Scored(node: batch[index], score: scores[index])
                         if results.count < ef || scored.score > results.top!.score {
