@@ -60,7 +60,7 @@ public struct Store: Sendable {
 
     /// Checks that the database answers.
     public func ping() async throws {
-        try await perform { try await client.query("SELECT 1", logger: logger) }
+        _ = try await perform { try await client.query("SELECT 1", logger: logger) }
     }
 
     /// Creates the client, runs `body` while the client runs, and shuts it down afterwards.
