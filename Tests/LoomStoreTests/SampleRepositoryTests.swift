@@ -101,7 +101,9 @@ import Testing
     }
 
     @Test func concurrentWritersEachGetTheirOwnVersion() async throws {
-        try await TestDatabase.withStore { store in
+        // The eight writers take turns on the dataset's row lock, so the last one's transaction waits for the other
+        // seven: in the full suite's start-up (every test at ~50 s) that outlasted the usual 30 s.
+        try await TestDatabase.withStore(operationTimeout: .seconds(180)) { store in
             _ = try await Self.samplesDataset(store)
             let versions = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<8 {

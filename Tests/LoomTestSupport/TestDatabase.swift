@@ -42,7 +42,7 @@ public enum TestDatabase {
 
     /// Runs `body` with a store on a new, migrated database.
     public static func withStore<T: Sendable>(
-        on cluster: Cluster = .main, migrated: Bool = true, _ body: @Sendable (Store) async throws -> T
+        on cluster: Cluster = .main, migrated: Bool = true, operationTimeout: Duration = operationTimeout, _ body: @Sendable (Store) async throws -> T
     ) async throws -> T {
         let url = try await create(on: cluster)
         return try await Store.with(try DatabaseURL.configuration(url), logger: Logger(label: "loom.test"), operationTimeout: operationTimeout) { store in

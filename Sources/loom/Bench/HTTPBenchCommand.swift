@@ -100,10 +100,17 @@ struct BenchDatabase {
     var directory: String?
     var started: Bool { directory != nil }
 
-    static func prepare() async throws -> BenchDatabase {
-        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty { return BenchDatabase(url: url) }
+    /// `DATABASE_URL`, or a scratch cluster; with `pgvector`, always a scratch cluster of the PostgreSQL that
+    /// `deploy/pgvector` fetches.
+    static func prepare(pgvector: Bool = false) async throws -> BenchDatabase {
+        if !pgvector, let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty { return BenchDatabase(url: url) }
         let directory = ".loom/bench/postgres-\(UUID().uuidString.prefix(8))"
-        try await Shell.run(["deploy/postgres", "init", directory])
+        if pgvector {
+            let binaries = try await Shell.run(["deploy/pgvector"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            try await Shell.run(["env", "LOOM_POSTGRES_BIN=\(binaries)", "deploy/postgres", "init", directory])
+        } else {
+            try await Shell.run(["deploy/postgres", "init", directory])
+        }
         let url = try await Shell.run(["deploy/postgres", "url", directory]).trimmingCharacters(in: .whitespacesAndNewlines)
         return BenchDatabase(url: url, directory: directory)
     }

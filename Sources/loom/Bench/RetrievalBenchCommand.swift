@@ -17,6 +17,7 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
     @Option(help: "HNSW ef_search values to sweep, comma-separated.") var efSearch = "16,32,48,64,128"
     @Flag(help: "Skip FAISS (the benchmark installs faiss-cpu into a scratch virtual environment).") var skipReference = false
     @Flag(help: "Skip the ingestion and hit@5 part (it starts a scratch PostgreSQL and an embedding worker).") var skipIngestion = false
+    @Flag(help: "Skip search through pgvector (it starts a scratch PostgreSQL 16 with pgvector from deploy/pgvector).") var skipPgvector = false
     @Option(help: "Copies of the README and docs to import for the ingestion figure.") var copies = 4
     @Option(help: "Compute threads of the embedding worker.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Where the scratch virtual environment lives.") var scratch = ".loom/bench"
@@ -34,6 +35,7 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
         print("Loom HNSW: M 16, ef_construction 100 · FAISS HNSW: M 32, ef_construction 40 (the issue's reference settings)\n")
         var exactRows: [[String]] = []
         var graphRows: [[String]] = []
+        var pgvectorRows: [[String]] = []
         for count in counts {
             var data = SyntheticEmbeddings(dimensions: Self.dimensions, seed: UInt64(count))
             let vectors = data.make(count)
@@ -66,6 +68,14 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
                 "\(count)", Self.ms(exactP50), Self.ms(exactP99), flatP50.map(Self.ms) ?? "–", flatP99.map(Self.ms) ?? "–",
                 flatP50.map { String(format: "%.2f×", exactP50 / $0) } ?? "–",
             ])
+            if !skipPgvector {
+                // Fewer queries: each scans the whole version in PostgreSQL.
+                let sample = min(queries, 50)
+                let figures = try await PgvectorBench.run(vectors, probes: Array(probes.prefix(sample)), truth: Array(truth.prefix(sample)))
+                pgvectorRows.append([
+                    "\(count)", Self.ms(figures.p50), Self.ms(figures.p99), String(format: "%.3f", figures.recall), String(format: "%.1f", figures.load), "\(sample)",
+                ])
+            }
             let faiss = reference?[path: ["hnsw"]]?.arrayValue ?? []
             for ef in sweep {
                 let (p50, p99, found) = try Self.timed(probes) { try graph.search($0, k: 10, ef: ef).map(\.id) }
@@ -86,6 +96,10 @@ struct RetrievalBenchCommand: AsyncParsableCommand {
         print(TextTable.render(["vectors", "exact p50 ms", "exact p99 ms", "faiss flat p50", "faiss flat p99", "exact ÷ flat p50"], exactRows))
         print("")
         print(TextTable.render(["vectors", "ef", "recall@10", "p50 ms", "p99 ms", "build s", "faiss recall", "faiss p99 ms", "faiss build s"], graphRows))
+        if !pgvectorRows.isEmpty {
+            print("\nThe same vectors as one dataset version in PostgreSQL 16.2 with pgvector 0.6.2 (LOOM_VECTOR_SEARCH=pgvector: an exact scan in the database, nothing held by the server)")
+            print(TextTable.render(["vectors", "pgvector p50 ms", "pgvector p99 ms", "recall@10", "load s", "queries"], pgvectorRows))
+        }
         guard !skipIngestion else { return }
         let ingestion = try await IngestionBench.run(copies: copies, threads: threads)
         print("\nIngestion: README and docs ×\(copies) as Markdown, 200-token chunks, embedded by an in-process worker (\(threads) threads) over HTTP, stored in a scratch PostgreSQL")
