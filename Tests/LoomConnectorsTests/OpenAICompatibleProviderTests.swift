@@ -21,7 +21,8 @@ import Testing
             let provider = OpenAICompatibleProvider(catalog: catalog(port: port, key: "sk-test"))
             defer { Task { await provider.shutdown() } }
             let pieces = Mutex<[String]>([])
-            let request = ChatRequest(model: "default", messages: [ChatMessage(.system, "be brief"), ChatMessage(.user, "hi")], maxTokens: 7, temperature: 0.5, stop: ["\n"], seed: 42)
+            var request = ChatRequest(model: "default", messages: [ChatMessage(.system, "be brief"), ChatMessage(.user, "hi")], maxTokens: 7, temperature: 0.5, stop: ["\n"], seed: 42)
+            request.repetitionPenalty = 1.3
             let completion = try await provider.chat(request) { piece in pieces.withLock { $0.append(piece) } }
             #expect(completion.text == "Hello wörld")
             #expect(pieces.withLock { $0 } == ["Hel", "lo ", "wörld"])
@@ -35,6 +36,7 @@ import Testing
         #expect(body[path: ["model"]] == "smol")
         #expect(body[path: ["stream"]] == true)
         #expect(body[path: ["max_tokens"]] == 7 && body[path: ["seed"]] == 42 && body[path: ["stop"]] == ["\n"])
+        #expect(body[path: ["repetition_penalty"]] == 1.3)
         #expect(body[path: ["messages", "1"]] == ["role": "user", "content": "hi"])
     }
 

@@ -35,6 +35,7 @@ import Testing
         #expect(run.result.outputs == ["answer": "Run ./deploy/dev down.", "context": .string(passage.content)])
         #expect(retriever.queries.withLock { $0.map(\.datasets) } == [[DatasetReference(name: "loom-docs")]])
         #expect(models.requests.first?.messages.last?.content.contains(passage.content) == true)
+        #expect(models.requests.first?.repetitionPenalty == 1.1)
     }
 
     @Test func helpdeskReplyKeepsTicketAndReplyForReview() async throws {

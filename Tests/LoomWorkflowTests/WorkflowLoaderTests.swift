@@ -111,6 +111,8 @@ import Testing
     @Test func limitsOutOfRangeAreErrors() {
         let diagnostic = only("app: x\nnodes:\n  - {id: a, type: llm, prompt: hi, temperature: 7}\n")
         #expect(diagnostic?.message.contains("between 0 and 2") == true)
+        let penalty = only("app: x\nnodes:\n  - {id: a, type: llm, prompt: hi, repetition_penalty: 0}\n")
+        #expect(penalty?.message.contains("'repetition_penalty' must be between 0.01 and 10") == true, "\(String(describing: penalty))")
     }
 
     @Test func everyProblemIsReportedInOnePass() {

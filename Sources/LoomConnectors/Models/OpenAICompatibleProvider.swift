@@ -81,6 +81,7 @@ public final class OpenAICompatibleProvider: ModelProvider {
         if let topP = request.topP { body["top_p"] = .double(topP) }
         if !request.stop.isEmpty { body["stop"] = .array(request.stop.map(Value.string)) }
         if let seed = request.seed { body["seed"] = .int(seed) }
+        if let penalty = request.repetitionPenalty { body["repetition_penalty"] = .double(penalty) }
         if let schema = request.outputSchema {
             body["response_format"] = ["type": "json_schema", "json_schema": ["name": "output", "strict": true, "schema": schema]]
         }

@@ -18,6 +18,9 @@ extension DifyConversion {
         if let value = parameters["top_p"]?.numberValue { fields.append(("top_p", builder.value(.double(min(max(value, 0), 1))))) }
         if let value = parameters["max_tokens"]?.numberValue, value >= 1 { fields.append(("max_tokens", builder.value(.int(Int(value))))) }
         if let value = parameters["seed"]?.numberValue { fields.append(("seed", builder.value(.int(Int(value))))) }
+        if let value = parameters["repetition_penalty"]?.numberValue {
+            fields.append(("repetition_penalty", builder.value(.double(min(max(value, 0.01), 10)))))
+        }
         if let stop = parameters["stop"]?.arrayValue, !stop.isEmpty { fields.append(("stop", builder.list(stop.map { builder.text($0.text) }))) }
         return fields
     }

@@ -69,6 +69,8 @@ public struct ChatRequest: Sendable {
     public var topP: Double?
     public var stop: [String]
     public var seed: Int?
+    /// Above 1, tokens already in the context are made less likely (`repetition_penalty`, as Loom's worker and vLLM take it).
+    public var repetitionPenalty: Double?
     /// A JSON Schema the reply must satisfy (sent as OpenAI's `response_format`; the bundled engine guarantees it).
     public var outputSchema: Value?
     public var tools: [ToolDefinition] = []

@@ -1,6 +1,6 @@
 /// The model and sampling settings shared by nodes that call a model.
 public struct ModelSettings: Sendable {
-    public static let keys = ["model", "max_tokens", "temperature", "top_p", "stop", "seed"]
+    public static let keys = ["model", "max_tokens", "temperature", "top_p", "stop", "seed", "repetition_penalty"]
 
     public var model: String
     public var maxTokens: Int?
@@ -8,6 +8,8 @@ public struct ModelSettings: Sendable {
     public var topP: Double?
     public var stop: [String]
     public var seed: Int?
+    /// Sent as `repetition_penalty` (Loom's worker, vLLM); hosted APIs that do not take it refuse the request.
+    public var repetitionPenalty: Double?
 
     static func read(_ reader: NodeReader) -> ModelSettings {
         let model = reader.string("model") ?? "default"
@@ -25,11 +27,14 @@ public struct ModelSettings: Sendable {
         }
         return ModelSettings(
             model: model, maxTokens: reader.integer("max_tokens", in: 1...1_000_000), temperature: reader.number("temperature", in: 0...2),
-            topP: reader.number("top_p", in: 0...1), stop: stop, seed: reader.integer("seed", in: Int.min...Int.max))
+            topP: reader.number("top_p", in: 0...1), stop: stop, seed: reader.integer("seed", in: Int.min...Int.max),
+            repetitionPenalty: reader.number("repetition_penalty", in: 0.01...10))
     }
 
     func request(_ messages: [ChatMessage]) -> ChatRequest {
-        ChatRequest(model: model, messages: messages, maxTokens: maxTokens, temperature: temperature, topP: topP, stop: stop, seed: seed)
+        var request = ChatRequest(model: model, messages: messages, maxTokens: maxTokens, temperature: temperature, topP: topP, stop: stop, seed: seed)
+        request.repetitionPenalty = repetitionPenalty
+        return request
     }
 }
 

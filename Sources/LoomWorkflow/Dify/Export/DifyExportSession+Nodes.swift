@@ -198,6 +198,7 @@ extension DifyExportSession {
         if let topP = settings.topP { parameters["top_p"] = .double(topP) }
         if let maxTokens = settings.maxTokens { parameters["max_tokens"] = .int(maxTokens) }
         if let seed = settings.seed { parameters["seed"] = .int(seed) }
+        if let penalty = settings.repetitionPenalty { parameters["repetition_penalty"] = .double(penalty) }
         if !settings.stop.isEmpty { parameters["stop"] = .array(settings.stop.map(Value.string)) }
         return ["provider": .string(provider), "name": .string(name), "mode": .string(mode), "completion_params": .object(parameters)]
     }
