@@ -158,6 +158,15 @@ import Testing
             let crashed = try await LoomProcess.run(["tools", "list", "--tools", crashing.path])
             #expect(crashed.status == 2 && crashed.stderr.contains("MCP server 'broken' is unavailable"), "\(crashed.stderr)")
             #expect(crashed.stderr.contains("exited with status 3") && crashed.stderr.contains("cannot open the index"), "\(crashed.stderr)")
+            // As from a shell, where SIGPIPE kills (this test process ignores it, and children inherit that): writing to
+            // the dead server killed loom in about half the runs, silently, with status 141.
+            for _ in 0..<5 {
+                let fromShell = try await LoomProcess.run(URL(fileURLWithPath: "/usr/bin/env"), [
+                    "python3", "-c", "import os, signal, sys; signal.signal(signal.SIGPIPE, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+                    LoomProcess.executable.path, "tools", "list", "--tools", crashing.path,
+                ])
+                #expect(fromShell.status == 2 && fromShell.stderr.contains("exited with status 3"), "\(fromShell.status): \(fromShell.stderr)")
+            }
             let silent = try LoomProcess.scratchFile("tools.yaml", "mcp:\n  silent: {command: sleep, args: ['30'], timeout_s: 1}\n")
             let waited = try await LoomProcess.run(["tools", "list", "--tools", silent.path])
             #expect(waited.status == 2 && waited.stderr.contains("MCP server 'silent' did not start within 1 s"), "\(waited.stderr)")

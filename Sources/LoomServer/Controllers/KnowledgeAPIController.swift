@@ -74,7 +74,7 @@ struct KnowledgeAPIController: Sendable {
         let body = try await request.jsonObject(limit: configuration.maxUploadBytes)
         guard let name = try body.text("name"), !name.isEmpty else { throw APIError.invalidParam("'name' is required") }
         guard let text = try body.text("text"), !text.allSatisfy(\.isWhitespace) else { throw APIError.invalidParam("'text' is required and must not be blank") }
-        let upload = try await store.uploads.store(dataset: dataset, name: name, content: Array(text.utf8))
+        let upload = try await store.uploads.store(dataset: dataset, name: name, content: text.utf8)
         let job = try await datasets.queueImport(dataset, uploads: [upload], columns: ["text"], message: "create-by-text \(name)", plainText: true)
         return Self.queued(document: name, job: job)
     }
@@ -98,7 +98,7 @@ struct KnowledgeAPIController: Sendable {
             }
             columns = fields["text_columns"]?.arrayValue?.compactMap(\.stringValue) ?? columns
         }
-        let upload = try await store.uploads.store(dataset: dataset, name: filename, content: Array(file.content))
+        let upload = try await store.uploads.store(dataset: dataset, name: filename, content: file.content)
         let job = try await datasets.queueImport(dataset, uploads: [upload], columns: columns, message: "create-by-file \(filename)")
         return Self.queued(document: filename, job: job)
     }

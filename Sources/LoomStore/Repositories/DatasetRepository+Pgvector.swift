@@ -28,6 +28,15 @@ extension DatasetRepository {
                 "LOOM_VECTOR_SEARCH=pgvector, but this PostgreSQL does not offer the pgvector extension: install it on the database server (https://github.com/pgvector/pgvector), or set LOOM_VECTOR_SEARCH=memory")
         }
         _ = try await store.perform {
+            // Only when something is missing: ALTER TABLE locks the chunks table even when the column is there, and
+            // every server start in `auto` comes here.
+            let ready = try await store.client.query(
+                """
+                SELECT count(*)::int FROM pg_attribute
+                WHERE attrelid = 'chunks'::regclass AND attname = 'embedding_vector' AND NOT attisdropped
+                """, logger: store.logger
+            ).decode(Int.self).reduce(0, +)
+            guard offered.state != "installed" || ready == 0 else { return }
             try await store.client.withTransaction(logger: store.logger) { connection in
                 try await connection.query("CREATE EXTENSION IF NOT EXISTS vector", logger: store.logger)
                 try await connection.query(

@@ -29,8 +29,8 @@ public struct UploadRepository: Sendable {
         }
     }
 
-    /// Stores bytes already in memory (a document given as text).
-    public func store(dataset: DatasetRecord, name: String, content: [UInt8]) async throws -> Int64 {
+    /// Stores bytes already in memory (a document given as text, a multipart part), without copying them first.
+    public func store(dataset: DatasetRecord, name: String, content: some Collection<UInt8> & Sendable) async throws -> Int64 {
         try await receive(dataset: dataset, name: name) { try await $0.write(content) }.id
     }
 
