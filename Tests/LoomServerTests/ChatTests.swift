@@ -107,7 +107,7 @@ import Testing
         }
     }
 
-    @Test func conversationVariablesCarryFromTurnToTurnAndFailedTurnsKeepTheLastGoodOnes() async throws {
+    @Test func conversationVariablesCarryFromTurnToTurnAndFailedTurnsKeepTheLastGoodOnesAndTurnsAreCounted() async throws {
         let app = """
             app: tally
             mode: chat
@@ -122,18 +122,18 @@ import Testing
                   - {variable: conversation.turns, operation: "+=", value: 1}
                 next: check
               - {id: check, type: tool, tool: calculator, arguments: {expression: "1 / {{ sys.query }}"}, next: answer}
-              - {id: answer, type: answer, answer: "turn {{ conversation.turns }}: {{ conversation.said }}"}
+              - {id: answer, type: answer, answer: "turn {{ conversation.turns }} of {{ sys.dialogue_count }}: {{ conversation.said }}"}
             """
         try await ServerHarness.with { server in
             let key = try await server.publish(app)
             let first = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "1", "user": "ana"}"#)
-            #expect(first.body[path: ["answer"]] == #"turn 1: ["1"]"#, "\(first.text)")
+            #expect(first.body[path: ["answer"]] == #"turn 1 of 1: ["1"]"#, "\(first.text)")
             let conversation = try #require(first.body[path: ["conversation_id"]]?.stringValue)
             let send = { (query: String) in
                 try await server.request(
                     .POST, "/v1/chat-messages", token: key, body: #"{"query": "\#(query)", "user": "ana", "conversation_id": "\#(conversation)"}"#)
             }
-            #expect(try await send("2").body[path: ["answer"]] == #"turn 2: ["1","2"]"#)
+            #expect(try await send("2").body[path: ["answer"]] == #"turn 2 of 2: ["1","2"]"#)
             // The third turn divides by zero: it fails, and what it assigned is not kept.
             #expect(try await send("0").status == 500)
             let variables = try await server.request(.GET, "/v1/conversations/\(conversation)/variables?user=ana", token: key)
@@ -142,10 +142,11 @@ import Testing
             #expect(byName["said"]?[path: ["value"]] == ["1", "2"])
             #expect(byName["said"]?[path: ["value_type"]] == "array[string]")
             #expect(byName["turns"]?[path: ["value"]] == 2)
-            #expect(try await send("4").body[path: ["answer"]] == #"turn 3: ["1","2","4"]"#)
+            // sys.dialogue_count counts the failed turn, whose message is kept (as Dify counts it).
+            #expect(try await send("4").body[path: ["answer"]] == #"turn 3 of 4: ["1","2","4"]"#)
             // A new conversation starts from the defaults.
             let fresh = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "5", "user": "ana"}"#)
-            #expect(fresh.body[path: ["answer"]] == #"turn 1: ["5"]"#)
+            #expect(fresh.body[path: ["answer"]] == #"turn 1 of 1: ["5"]"#)
             let stranger = try await server.request(.GET, "/v1/conversations/\(conversation)/variables?user=bo", token: key)
             #expect(stranger.status == 404)
         }

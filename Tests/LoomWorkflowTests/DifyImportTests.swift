@@ -118,6 +118,24 @@ import Testing
         #expect(uploads.difyReport?.unmapped.first?.reason.contains("sys.files holds uploaded files") == true)
     }
 
+    @Test func anyNodeReadingSysFilesIsReportedAndTheAppStillLoads() throws {
+        let nodes = [
+            "{id: a, data: {type: list-operator, variable: [sys, files], filter_by: {enabled: true, conditions: [{key: type, comparison_operator: in, value: [image]}]}}}",
+            "{id: a, data: {type: if-else, cases: [{case_id: 'true', logical_operator: and, conditions: [{variable_selector: [sys, files], comparison_operator: empty}]}]}}",
+            "{id: a, data: {type: answer, answer: '{{#sys.files#}}'}}",
+        ]
+        for node in nodes {
+            let workflow = try WorkflowLoader().load(Self.startThen(node), file: "x.yml")
+            #expect(workflow.difyReport?.unmapped.map(\.reason) == [DifyConversion.uploadedFiles], "\(node)")
+        }
+        // Vision settings name sys.files in most Dify llm nodes; Loom drops vision, and the node still maps.
+        let llm = try WorkflowLoader(modelNames: ["default"]).load(Self.startThen(
+            "{id: a, data: {type: llm, model: {provider: x, name: y}, prompt_template: [{role: user, text: hi}], vision: {enabled: true, configs: {variable_selector: [sys, files]}}}}"),
+            file: "x.yml")
+        #expect(llm.difyReport?.unmapped == [])
+        #expect(llm.difyReport?.mapped == ["start": 1, "llm": 1])
+    }
+
     @Test func theTypicalChatAppMapsEveryNodeAndItsContext() throws {
         var loader = WorkflowLoader(modelNames: ["default", "smollm2-135m"])
         loader.difyMapping = try DifyMapping.parse(
@@ -137,6 +155,18 @@ import Testing
         #expect(retrieval.topK == 3)
         let branch = try #require(workflow.graph.node("1711000000003")?.behavior as? IfElseNode)
         #expect(branch.handles == ["true", "else"])
+    }
+
+    @Test func appsNamedWithoutASCIIGetStableSlugsOfTheirOwn() throws {
+        func slug(_ name: String) throws -> String {
+            try WorkflowLoader(modelNames: ["default"]).load(Self.startThen("{id: a, data: {type: end, outputs: []}}")
+                .replacingOccurrences(of: "name: x", with: "name: \(name)"), file: "x.yml").app
+        }
+        let translate = try slug("中译英")
+        #expect(translate.hasPrefix("app-"))
+        #expect(try slug("中译英") == translate)
+        #expect(try slug("记忆测试") != translate)
+        #expect(try slug("SEO Slug Generator") == "seo-slug-generator")
     }
 
     @Test func anUnmappedDatasetMakesTheNodeUnsupportedNotTheAppUnloadable() throws {

@@ -34,6 +34,7 @@ struct ChatController: Sendable {
 
         var conversation: ConversationRecord?
         var history: [ChatMessage] = []
+        var dialogueCount = 1
         if let given = try body.text("conversation_id"), !given.isEmpty {
             guard let id = UUID(uuidString: given), let found = try await store.conversations.find(id, appId: app.appId), found.user == user else {
                 throw APIError(.notFound, "conversation_not_exists", "no conversation '\(given)' for user '\(user)' in app '\(app.slug)'")
@@ -44,9 +45,11 @@ struct ChatController: Sendable {
             for message in try await store.conversations.messages(id, last: Self.historyTurns) {
                 history += [ChatMessage(.user, message.query), ChatMessage(.assistant, message.answer)]
             }
+            dialogueCount = try await store.conversations.messageCount(id) + 1
         }
         let run = RunRequest(
-            inputs: inputs, user: user, version: try ServiceAPIController.version(body), query: query, conversationId: conversation?.id, history: history,
+            inputs: inputs, user: user, version: try ServiceAPIController.version(body), query: query, conversationId: conversation?.id,
+            dialogueCount: dialogueCount, history: history,
             conversationVariables: conversation?.variables ?? [:], streaming: streaming)
         // Check everything before a new conversation is created for a message that will not run.
         var prepared = try await runner.prepare(app, run)
@@ -64,7 +67,9 @@ struct ChatController: Sendable {
             }
             prepared = PreparedRun(
                 id: prepared.id, app: prepared.app, version: prepared.version, workflow: prepared.workflow, inputs: prepared.inputs,
-                request: RunRequest(inputs: run.inputs, user: user, version: run.version, query: query, conversationId: conversation!.id, streaming: streaming),
+                request: RunRequest(
+                    inputs: run.inputs, user: user, version: run.version, query: query, conversationId: conversation!.id, dialogueCount: 1,
+                    streaming: streaming),
                 createdAt: prepared.createdAt)
         }
         let exchange = Exchange(run: prepared, conversationId: conversation!.id, messageId: .random(), query: query)

@@ -67,6 +67,15 @@ public struct ConversationRepository: Sendable {
         }
     }
 
+    /// How many messages (turns) the conversation holds.
+    public func messageCount(_ conversationId: UUID) async throws -> Int {
+        try await store.perform {
+            let rows = try await store.client.query("SELECT count(*) FROM messages WHERE conversation_id = \(conversationId)", logger: store.logger)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+
     /// Messages oldest first; with `last`, only the newest `last` of them.
     public func messages(_ conversationId: UUID, last: Int = 100) async throws -> [MessageRecord] {
         try await store.perform {

@@ -34,6 +34,8 @@ extension DifyConversion {
     }
 
     private func map(_ node: Node, _ builder: SourceBuilder) -> Mapping {
+        // An llm's `vision` settings usually name sys.files; Loom drops vision with a note, so they do not count.
+        if Self.readsUploadedFiles(.object(node.data.filter { $0.key != "vision" })) { return .unmapped(Self.uploadedFiles) }
         switch node.type {
         case "start": return .node(type: StartNode.typeName, fields: [])
         case "end": return end(node, builder)
@@ -165,5 +167,21 @@ extension DifyConversion {
             }
         }
         return .node(type: ToolNode.typeName, fields: [("tool", builder.text("current_time")), ("arguments", arguments.isEmpty ? nil : builder.mapping(arguments))])
+    }
+
+    static let uploadedFiles = "sys.files holds uploaded files, which Loom runs do not take; declare a file input instead"
+
+    /// Whether a node's settings read `sys.files`: as a selector (`[sys, files]`, or the legacy `[start, sys.files]`) or
+    /// in a template.
+    static func readsUploadedFiles(_ value: Value) -> Bool {
+        switch value {
+        case .string(let text): return text.contains("{{#sys.files")
+        case .array(let items):
+            let texts = items.prefix(2).map(\.text)
+            if texts == ["sys", "files"] || texts.last == "sys.files" { return true }
+            return items.contains(where: readsUploadedFiles)
+        case .object(let fields): return fields.values.contains(where: readsUploadedFiles)
+        default: return false
+        }
     }
 }

@@ -108,7 +108,6 @@ extension DifyConversion {
     /// Loom fetches the document a file variable names by URL (files given as `remote_url`, as Dify's API takes them).
     func documentExtractor(_ node: Node, _ builder: SourceBuilder) -> Mapping {
         guard let file = path(node.data["variable_selector"]) else { return .unmapped("the document extractor names no file variable") }
-        if file == "sys.files" { return .unmapped("sys.files holds uploaded files, which Loom runs do not take; declare a file input instead") }
         report.notes.append(.init(nodeId: node.id, message: "Loom fetches the document by its URL: pass files as {transfer_method: remote_url, url}"))
         return .node(type: DocumentExtractorNode.typeName, fields: [("file", builder.text(file))])
     }

@@ -146,7 +146,8 @@ final class DifyConversion {
 
     // MARK: Names
 
-    /// An app identifier from Dify's app name.
+    /// An app identifier from Dify's app name. A name with no ASCII letters or digits (common: Dify apps are often
+    /// named in Chinese) gets `app-` and a stable hash of the name, so two such apps never deploy onto one slug.
     static func slug(_ name: String) -> String {
         var slug = ""
         for character in name.lowercased() {
@@ -157,6 +158,10 @@ final class DifyConversion {
             }
         }
         while slug.hasSuffix("-") { slug.removeLast() }
-        return slug.isEmpty ? "imported-app" : String(slug.prefix(64))
+        guard slug.isEmpty else { return String(slug.prefix(64)) }
+        // FNV-1a: stable across processes, unlike Swift's seeded Hasher.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return "app-" + String(String(hash, radix: 16).suffix(10))
     }
 }

@@ -7,6 +7,8 @@ public struct RunContext: Sendable {
     public var user: String
     public var query: String?
     public var conversationId: String?
+    /// Which turn of its conversation this run answers, 1 for the first (chat apps; Dify's `sys.dialogue_count`).
+    public var dialogueCount: Int?
     public var startedAt: Date
     /// Values for the workflow's declared `env` variables; undeclared names are ignored.
     public var environment: [String: String]
@@ -18,9 +20,10 @@ public struct RunContext: Sendable {
 
     public init(
         runId: String = UUID.random().uuidString.lowercased(), appId: String? = nil, user: String = "anonymous",
-        query: String? = nil, conversationId: String? = nil, startedAt: Date = Date(), environment: [String: String] = [:],
-        history: [ChatMessage] = [], conversationVariables: [String: Value] = [:]
+        query: String? = nil, conversationId: String? = nil, dialogueCount: Int? = nil, startedAt: Date = Date(),
+        environment: [String: String] = [:], history: [ChatMessage] = [], conversationVariables: [String: Value] = [:]
     ) {
+        self.dialogueCount = dialogueCount
         self.conversationVariables = conversationVariables
         self.runId = runId
         self.appId = appId

@@ -59,7 +59,8 @@ struct RunCommand: AsyncParsableCommand {
                     models: provider, http: fetcher, code: SandboxedCodeRunner(configuration: .from(environment: environment)), documents: DocumentText(),
                     tools: registry, httpPolicy: policy,
                     logger: Logger(label: "loom.run")))
-            let context = RunContext(user: user, query: query, environment: environment)
+            // A local run of a chat app is the first turn of a conversation of its own.
+            let context = RunContext(user: user, query: query, dialogueCount: query == nil ? nil : 1, environment: environment)
             let printEvents = events
             let result: RunResult
             do {

@@ -12,6 +12,9 @@ import NIOHTTP1
 /// A real Loom server on a free port over a fresh, migrated database, for one test.
 struct ServerHarness: Sendable {
     static let adminToken = "test-admin-token"
+    /// Longer than a store operation's limit in tests, so that a slow database answers as a 503 naming it rather
+    /// than as a client deadline; under the suite's start-up load on two cores, 30 s was exceeded once.
+    static let requestTimeout: TimeAmount = .seconds(90)
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
@@ -61,7 +64,12 @@ struct ServerHarness: Sendable {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(string: body))
         }
-        let response = try await client.execute(request, timeout: .seconds(30))
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: Self.requestTimeout)
+        } catch {
+            throw HarnessError("\(method) \(path): \(error)")
+        }
         var buffer = try await response.body.collect(upTo: 16 << 20)
         let text = buffer.readString(length: buffer.readableBytes) ?? ""
         return Reply(status: Int(response.status.code), body: (try? JSONDocumentReader.parse(text).value) ?? .null, text: text)
@@ -95,7 +103,7 @@ struct ServerHarness: Sendable {
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: body))
-        let response = try await client.execute(request, timeout: .seconds(60))
+        let response = try await client.execute(request, timeout: Self.requestTimeout)
         guard response.status == .ok else { return Int(response.status.code) }
         var pending = ""
         reading: for try await buffer in response.body {
