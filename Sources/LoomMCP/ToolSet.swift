@@ -10,9 +10,9 @@ public struct ToolSet: Sendable {
     let servers: [MCPToolServer]
     let gateways: [ServiceAPIGateway]
 
-    /// Just the built-ins.
-    public init() {
-        self.init(registry: .builtIn, servers: [], gateways: [])
+    /// Just the built-ins, `web_page` fetching through `fetcher`.
+    public init(fetcher: any HTTPFetcher, policy: HTTPPolicy) {
+        self.init(registry: .builtIn(fetcher: fetcher, policy: policy), servers: [], gateways: [])
     }
 
     init(registry: ToolRegistry, servers: [MCPToolServer], gateways: [ServiceAPIGateway]) {

@@ -43,7 +43,7 @@ public struct LoomServer: Sendable {
             }
         }
         let policy = HTTPPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks)
-        var tools = ToolSet()
+        var tools = ToolSet(fetcher: fetcher, policy: policy)
         if let path = configuration.toolsFile {
             let file = try ToolsFile(text: try String(contentsOfFile: path, encoding: .utf8), file: path)
             tools = try await ToolSet.open(file, path: path, fetcher: fetcher, policy: policy)

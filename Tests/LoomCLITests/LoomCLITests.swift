@@ -149,8 +149,8 @@ import Testing
 
             let list = try await LoomProcess.run(["tools", "list", "--json", "--tools", toolsFile])
             let tools = try JSONDocumentReader.parse(list.stdout).value.arrayValue ?? []
-            #expect(tools.map { $0[path: ["name"]]?.stringValue ?? "" } == ["calculator", "current_time", "echo_getItem"])
-            #expect(tools.last?[path: ["input_schema", "properties", "id", "type"]] == "integer")
+            #expect(tools.map { $0[path: ["name"]]?.stringValue ?? "" } == ["calculator", "current_time", "echo_getItem", "web_page"])
+            #expect(tools.first { $0[path: ["name"]] == "echo_getItem" }?[path: ["input_schema", "properties", "id", "type"]] == "integer")
 
             let environment = ["ECHO_KEY": "k1", "LOOM_HTTP_ALLOW_PRIVATE": "1"]
             let call = try await LoomProcess.run(["tools", "call", "echo_getItem", "--args", #"{"id": 5}"#, "--tools", toolsFile], environment: environment)

@@ -169,7 +169,7 @@ public struct ToolsFile: Sendable {
 
     /// The built-in tools and every provider's operations; documents are read relative to `directory`.
     public func registry(directory: String, fetcher: any HTTPFetcher, policy: HTTPPolicy) throws(OpenAPIError) -> ToolRegistry {
-        var registry = ToolRegistry.builtIn
+        var registry = ToolRegistry.builtIn(fetcher: fetcher, policy: policy)
         for provider in openAPI {
             let path = provider.spec.hasPrefix("/") ? provider.spec : (directory as NSString).appendingPathComponent(provider.spec)
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {

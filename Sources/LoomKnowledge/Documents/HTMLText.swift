@@ -2,14 +2,14 @@ import Foundation
 
 /// The readable text of an HTML page: scripts, styles and comments dropped, block elements turned into line
 /// breaks, other tags removed, character references decoded, spaces collapsed.
-enum HTMLText {
+public enum HTMLText {
     static let blockTags: Set<String> = [
         "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "header", "footer", "h1", "h2", "h3", "h4",
         "h5", "h6", "pre", "blockquote", "hr", "dt", "dd", "title", "main", "nav",
     ]
 
     /// The text, and the page's `<title>` when it has one.
-    static func extract(_ html: String) -> (text: String, title: String?) {
+    public static func extract(_ html: String) -> (text: String, title: String?) {
         var output = ""
         var title: String?
         var rest = Substring(html)

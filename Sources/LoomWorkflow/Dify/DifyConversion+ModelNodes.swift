@@ -1,9 +1,10 @@
 extension DifyConversion {
-    /// `model` and the sampling settings Loom knows from Dify's `completion_params`.
-    private func modelFields(_ node: Node, _ builder: SourceBuilder) -> [(String, SourceNode?)] {
-        let model = node.data["model"]?.objectValue ?? [:]
+    /// `model` and the sampling settings Loom knows from Dify's `completion_params`. `model` is the node's own
+    /// (`data.model`) unless given (an agent's model selector, which names the model `model`).
+    func modelFields(_ node: Node, model given: [String: Value]? = nil, _ builder: SourceBuilder) -> [(String, SourceNode?)] {
+        let model = given ?? node.data["model"]?.objectValue ?? [:]
         let provider = model["provider"]?.stringValue ?? ""
-        let name = model["name"]?.stringValue ?? ""
+        let name = model["name"]?.stringValue ?? model["model"]?.stringValue ?? ""
         var loomName = "default"
         if let mapped = importer.mapping.model(provider: provider, name: name) {
             loomName = mapped

@@ -51,7 +51,7 @@ extension DifyConversion {
         case "iteration": return iteration(node, builder)
         case "code": return code(node, builder)
         case "tool": return tool(node, builder)
-        case "agent": return .unmapped("agent nodes (plugin agent strategies) have no Loom equivalent")
+        case "agent": return agent(node, builder)
         case "assigner": return assigner(node, builder)
         case "loop": return loop(node, builder)
         case "loop-end": return .node(type: LoopBreakNode.typeName, fields: [])
@@ -153,20 +153,35 @@ extension DifyConversion {
     private func tool(_ node: Node, _ builder: SourceBuilder) -> Mapping {
         let provider = node.data["provider_id"]?.stringValue ?? node.data["provider_name"]?.stringValue ?? "?"
         let name = node.data["tool_name"]?.stringValue ?? "?"
-        guard provider.split(separator: "/").last == "time", name == "current_time" else {
-            return .unmapped("tool \(provider)/\(name) has no Loom equivalent (Loom's built-in tools: calculator, current_time)")
-        }
-        var arguments: [(String, SourceNode?)] = []
+        guard let loomTool = Self.builtInTool(provider: provider, name: name) else { return .unmapped(Self.noEquivalent(provider: provider, name: name)) }
         let parameters = node.data["tool_parameters"]?.objectValue ?? [:]
-        if let zone = parameters["timezone"]?.objectValue?["value"]?.stringValue, !zone.isEmpty { arguments.append(("timezone", builder.text(text(zone)))) }
-        if let format = parameters["format"]?.objectValue?["value"]?.stringValue, !format.isEmpty {
-            if let pattern = DifyTimeFormat.pattern(fromStrftime: format) {
-                arguments.append(("format", builder.text(pattern)))
-            } else {
-                report.notes.append(.init(nodeId: node.id, message: "time format '\(format)' uses a directive Loom's patterns lack: ISO 8601 is used"))
+        var arguments: [(String, SourceNode?)] = []
+        switch loomTool {
+        case "web_page":
+            guard let url = parameter(parameters["url"]) else { return .unmapped("the \(name) tool names no url") }
+            arguments.append(("url", builder.text(url)))
+            if name == "jina_reader" {
+                report.notes.append(.init(nodeId: node.id, message: "Loom's web_page reads the page itself and gives its text, where Jina Reader gives Markdown"))
+            }
+        default:
+            if let zone = parameter(parameters["timezone"]), !zone.isEmpty { arguments.append(("timezone", builder.text(zone))) }
+            if let format = parameters["format"]?.objectValue?["value"]?.stringValue, !format.isEmpty {
+                if let pattern = DifyTimeFormat.pattern(fromStrftime: format) {
+                    arguments.append(("format", builder.text(pattern)))
+                } else {
+                    report.notes.append(.init(nodeId: node.id, message: "time format '\(format)' uses a directive Loom's patterns lack: ISO 8601 is used"))
+                }
             }
         }
-        return .node(type: ToolNode.typeName, fields: [("tool", builder.text("current_time")), ("arguments", arguments.isEmpty ? nil : builder.mapping(arguments))])
+        return .node(type: ToolNode.typeName, fields: [("tool", builder.text(loomTool)), ("arguments", arguments.isEmpty ? nil : builder.mapping(arguments))])
+    }
+
+    /// A tool parameter as a Loom template: `{type: variable, value: [selector]}`, or text (`mixed`, `constant`)
+    /// with its references rewritten.
+    private func parameter(_ setting: Value?) -> String? {
+        guard let setting = setting?.objectValue, let value = setting["value"], !value.isNull else { return nil }
+        if setting["type"]?.stringValue == "variable" { return reference(value) }
+        return text(value.text)
     }
 
     static let uploadedFiles = "sys.files holds uploaded files, which Loom runs do not take; declare a file input instead"

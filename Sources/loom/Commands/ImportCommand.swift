@@ -14,9 +14,12 @@ struct ImportCommand: AsyncParsableCommand {
         @Option(help: "Write one Loom YAML file per app here (default: only the summary).") var out: String?
         @OptionGroup var map: DifyMapOption
         @OptionGroup var models: ModelsOption
+        @OptionGroup var tools: ToolsOption
 
         func run() async throws {
-            let loader = try map.checkingLoader(models: models)
+            var loader = try map.checkingLoader(models: models)
+            // The tools' names and parameters, to check the Loom YAML written; none is called.
+            loader.tools = try await tools.withRegistry(policy: HTTPPolicy()) { registry, _ in registry }
             let importer = DifyImporter(mapping: loader.difyMapping, modelNames: loader.modelNames)
             if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
             var summary = DifyImportSummary()

@@ -15,7 +15,7 @@ struct ToolsOption: ParsableArguments {
     /// tools of the file's MCP servers and its published apps — then closes them and the fetcher, whatever happens.
     func withRegistry<T>(policy: HTTPPolicy, _ body: (ToolRegistry, NetworkHTTPFetcher) async throws -> T) async throws -> T {
         let fetcher = NetworkHTTPFetcher()
-        var tools = ToolSet()
+        var tools = ToolSet(fetcher: fetcher, policy: policy)
         do {
             if let path = resolvedPath {
                 let file = try read(path)
