@@ -151,4 +151,37 @@ import Testing
             #expect(stranger.status == 404)
         }
     }
+
+    @Test func filesGivenByURLAreSysFilesAndUploadsAreRefusedWithWhatToSend() async throws {
+        try await TestHTTPServer.with({ request in
+            request.path == "/notes.txt" ? .text("Open nine to five.") : .text("no such file", status: 404)
+        }) { port in
+            try await ServerHarness.with { server in
+                let key = try await server.publish("""
+                    app: files
+                    mode: chat
+                    nodes:
+                      - {id: documents, type: list-operator, list: sys.files, filter: [{key: type, op: in, value: [document]}], next: read}
+                      - {id: read, type: document-extractor, file: documents.result, next: answer}
+                      - {id: answer, type: answer, answer: "{{ sys.files.length }} files; {{ read.text }}"}
+                    """)
+                let files = #"[{"type": "image", "transfer_method": "remote_url", "url": "http://127.0.0.1:\#(port)/logo.png"}, "#
+                    + #"{"type": "document", "transfer_method": "remote_url", "url": "http://127.0.0.1:\#(port)/notes.txt"}]"#
+                let answered = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "When?", "files": \#(files)}"#)
+                #expect(answered.status == 200, "\(answered.text)")
+                #expect(answered.body[path: ["answer"]] == #"2 files; ["Open nine to five."]"#)
+                let uploads = [
+                    (#"[{"type": "document", "transfer_method": "local_file", "upload_file_id": "f1"}]"#, "Loom keeps no uploaded files"),
+                    (#"[{"type": "document", "url": "file:///etc/passwd"}]"#, "'url' must be an http or https URL"),
+                    (#"[{"type": "spreadsheet", "url": "http://127.0.0.1/a.csv"}]"#, "'type' must be one of"),
+                    (#"{"type": "document"}"#, "'files' must be a list"),
+                ]
+                for (given, message) in uploads {
+                    let refused = try await server.request(.POST, "/v1/chat-messages", token: key, body: #"{"query": "When?", "files": \#(given)}"#)
+                    #expect(refused.status == 400 && refused.body[path: ["code"]] == "invalid_param", "\(given)")
+                    #expect(refused.body[path: ["message"]]?.text.contains(message) == true, "\(refused.text)")
+                }
+            }
+        }
+    }
 }

@@ -21,6 +21,27 @@ import Testing
         #expect(try holds("c", "not in", "a, b"))
     }
 
+    @Test func aConditionOnItemsNeedsOneItemToPassOrEveryItemForNegativeOperators() throws {
+        let pool = VariablePool(scopes: [
+            "sys": ["files": [["type": "image", "size": 10], ["type": "document", "size": 0]], "none": []],
+        ])
+        func holds(_ list: String, _ key: String, _ op: String, _ value: Value? = nil) throws -> Bool {
+            try Condition.items(
+                variable: VariablePath(["sys", list]), key: [key], op: ConditionOperator(name: op)!, value: value.map(ValueTemplate.literal)
+            ).evaluate(pool)
+        }
+        #expect(try holds("files", "type", "in", ["image"]))
+        #expect(try !holds("files", "type", "is", "audio"))
+        #expect(try holds("files", "size", ">", 5))
+        #expect(try !holds("files", "type", "not in", ["image"]))
+        #expect(try holds("files", "type", "not in", ["audio", "video"]))
+        #expect(try !holds("none", "type", "in", ["image"]))
+        #expect(try holds("none", "type", "not in", ["image"]))
+        #expect(throws: NodeError.self) {
+            try Condition.items(variable: VariablePath(["sys", "files", "0", "type"]), key: ["x"], op: .is, value: nil).evaluate(pool)
+        }
+    }
+
     @Test func arrayOperators() throws {
         #expect(try holds(["a", "b", "c"], "contains", "b"))
         #expect(try holds(["a", "b", "c"], "all of", ["a", "c"]))

@@ -118,6 +118,27 @@ import Testing
         }
     }
 
+    @Test func aConditionOnTheFilesItemsGoesToDifyAsASubConditionAndRunsTheSame() async throws {
+        let original = try WorkflowLoader().load("""
+            app: files
+            nodes:
+              - id: branch
+                type: if-else
+                cases: [{id: pictures, when: {var: sys.files, key: type, op: in, value: [image]}, then: seen}]
+                else: none
+              - {id: seen, type: end, outputs: {}}
+              - {id: none, type: end, outputs: {}}
+            """, file: "files.yaml")
+        let (export, back) = try Self.roundTrip(original)
+        #expect(export.yaml.contains("sub_variable_condition"))
+        for files: [Value] in [[["type": "image", "url": "https://example.com/a.png"]], [["type": "document", "url": "https://example.com/a.pdf"]], []] {
+            let before = try await record(original, context: RunContext(files: files))
+            let after = try await record(back, context: RunContext(files: files))
+            #expect(before.finished("seen").count == (files.isEmpty || files[0][path: ["type"]] != "image" ? 0 : 1))
+            #expect(after.finished("seen").count == before.finished("seen").count && after.finished("none").count == before.finished("none").count, "\(files)")
+        }
+    }
+
     @Test func whatDifyCannotExpressIsReportedNodeByNode() throws {
         let (export, back) = try Self.roundTrip(try TestFiles.example("helpdesk-reply.yaml"))
         #expect(export.notes.contains { $0.nodeId == "keep" && $0.message.contains("is a Loom dataset-annotation node, which Dify has no equivalent of") })

@@ -109,31 +109,53 @@ import Testing
         #expect(second.result.outputs["answer"] == #"turn 2 by bo: ["hello","again"]"#)
     }
 
-    @Test func aDocumentExtractorReadsAFileInputByURLAndSysFilesIsReported() throws {
+    @Test func aDocumentExtractorReadsAFileInputOrSysFilesByURL() throws {
         let file = Self.startThen("{id: a, data: {type: document-extractor, variable_selector: [s, doc], is_array_file: false}}")
             .replacingOccurrences(of: "variables: []", with: "variables: [{variable: doc, type: file, label: Doc}]")
         let mapped = try WorkflowLoader().load(file, file: "x.yml")
         #expect((mapped.graph.node("a")?.behavior as? DocumentExtractorNode)?.file.description == "s.doc")
-        let uploads = try WorkflowLoader().load(Self.startThen("{id: a, data: {type: document-extractor, variable_selector: [sys, files]}}"), file: "x.yml")
-        #expect(uploads.difyReport?.unmapped.first?.reason.contains("sys.files holds uploaded files") == true)
+        let given = try WorkflowLoader().load(Self.startThen("{id: a, data: {type: document-extractor, variable_selector: [sys, files]}}"), file: "x.yml")
+        #expect((given.graph.node("a")?.behavior as? DocumentExtractorNode)?.file.description == "sys.files")
     }
 
-    @Test func anyNodeReadingSysFilesIsReportedAndTheAppStillLoads() throws {
-        let nodes = [
-            "{id: a, data: {type: list-operator, variable: [sys, files], filter_by: {enabled: true, conditions: [{key: type, comparison_operator: in, value: [image]}]}}}",
-            "{id: a, data: {type: if-else, cases: [{case_id: 'true', logical_operator: and, conditions: [{variable_selector: [sys, files], comparison_operator: empty}]}]}}",
-            "{id: a, data: {type: answer, answer: '{{#sys.files#}}'}}",
-        ]
-        for node in nodes {
-            let workflow = try WorkflowLoader().load(Self.startThen(node), file: "x.yml")
-            #expect(workflow.difyReport?.unmapped.map(\.reason) == [DifyConversion.uploadedFiles], "\(node)")
-        }
-        // Vision settings name sys.files in most Dify llm nodes; Loom drops vision, and the node still maps.
-        let llm = try WorkflowLoader(modelNames: ["default"]).load(Self.startThen(
-            "{id: a, data: {type: llm, model: {provider: x, name: y}, prompt_template: [{role: user, text: hi}], vision: {enabled: true, configs: {variable_selector: [sys, files]}}}}"),
+    @Test func nodesReadingSysFilesMapAndConditionsOnFileAttributesBranchOnTheGivenFiles() async throws {
+        let list = try WorkflowLoader().load(Self.startThen(
+            "{id: a, data: {type: list-operator, variable: [sys, files], filter_by: {enabled: true, conditions: [{key: type, comparison_operator: in, value: [image]}]}}}"),
             file: "x.yml")
-        #expect(llm.difyReport?.unmapped == [])
-        #expect(llm.difyReport?.mapped == ["start": 1, "llm": 1])
+        #expect(list.difyReport?.unmapped == [])
+        #expect((list.graph.node("a")?.behavior as? ListOperatorNode)?.list.description == "sys.files")
+        let workflow = try WorkflowLoader().load("""
+            kind: app
+            app: {name: files, mode: workflow}
+            workflow:
+              graph:
+                nodes:
+                - {id: s, data: {type: start, variables: []}}
+                - id: b
+                  data:
+                    type: if-else
+                    cases:
+                    - case_id: 'true'
+                      logical_operator: and
+                      conditions:
+                      - variable_selector: [sys, files]
+                        comparison_operator: contains
+                        sub_variable_condition:
+                          logical_operator: and
+                          conditions: [{key: type, comparison_operator: in, value: [image]}, {key: extension, comparison_operator: is, value: png}]
+                - {id: picture, data: {type: end, outputs: [{variable: seen, value_selector: [sys, files, '0', type]}]}}
+                - {id: other, data: {type: end, outputs: []}}
+                edges:
+                - {source: s, target: b}
+                - {source: b, sourceHandle: 'true', target: picture}
+                - {source: b, sourceHandle: 'false', target: other}
+            """, file: "files.yml")
+        #expect(workflow.difyReport?.unmapped == [])
+        let png: Value = ["type": "image", "url": "https://example.com/a.png", "extension": ".png"]
+        let pdf: Value = ["type": "document", "url": "https://example.com/a.pdf", "extension": ".pdf"]
+        #expect(try await record(workflow, context: RunContext(files: [pdf, png])).finished("picture").count == 1)
+        #expect(try await record(workflow, context: RunContext(files: [pdf])).finished("other").count == 1)
+        #expect(try await record(workflow).finished("other").count == 1)
     }
 
     @Test func anAgentWhoseToolsLoomHasMapsToLoomsAgentAndOneMissingAToolIsReported() throws {

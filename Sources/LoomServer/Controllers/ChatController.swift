@@ -31,6 +31,7 @@ struct ChatController: Sendable {
         let user = try body.text("user") ?? "anonymous"
         let streaming = try ServiceAPIController.responseMode(body)
         var inputs = try body.object("inputs")
+        let files = try RunFiles.parse(body)
 
         var conversation: ConversationRecord?
         var history: [ChatMessage] = []
@@ -49,7 +50,7 @@ struct ChatController: Sendable {
         }
         let run = RunRequest(
             inputs: inputs, user: user, version: try ServiceAPIController.version(body), query: query, conversationId: conversation?.id,
-            dialogueCount: dialogueCount, history: history,
+            dialogueCount: dialogueCount, files: files, history: history,
             conversationVariables: conversation?.variables ?? [:], streaming: streaming)
         // Check everything before a new conversation is created for a message that will not run.
         var prepared = try await runner.prepare(app, run)
@@ -69,7 +70,7 @@ struct ChatController: Sendable {
                 id: prepared.id, app: prepared.app, version: prepared.version, workflow: prepared.workflow, inputs: prepared.inputs,
                 request: RunRequest(
                     inputs: run.inputs, user: user, version: run.version, query: query, conversationId: conversation!.id, dialogueCount: 1,
-                    streaming: streaming),
+                    files: files, streaming: streaming),
                 createdAt: prepared.createdAt)
         }
         let exchange = Exchange(run: prepared, conversationId: conversation!.id, messageId: .random(), query: query)

@@ -39,7 +39,9 @@ struct ServiceAPIController: Sendable {
     func runWorkflow(_ request: Request, _ context: LoomRequestContext, app: AppAccess) async throws -> Response {
         let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
         let streaming = try Self.responseMode(body)
-        let run = RunRequest(inputs: try body.object("inputs"), user: try body.text("user") ?? "anonymous", version: try Self.version(body), streaming: streaming)
+        let run = RunRequest(
+            inputs: try body.object("inputs"), user: try body.text("user") ?? "anonymous", version: try Self.version(body), files: try RunFiles.parse(body),
+            streaming: streaming)
         let prepared = try await runner.prepare(app, run)
         guard prepared.workflow.mode == .workflow else {
             runner.active.release(app: app.appId)

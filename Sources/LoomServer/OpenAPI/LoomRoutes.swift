@@ -7,14 +7,25 @@ enum LoomRoutes {
         "type": "object", "required": ["inputs"],
         "properties": [
             "inputs": ["type": "object"], "response_mode": ["type": "string", "enum": ["blocking", "streaming"]], "user": ["type": "string"],
-            "version": ["type": "integer"],
+            "version": ["type": "integer"], "files": filesSchema,
+        ],
+    ]
+    /// `sys.files`: files by URL, as Dify's API takes them.
+    static let filesSchema: Value = [
+        "type": "array",
+        "items": [
+            "type": "object", "required": ["type", "url"],
+            "properties": [
+                "type": ["type": "string", "enum": ["image", "document", "audio", "video", "custom"]],
+                "transfer_method": ["type": "string", "enum": ["remote_url"]], "url": ["type": "string"],
+            ],
         ],
     ]
     static let chatBody: Value = [
         "type": "object", "required": ["query"],
         "properties": [
             "query": ["type": "string"], "inputs": ["type": "object"], "conversation_id": ["type": "string"],
-            "response_mode": ["type": "string", "enum": ["blocking", "streaming"]], "user": ["type": "string"],
+            "response_mode": ["type": "string", "enum": ["blocking", "streaming"]], "user": ["type": "string"], "files": filesSchema,
         ],
     ]
     static let serviceErrors: [Int: String] = [

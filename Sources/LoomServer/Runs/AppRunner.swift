@@ -12,6 +12,8 @@ struct RunRequest: Sendable {
     var conversationId: UUID?
     /// Which turn of the conversation this is, 1 for the first.
     var dialogueCount: Int?
+    /// `sys.files`: what `files` gave, checked (`RunFiles`).
+    var files: [Value] = []
     var history: [ChatMessage] = []
     /// What the conversation's previous turn left in its conversation variables.
     var conversationVariables: [String: Value] = [:]
@@ -95,7 +97,8 @@ final class AppRunner: Sendable {
         }
         let context = RunContext(
             runId: run.id.uuidString.lowercased(), appId: run.app.slug, user: run.request.user, query: run.request.query,
-            conversationId: run.request.conversationId?.uuidString.lowercased(), dialogueCount: run.request.dialogueCount, startedAt: run.createdAt,
+            conversationId: run.request.conversationId?.uuidString.lowercased(), dialogueCount: run.request.dialogueCount,
+            files: run.request.files, startedAt: run.createdAt,
             environment: environment, history: run.request.history, conversationVariables: run.request.conversationVariables)
         let engine = self.engine
         let task = Task {

@@ -3,6 +3,10 @@ import Foundation
 /// A boolean expression over variables: comparisons joined by `all` / `any`.
 public indirect enum Condition: Sendable {
     case compare(variable: VariablePath, op: ConditionOperator, value: ValueTemplate?)
+    /// A comparison of one field (`key`, a dotted path) of each item of a list: it holds when some item's field
+    /// passes, or — for the negative operators (`not_contains`, `not_in`, `is_not`, `not_empty`, `not_null`,
+    /// `not_exists`) — when every item's does (Dify's rule for conditions on a list's files).
+    case items(variable: VariablePath, key: [String], op: ConditionOperator, value: ValueTemplate?)
     case all([Condition])
     case any([Condition])
 
@@ -16,6 +20,23 @@ public indirect enum Condition: Sendable {
             return false
         case .compare(let variable, let op, let value):
             return try Self.compare(pool.value(at: variable) ?? .null, op, value?.evaluate(pool), variable: variable)
+        case .items(let variable, let key, let op, let value):
+            let items: [Value]
+            switch pool.value(at: variable) ?? .null {
+            case .array(let values): items = values
+            case .null: items = []
+            case let other: throw NodeError.invalidValue("condition on the items of '\(variable)': it must be a list, got \(other.typeName)")
+            }
+            let expected = value?.evaluate(pool)
+            let passes = { (item: Value) throws(NodeError) -> Bool in
+                try Self.compare(item[path: key[...]] ?? .null, op, expected, variable: variable)
+            }
+            if op.isNegative {
+                for item in items where !(try passes(item)) { return false }
+                return true
+            }
+            for item in items where try passes(item) { return true }
+            return false
         }
     }
 

@@ -38,6 +38,14 @@ public enum ConditionOperator: String, Sendable, CaseIterable {
         }
     }
 
+    /// The operators that deny: on a list's items, each item must pass them (the others need one item).
+    public var isNegative: Bool {
+        switch self {
+        case .notContains, .notIn, .isNot, .notEmpty, .notNull, .notExists: return true
+        default: return false
+        }
+    }
+
     /// Operators that compare against nothing.
     public var isUnary: Bool {
         switch self {

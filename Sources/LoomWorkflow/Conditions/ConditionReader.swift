@@ -1,4 +1,5 @@
-/// Reads `when:` expressions: `{var, op, value}`, `{all: […]}`, `{any: […]}`, or a list (all must hold).
+/// Reads `when:` expressions: `{var, op, value}` (with `key`, a comparison on a field of each item of the list `var`),
+/// `{all: […]}`, `{any: […]}`, or a list (all must hold).
 enum ConditionReader {
     static func read(_ node: SourceNode, _ reader: NodeReader) -> Condition? {
         switch node.kind {
@@ -24,7 +25,7 @@ enum ConditionReader {
     }
 
     private static func comparison(_ node: SourceNode, _ reader: NodeReader) -> Condition? {
-        guard let fields = reader.mapping(node, what: "a condition", allowed: ["var", "op", "value"]) else { return nil }
+        guard let fields = reader.mapping(node, what: "a condition", allowed: ["var", "key", "op", "value"]) else { return nil }
         guard let variableNode = fields["var"], let opNode = fields["op"] else {
             reader.error("a condition needs 'var' and 'op' (or 'all' / 'any' with a list of conditions)", at: node.location)
             return nil
@@ -46,6 +47,13 @@ enum ConditionReader {
         } else if !op.isUnary {
             reader.error("operator '\(opName)' needs a 'value'", at: node.location)
             return nil
+        }
+        if let keyNode = fields["key"] {
+            guard let key = reader.string(keyNode, what: "'key'"), !key.isEmpty else {
+                reader.error("'key' must name a field of the list's items, such as type or size", at: keyNode.location)
+                return nil
+            }
+            return .items(variable: variable, key: key.split(separator: ".").map(String.init), op: op, value: value)
         }
         return .compare(variable: variable, op: op, value: value)
     }

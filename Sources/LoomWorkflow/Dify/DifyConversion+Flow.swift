@@ -31,14 +31,33 @@ extension DifyConversion {
     }
 
     func condition(_ fields: [String: Value], _ builder: SourceBuilder) -> Result<SourceNode, UnmappedReason> {
-        if fields["sub_variable_condition"]?.objectValue?["conditions"]?.arrayValue?.isEmpty == false {
-            return .failure(UnmappedReason(message: "conditions on file attributes are not supported (Loom runs take no files)"))
-        }
-        let name = fields["comparison_operator"]?.stringValue ?? ""
-        guard let op = ConditionOperator(name: name) else { return .failure(UnmappedReason(message: "unknown comparison operator '\(name)'")) }
         let variable = path(fields["variable_selector"]) ?? (fields["variable_selector"]?.arrayValue == nil ? nil : "")
         guard let variable, !variable.isEmpty else { return .failure(UnmappedReason(message: "a condition names no variable")) }
-        var entries: [(String, SourceNode?)] = [("var", builder.text(variable)), ("op", builder.text(op.rawValue))]
+        if let sub = fields["sub_variable_condition"]?.objectValue, let items = sub["conditions"]?.arrayValue, !items.isEmpty {
+            // A condition on the attributes of a list's files: each sub-condition compares one attribute of every file.
+            var mapped: [SourceNode] = []
+            for item in items {
+                var entries = item.objectValue ?? [:]
+                let key = entries["key"]?.stringValue ?? ""
+                guard !key.isEmpty else { return .failure(UnmappedReason(message: "a condition on a list's files names no attribute")) }
+                if key == "extension", let value = entries["value"]?.stringValue, !value.isEmpty, !value.hasPrefix(".") { entries["value"] = .string("." + value) }
+                switch comparison(variable: variable, key: key, entries, builder) {
+                case .success(let node): mapped.append(node)
+                case .failure(let reason): return .failure(reason)
+                }
+            }
+            let join = sub["logical_operator"]?.stringValue == "or" ? "any" : "all"
+            return .success(mapped.count == 1 ? mapped[0] : builder.mapping([(join, builder.list(mapped))]))
+        }
+        return comparison(variable: variable, key: nil, fields, builder)
+    }
+
+    private func comparison(variable: String, key: String?, _ fields: [String: Value], _ builder: SourceBuilder) -> Result<SourceNode, UnmappedReason> {
+        let name = fields["comparison_operator"]?.stringValue ?? ""
+        guard let op = ConditionOperator(name: name) else { return .failure(UnmappedReason(message: "unknown comparison operator '\(name)'")) }
+        var entries: [(String, SourceNode?)] = [("var", builder.text(variable))]
+        if let key { entries.append(("key", builder.text(key))) }
+        entries.append(("op", builder.text(op.rawValue)))
         if !op.isUnary {
             let value: SourceNode
             switch fields["value"] ?? .string("") {

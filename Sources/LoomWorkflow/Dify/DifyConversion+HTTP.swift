@@ -31,7 +31,7 @@ extension DifyConversion {
             }
             fields.append(("body", builder.mapping([("form", builder.mapping(pairs(body["data"], builder)))])))
         case let other:
-            return .unmapped("a \(other) request body needs files, which Loom runs do not take")
+            return .unmapped("a \(other) request body (a file's bytes) is not something Loom's http-request node sends")
         }
         return .node(type: HTTPRequestNode.typeName, fields: fields)
     }

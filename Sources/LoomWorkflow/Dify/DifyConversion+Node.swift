@@ -34,8 +34,6 @@ extension DifyConversion {
     }
 
     private func map(_ node: Node, _ builder: SourceBuilder) -> Mapping {
-        // An llm's `vision` settings usually name sys.files; Loom drops vision with a note, so they do not count.
-        if Self.readsUploadedFiles(.object(node.data.filter { $0.key != "vision" })) { return .unmapped(Self.uploadedFiles) }
         switch node.type {
         case "start": return .node(type: StartNode.typeName, fields: [])
         case "end": return end(node, builder)
@@ -182,21 +180,5 @@ extension DifyConversion {
         guard let setting = setting?.objectValue, let value = setting["value"], !value.isNull else { return nil }
         if setting["type"]?.stringValue == "variable" { return reference(value) }
         return text(value.text)
-    }
-
-    static let uploadedFiles = "sys.files holds uploaded files, which Loom runs do not take; declare a file input instead"
-
-    /// Whether a node's settings read `sys.files`: as a selector (`[sys, files]`, or the legacy `[start, sys.files]`) or
-    /// in a template.
-    static func readsUploadedFiles(_ value: Value) -> Bool {
-        switch value {
-        case .string(let text): return text.contains("{{#sys.files")
-        case .array(let items):
-            let texts = items.prefix(2).map(\.text)
-            if texts == ["sys", "files"] || texts.last == "sys.files" { return true }
-            return items.contains(where: readsUploadedFiles)
-        case .object(let fields): return fields.values.contains(where: readsUploadedFiles)
-        default: return false
-        }
     }
 }

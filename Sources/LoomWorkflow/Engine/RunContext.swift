@@ -9,6 +9,8 @@ public struct RunContext: Sendable {
     public var conversationId: String?
     /// Which turn of its conversation this run answers, 1 for the first (chat apps; Dify's `sys.dialogue_count`).
     public var dialogueCount: Int?
+    /// The files the caller gave (`sys.files`): objects with `type` and `url`, as Dify's API takes them.
+    public var files: [Value]
     public var startedAt: Date
     /// Values for the workflow's declared `env` variables; undeclared names are ignored.
     public var environment: [String: String]
@@ -20,10 +22,11 @@ public struct RunContext: Sendable {
 
     public init(
         runId: String = UUID.random().uuidString.lowercased(), appId: String? = nil, user: String = "anonymous",
-        query: String? = nil, conversationId: String? = nil, dialogueCount: Int? = nil, startedAt: Date = Date(),
+        query: String? = nil, conversationId: String? = nil, dialogueCount: Int? = nil, files: [Value] = [], startedAt: Date = Date(),
         environment: [String: String] = [:], history: [ChatMessage] = [], conversationVariables: [String: Value] = [:]
     ) {
         self.dialogueCount = dialogueCount
+        self.files = files
         self.conversationVariables = conversationVariables
         self.runId = runId
         self.appId = appId

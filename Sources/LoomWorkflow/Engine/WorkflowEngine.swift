@@ -90,7 +90,7 @@ public struct WorkflowEngine: Sendable {
             "run_id": .string(context.runId), "workflow_run_id": .string(context.runId), "app": app, "app_id": app,
             "workflow_id": .string(workflow.app), "user": .string(context.user), "user_id": .string(context.user),
             "timestamp": timestamp, "query": optional(context.query), "conversation_id": optional(context.conversationId),
-            "dialogue_count": context.dialogueCount.map(Value.int) ?? .null,
+            "dialogue_count": context.dialogueCount.map(Value.int) ?? .null, "files": .array(context.files),
         ]
     }
 

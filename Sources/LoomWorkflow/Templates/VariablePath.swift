@@ -43,6 +43,6 @@ public enum VariableNamespace {
     /// What `sys.*` holds; Dify's names are kept as aliases so imported templates read the same values.
     public static let systemVariables: Set<String> = [
         "run_id", "workflow_run_id", "app", "app_id", "workflow_id", "user", "user_id", "timestamp", "query",
-        "conversation_id", "dialogue_count",
+        "conversation_id", "dialogue_count", "files",
     ]
 }

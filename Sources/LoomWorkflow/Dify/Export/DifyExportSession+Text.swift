@@ -103,29 +103,44 @@ extension DifyExportSession {
         var logical = "and"
         var comparisons: [Condition] = []
         switch condition {
-        case .compare: comparisons = [condition]
+        case .compare, .items: comparisons = [condition]
         case .all(let items): comparisons = items
         case .any(let items):
             logical = "or"
             comparisons = items
         }
+        // Dify keeps a list operand (`in`, `all of`) as a list of strings, anything else as text.
+        let operand = { (value: ValueTemplate?) -> Value in
+            switch value {
+            case nil: return ""
+            case .literal(.array(let items))?: return .array(items.map { .string($0.text) })
+            case .array(let items)?: return .array(items.map { .string(self.text($0, node: node)) })
+            case let other?: return .string(self.text(other, node: node))
+            }
+        }
         var result: [Value] = []
         for (index, comparison) in comparisons.enumerated() {
-            guard case .compare(let variable, let op, let value) = comparison else {
+            switch comparison {
+            case .compare(let variable, let op, let value):
+                result.append([
+                    "id": .string("\(node)-\(index)"), "varType": "string", "variable_selector": selectorValue(variable),
+                    "comparison_operator": .string(Self.operators[op] ?? op.rawValue), "value": operand(value),
+                ])
+            case .items(let variable, let key, let op, let value):
+                // Dify compares the attributes of a list's files through a sub-condition.
+                let sub: Value = [
+                    "id": .string("\(node)-\(index)-key"), "key": .string(key.joined(separator: ".")),
+                    "comparison_operator": .string(Self.operators[op] ?? op.rawValue), "value": operand(value),
+                ]
+                result.append([
+                    "id": .string("\(node)-\(index)"), "varType": "array[file]", "variable_selector": selectorValue(variable),
+                    "comparison_operator": op.isNegative ? "not contains" : "contains", "value": "",
+                    "sub_variable_condition": ["case_id": .string("\(node)-\(index)-sub"), "logical_operator": "and", "conditions": [sub]],
+                ])
+            case .all, .any:
                 note(node, "a nested all/any condition has no Dify form: its comparisons were joined with '\(logical)'")
                 result += conditions(comparison, node: node).conditions
-                continue
             }
-            var fields: [String: Value] = [
-                "id": .string("\(node)-\(index)"), "varType": "string", "variable_selector": selectorValue(variable),
-                "comparison_operator": .string(Self.operators[op] ?? op.rawValue),
-            ]
-            if let value {
-                if case .literal(.array(let items)) = value { fields["value"] = .array(items.map { .string($0.text) }) } else { fields["value"] = .string(text(value, node: node)) }
-            } else {
-                fields["value"] = ""
-            }
-            result.append(.object(fields))
         }
         return (logical, result)
     }
