@@ -80,6 +80,25 @@ import Testing
         #expect(badJSON.stderr.contains("--inputs-json must be a JSON object"))
     }
 
+    @Test func runTakesFilesByURLForSysFilesAndRefusesOthers() async throws {
+        let workflow = try LoomProcess.scratchFile("files.yaml", """
+            app: files
+            nodes:
+              - {id: documents, type: list-operator, list: sys.files, filter: [{key: type, op: in, value: [document]}], next: done}
+              - {id: done, type: end, outputs: {names: "{{ documents.result.0.filename }}", count: "{{ sys.files.length }}"}}
+            """)
+        let given = try await LoomProcess.run([
+            "run", workflow.path, "--file", "image=https://example.com/logo.png", "--file", "document=https://example.com/docs/guide.pdf",
+        ])
+        #expect(given.status == 0, "\(given.stderr)")
+        #expect(given.stdout == #"{"count":2,"names":"guide.pdf"}"# + "\n")
+        let bad = try await LoomProcess.run(["run", workflow.path, "--file", "document=/etc/passwd"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("--file document=/etc/passwd: 'url' must be an http or https URL"))
+        let untyped = try await LoomProcess.run(["run", workflow.path, "--file", "https://example.com/a.pdf"])
+        #expect(untyped.status == 1 && untyped.stderr.contains("give TYPE=URL"), "\(untyped.stderr)")
+    }
+
     @Test func runCallsTheModelsFileEndpoint() async throws {
         try await TestHTTPServer.with({ _ in OpenAIStub.stream(["Sorry to hear ", "that."]) }) { port in
             let models = try LoomProcess.scratchFile("models.yaml", "default: stub\nmodels:\n  stub: {base_url: \"http://127.0.0.1:\(port)/v1\", model: smol}\n")

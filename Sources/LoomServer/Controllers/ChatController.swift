@@ -31,7 +31,7 @@ struct ChatController: Sendable {
         let user = try body.text("user") ?? "anonymous"
         let streaming = try ServiceAPIController.responseMode(body)
         var inputs = try body.object("inputs")
-        let files = try RunFiles.parse(body)
+        let files = try body.files()
 
         var conversation: ConversationRecord?
         var history: [ChatMessage] = []

@@ -40,7 +40,7 @@ struct ServiceAPIController: Sendable {
         let body = try await request.jsonObject(limit: configuration.maxBodyBytes)
         let streaming = try Self.responseMode(body)
         let run = RunRequest(
-            inputs: try body.object("inputs"), user: try body.text("user") ?? "anonymous", version: try Self.version(body), files: try RunFiles.parse(body),
+            inputs: try body.object("inputs"), user: try body.text("user") ?? "anonymous", version: try Self.version(body), files: try body.files(),
             streaming: streaming)
         let prepared = try await runner.prepare(app, run)
         guard prepared.workflow.mode == .workflow else {

@@ -55,6 +55,15 @@ extension [String: Value] {
         }
     }
 
+    /// `files`: files by URL (`sys.files`), checked.
+    func files() throws -> [Value] {
+        do {
+            return try GivenFiles.parse(self["files"])
+        } catch {
+            throw APIError.invalidParam(error.message)
+        }
+    }
+
     func object(_ key: String) throws -> [String: Value] {
         switch self[key] {
         case nil, .null?: return [:]

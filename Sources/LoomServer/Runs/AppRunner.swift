@@ -12,7 +12,7 @@ struct RunRequest: Sendable {
     var conversationId: UUID?
     /// Which turn of the conversation this is, 1 for the first.
     var dialogueCount: Int?
-    /// `sys.files`: what `files` gave, checked (`RunFiles`).
+    /// `sys.files`: what `files` gave, checked (`GivenFiles`).
     var files: [Value] = []
     var history: [ChatMessage] = []
     /// What the conversation's previous turn left in its conversation variables.

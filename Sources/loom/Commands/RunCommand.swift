@@ -30,8 +30,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The message, for chat workflows (sys.query).")
     var query: String?
 
+    @Option(name: .customLong("file"), help: "A file by URL for sys.files, as TYPE=URL (image, document, audio, video or custom); repeatable.")
+    var files: [String] = []
+
     func run() async throws {
         CommandLogging.bootstrap()
+        let givenFiles = try givenFiles()
         let environment = ProcessInfo.processInfo.environment
         let policy = HTTPPolicy(allowPrivateNetworks: environment["LOOM_HTTP_ALLOW_PRIVATE"] == "1")
         try await tools.withRegistry(policy: policy) { registry, fetcher in
@@ -60,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
                     tools: registry, httpPolicy: policy,
                     logger: Logger(label: "loom.run")))
             // A local run of a chat app is the first turn of a conversation of its own.
-            let context = RunContext(user: user, query: query, dialogueCount: query == nil ? nil : 1, environment: environment)
+            let context = RunContext(user: user, query: query, dialogueCount: query == nil ? nil : 1, files: givenFiles, environment: environment)
             let printEvents = events
             let result: RunResult
             do {
@@ -76,6 +80,22 @@ struct RunCommand: AsyncParsableCommand {
             print(JSONWriter.string(.object(result.outputs)))
             if !result.succeeded {
                 StandardError.line("run \(result.status.rawValue): \(result.error ?? "unknown error")")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    private func givenFiles() throws -> [Value] {
+        try files.map { given in
+            let parts = given.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else {
+                StandardError.line("--file \(given): give TYPE=URL, such as document=https://example.com/guide.pdf")
+                throw ExitCode(1)
+            }
+            do {
+                return try GivenFiles.file(type: parts[0], url: parts[1])
+            } catch {
+                StandardError.line("--file \(given): \(error)")
                 throw ExitCode(1)
             }
         }
