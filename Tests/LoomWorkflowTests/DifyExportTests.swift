@@ -139,6 +139,44 @@ import Testing
         }
     }
 
+    @Test func agentsAndWebPagesGoToDifysAgentAndWebScraperAndComeBack() throws {
+        let original = try WorkflowLoader(tools: TestFiles.tools, modelNames: ["default"]).load("""
+            app: researcher
+            inputs: {site: {type: string}}
+            nodes:
+              - {id: page, type: tool, tool: web_page, arguments: {url: "https://{{ inputs.site }}/about"}, next: agent}
+              - id: agent
+                type: agent
+                model: default
+                temperature: 0.2
+                instructions: "Answer from {{ page.text }}"
+                query: "What does {{ inputs.site }} sell?"
+                tools: [current_time, web_page]
+                max_iterations: 4
+                next: done
+              - {id: done, type: end, outputs: {answer: "{{ agent.text }}"}}
+            """, file: "researcher.yaml")
+        let (export, back) = try Self.roundTrip(original)
+        #expect(export.yaml.contains("agent_strategy_name: function_calling") && export.yaml.contains("tool_name: webscraper"))
+        #expect(back.difyReport?.unmapped == [])
+        let page = try #require(back.graph.node("page")?.behavior as? ToolNode)
+        #expect(page.tool.name == "web_page")
+        let agent = try #require(back.graph.node("agent")?.behavior as? AgentNode)
+        #expect(agent.tools.map(\.name) == ["current_time", "web_page"])
+        #expect(agent.maxIterations == 4 && agent.settings.model == "default" && agent.settings.temperature == 0.2)
+        // Inputs are the start node's variables in Dify.
+        #expect(agent.instructions?.source == "Answer from {{#page.text#}}" && agent.query.source == "What does {{#start.site#}} sell?", "\(agent.query.source)")
+
+        let calculating = try WorkflowLoader(tools: TestFiles.tools, modelNames: ["default"]).load("""
+            app: sums
+            nodes:
+              - {id: agent, type: agent, query: "{{ sys.query }}", tools: [calculator, exchange_latest], next: done}
+              - {id: done, type: end, outputs: {answer: "{{ agent.text }}"}}
+            """, file: "sums.yaml")
+        let placeholder = DifyExporter(mapping: Self.mapping).export(calculating)
+        #expect(placeholder.notes.contains { $0.nodeId == "agent" && $0.message.contains("tool 'calculator', which Dify has no built-in equivalent") })
+    }
+
     @Test func whatDifyCannotExpressIsReportedNodeByNode() throws {
         let (export, back) = try Self.roundTrip(try TestFiles.example("helpdesk-reply.yaml"))
         #expect(export.notes.contains { $0.nodeId == "keep" && $0.message.contains("is a Loom dataset-annotation node, which Dify has no equivalent of") })

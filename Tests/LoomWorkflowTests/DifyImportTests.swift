@@ -191,19 +191,11 @@ import Testing
     }
 
     @Test func difysWebScraperAndJinaReaderBecomeLoomsWebPageTool() throws {
-        struct Page: Tool {
-            let name = "web_page"
-            let description = "a page"
-            let parameters = [ToolParameter("url", .string, description: "url")]
-            func call(_ arguments: [String: Value]) async throws -> Value { .string("text of \(arguments["url"]?.text ?? "")") }
-        }
-        var tools = ToolRegistry.builtIn
-        tools.register(Page())
         let scraper = "{id: a, data: {type: tool, provider_id: webscraper, tool_name: webscraper, tool_parameters: {url: {type: mixed, value: 'https://{{#s.site#}}/about'}}}}"
         let reader = "{id: a, data: {type: tool, provider_id: jina, tool_name: jina_reader, tool_parameters: {url: {type: variable, value: [s, site]}}}}"
         for (node, url) in [(scraper, "https://{{#s.site#}}/about"), (reader, "{{#s.site#}}")] {
             let file = Self.startThen(node).replacingOccurrences(of: "variables: []", with: "variables: [{variable: site, type: text-input, label: Site}]")
-            let workflow = try WorkflowLoader(tools: tools).load(file, file: "x.yml")
+            let workflow = try WorkflowLoader(tools: TestFiles.tools).load(file, file: "x.yml")
             #expect(workflow.difyReport?.unmapped == [])
             let tool = try #require(workflow.graph.node("a")?.behavior as? ToolNode)
             #expect(tool.tool.name == "web_page")

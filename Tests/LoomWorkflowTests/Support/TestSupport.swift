@@ -13,16 +13,20 @@ enum TestFiles {
         return try WorkflowLoader(tools: tools, modelNames: ["default"]).load(text, file: "workflows/\(name)")
     }
 
-    /// The built-ins and, by name only, the OpenAPI tool of deploy/tools.yaml the agent example uses: this module
-    /// loads workflows without the HTTP stack (LoomServerTests call the real tool).
-    static let tools = ToolRegistry(ToolRegistry.builtIn.all + [DeclaredTool(name: "exchange_latest")])
+    /// The built-ins and, by name only, `web_page` (built in where there is an HTTP stack) and the OpenAPI tool of
+    /// deploy/tools.yaml the agent example uses: this module loads workflows without the HTTP stack (LoomServerTests
+    /// and LoomConnectorsTests call the real tools).
+    static let tools = ToolRegistry(ToolRegistry.builtIn.all + [
+        DeclaredTool(name: "exchange_latest"),
+        DeclaredTool(name: "web_page", parameters: [ToolParameter("url", .string, description: "the page's URL"), ToolParameter("max_chars", .integer, required: false, description: "at most")]),
+    ])
 }
 
 /// A tool known by name so that a workflow naming it loads; calling it is an error.
 struct DeclaredTool: Tool {
     let name: String
+    var parameters: [ToolParameter] = []
     var description: String { "declared for loading only" }
-    var parameters: [ToolParameter] { [] }
 
     func call(_ arguments: [String: Value]) async throws -> Value {
         throw ToolError.failed("'\(name)' is only declared here")

@@ -65,7 +65,7 @@ extension DifyExportSession {
         case let http as HTTPRequestNode:
             return ("http-request", httpData(http, node: id), nil)
         case let tool as ToolNode:
-            return toolData(tool, node: id)
+            return toolData(tool, spec: spec)
         case let code as CodeNode:
             return ("code", codeData(language: code.language.rawValue, code: code.code, inputs: code.inputs, outputs: code.outputs.map { ($0.name, $0.type.rawValue) }, node: id), nil)
         case let iteration as IterationNode:
@@ -119,6 +119,8 @@ extension DifyExportSession {
             return ("document-extractor", ["variable_selector": selectorValue(extractor.file), "is_array_file": false], nil)
         case let list as ListOperatorNode:
             return ("list-operator", listData(list, node: id), nil)
+        case let agent as AgentNode:
+            return agentData(agent, spec: spec)
         case let unsupported as UnsupportedNode:
             return placeholder(spec, why: "was Dify's \(unsupported.difyType), which Loom did not map on import (\(unsupported.reason))")
         default:
@@ -141,7 +143,8 @@ extension DifyExportSession {
         switch spec.behavior {
         case is TemplateNode: return "template-transform"
         case is LoopBreakNode: return "loop-end"
-        case let tool as ToolNode: return tool.tool.name == "current_time" ? "tool" : "code"
+        case let tool as ToolNode: return Self.difyTools[tool.tool.name] == nil ? "code" : "tool"
+        case let agent as AgentNode: return agent.tools.allSatisfy { Self.difyTools[$0.name] != nil } ? "agent" : "code"
         default: return spec.type
         }
     }
@@ -201,6 +204,39 @@ extension DifyExportSession {
         if let penalty = settings.repetitionPenalty { parameters["repetition_penalty"] = .double(penalty) }
         if !settings.stop.isEmpty { parameters["stop"] = .array(settings.stop.map(Value.string)) }
         return ["provider": .string(provider), "name": .string(name), "mode": .string(mode), "completion_params": .object(parameters)]
+    }
+
+    /// Dify's agent node (the `function_calling` strategy of its agent plugin) over the same model and tools, when
+    /// every tool is one Dify has built in.
+    private func agentData(_ agent: AgentNode, spec: NodeSpec) -> ExportedNode {
+        let node = spec.id
+        var tools: [Value] = []
+        for tool in agent.tools {
+            guard let dify = Self.difyTools[tool.name] else {
+                return placeholder(spec, why: "is an agent with the tool '\(tool.name)', which Dify has no built-in equivalent of")
+            }
+            tools.append([
+                "enabled": true, "type": "builtin", "provider_name": .string(dify.provider), "tool_name": .string(dify.name),
+                "tool_label": .string(dify.label), "parameters": [:], "settings": [:], "extra": ["description": ""],
+            ])
+        }
+        let chosen = model(agent.settings, node: node)
+        let selector: Value = [
+            "provider": chosen[path: ["provider"]] ?? "", "model": chosen[path: ["name"]] ?? "", "model_type": "llm", "mode": "chat",
+            "completion_params": chosen[path: ["completion_params"]] ?? [:], "type": "model-selector",
+        ]
+        var parameters: [String: Value] = [
+            "model": ["type": "constant", "value": selector], "query": ["type": "constant", "value": .string(text(agent.query, node: node))],
+            "tools": ["type": "constant", "value": .array(tools)], "maximum_iterations": ["type": "constant", "value": .int(agent.maxIterations)],
+        ]
+        if let instructions = agent.instructions { parameters["instruction"] = ["type": "constant", "value": .string(text(instructions, node: node))] }
+        if agent.requiresTools { note(node, "tool_choice required has no Dify form: the model chooses when to call tools") }
+        var data: [String: Value] = [
+            "agent_strategy_provider_name": "langgenius/agent/agent", "agent_strategy_name": "function_calling",
+            "agent_strategy_label": "FunctionCalling", "agent_parameters": .object(parameters),
+        ]
+        if agent.memoryTurns > 0 { data["memory"] = ["window": ["enabled": true, "size": .int(agent.memoryTurns)]] }
+        return ("agent", data, nil)
     }
 
     private func llmData(_ llm: LLMNode, node: String) -> [String: Value] {
@@ -296,7 +332,24 @@ extension DifyExportSession {
         ]
     }
 
-    private func toolData(_ tool: ToolNode, node: String) -> ExportedNode {
+    /// Loom's built-in tools that Dify has built in too, as Dify names them (provider, tool, label).
+    static let difyTools: [String: (provider: String, name: String, label: String)] = [
+        "current_time": ("time", "current_time", "Current Time"), "web_page": ("webscraper", "webscraper", "Web Scraper"),
+    ]
+
+    private func toolData(_ tool: ToolNode, spec: NodeSpec) -> ExportedNode {
+        let node = spec.id
+        if tool.tool.name == "web_page", let dify = Self.difyTools["web_page"] {
+            if tool.arguments["max_chars"] != nil { note(node, "Dify's web scraper takes no max_chars: the page is read whole") }
+            let url = tool.arguments["url"].map { text($0, node: node) } ?? ""
+            return ("tool", [
+                "provider_id": .string(dify.provider), "provider_name": .string(dify.provider), "provider_type": "builtin", "tool_name": .string(dify.name),
+                "tool_label": .string(dify.label), "tool_parameters": ["url": ["type": "mixed", "value": .string(url)]], "tool_configurations": [:],
+            ], nil)
+        }
+        if tool.tool.name != "current_time" && tool.tool.name != "calculator" {
+            return placeholder(spec, why: "calls the tool '\(tool.tool.name)', which Dify has no built-in equivalent of")
+        }
         if tool.tool.name == "current_time" {
             var parameters: [String: Value] = [:]
             for (name, value) in tool.arguments {
