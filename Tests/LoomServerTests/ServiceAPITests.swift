@@ -69,6 +69,26 @@ import Testing
             #expect(notJSON.status == 400 && notJSON.body[path: ["code"]] == "invalid_param")
             let badMode = try await server.request(.POST, "/v1/workflows/run", token: key, body: #"{"inputs": {}, "response_mode": "fast"}"#)
             #expect(badMode.body[path: ["message"]] == "'response_mode' must be blocking or streaming, got 'fast'")
+            let uploaded = try await server.request(
+                .POST, "/v1/workflows/run", token: key, body: #"{"inputs": {}, "files": [{"type": "image", "transfer_method": "local_file", "upload_file_id": "u1"}]}"#)
+            #expect(uploaded.status == 400 && uploaded.body[path: ["message"]]?.text.hasPrefix("files[0]: transfer_method 'local_file' is not taken") == true)
+        }
+    }
+
+    @Test func filesGivenByURLReachTheWorkflowAsSysFiles() async throws {
+        try await ServerHarness.with { server in
+            let key = try await server.publish("""
+                app: attachments
+                nodes:
+                  - {id: done, type: end, outputs: {names: "{{#sys.files#}}"}}
+                """)
+            let body = #"{"inputs": {}, "files": [{"type": "document", "transfer_method": "remote_url", "url": "https://example.com/docs/Guide.PDF"}]}"#
+            let run = try await server.request(.POST, "/v1/workflows/run", token: key, body: body)
+            #expect(run.status == 200, "\(run.text)")
+            #expect(run.body[path: ["data", "outputs", "names"]] == [[
+                "type": "document", "transfer_method": "remote_url", "url": "https://example.com/docs/Guide.PDF",
+                "remote_url": "https://example.com/docs/Guide.PDF", "filename": "Guide.PDF", "extension": ".pdf",
+            ]])
         }
     }
 

@@ -91,6 +91,11 @@ public final class ConstraintVocabulary: Sendable {
         return allowed.isEmpty ? Array(finishing.prefix(1)) : allowed
     }
 
+    /// The shortest way from `matcher`'s state to a whole document, as tokens (greedy matching).
+    public func finishingTokens(_ matcher: JSONMatcher) -> [Int] {
+        greedyTokens(matcher.completion())
+    }
+
     /// How many tokens the shortest valid output of `grammar` takes at least (as greedy matching counts them):
     /// a request whose budget is smaller cannot end in a whole document.
     public func minimumTokens(_ grammar: JSONGrammar) -> Int {

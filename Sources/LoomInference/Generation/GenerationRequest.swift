@@ -82,6 +82,18 @@ public struct GenerationState: Sendable {
         logits = masked
     }
 
+    /// The sampled `token`, or — when it would leave less of the budget than the shortest way out then needs — the
+    /// way out's next token. The mask cannot see this: a token such as `,"` in an object is valid, yet makes the way
+    /// out longer by more than the one token it takes.
+    public func budgeted(_ token: Int, model: LlamaModel) -> Int {
+        guard let matcher, let vocabulary = request.constraint?.vocabulary, !model.stopTokens.contains(token) else { return token }
+        var next = matcher
+        guard next.advance(model.tokenizer.bytes(of: token)), !next.isComplete else { return token }
+        let left = request.maxTokens - tokens.count - 1
+        if vocabulary.finishingTokens(next).count + 1 <= left { return token }
+        return vocabulary.finishingTokens(matcher).first ?? token
+    }
+
     /// Adds a token; returns the text it releases.
     public mutating func append(_ token: Int, model: LlamaModel) -> String {
         guard finish == nil else { return "" }

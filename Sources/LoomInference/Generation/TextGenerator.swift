@@ -37,7 +37,7 @@ public struct TextGenerator: Sendable {
                 break
             }
             state.constrain(&logits)
-            let token = sampler.next(logits, history: history)
+            let token = state.budgeted(sampler.next(logits, history: history), model: model)
             history.append(token)
             let text = state.append(token, model: model)
             if !text.isEmpty { onText(text) }

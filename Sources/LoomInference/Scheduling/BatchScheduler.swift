@@ -211,7 +211,7 @@ public final class BatchScheduler: @unchecked Sendable {
         func accept(_ logits: [Float], model: LlamaModel) {
             var logits = logits
             state.constrain(&logits)
-            let token = sampler.next(logits, history: history)
+            let token = state.budgeted(sampler.next(logits, history: history), model: model)
             history.append(token)
             let text = state.append(token, model: model)
             // `submit` fitted max tokens to the context, so every sequence finishes by its limit.
