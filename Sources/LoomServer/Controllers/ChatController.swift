@@ -68,10 +68,7 @@ struct ChatController: Sendable {
             }
             prepared = PreparedRun(
                 id: prepared.id, app: prepared.app, version: prepared.version, workflow: prepared.workflow, inputs: prepared.inputs,
-                request: RunRequest(
-                    inputs: run.inputs, user: user, version: run.version, query: query, conversationId: conversation!.id, dialogueCount: 1,
-                    files: files, streaming: streaming),
-                createdAt: prepared.createdAt)
+                request: run.firstTurn(of: conversation!.id), createdAt: prepared.createdAt)
         }
         let exchange = Exchange(run: prepared, conversationId: conversation!.id, messageId: .random(), query: query)
         if let annotation {

@@ -18,6 +18,13 @@ struct RunRequest: Sendable {
     /// What the conversation's previous turn left in its conversation variables.
     var conversationVariables: [String: Value] = [:]
     var streaming: Bool
+
+    /// The request as the first turn of the conversation just created for it.
+    func firstTurn(of conversation: UUID) -> RunRequest {
+        var request = self
+        request.conversationId = conversation
+        return request
+    }
 }
 
 /// A run whose workflow is loaded, inputs checked and slot reserved: it will run.

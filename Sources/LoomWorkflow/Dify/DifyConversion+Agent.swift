@@ -1,18 +1,4 @@
 extension DifyConversion {
-    /// Loom's built-in tool for a Dify built-in tool (by its provider, also in the plugin form `langgenius/time/time`,
-    /// and name), if it has one.
-    static func builtInTool(provider: String, name: String) -> String? {
-        switch (provider.split(separator: "/").last.map(String.init) ?? provider, name) {
-        case ("time", "current_time"): return "current_time"
-        case ("webscraper", "webscraper"), ("jina", "jina_reader"): return "web_page"
-        default: return nil
-        }
-    }
-
-    static func noEquivalent(provider: String, name: String) -> String {
-        "tool \(provider)/\(name) has no Loom equivalent (Loom's built-in tools: calculator, current_time, web_page)"
-    }
-
     /// Dify's agent node (a plugin strategy, `function_calling` or `ReAct`, over a model and tools) as Loom's agent,
     /// which loops the same way. It maps only when every enabled tool has a Loom equivalent: an agent missing a tool
     /// it was built around would answer differently.
@@ -28,8 +14,8 @@ extension DifyConversion {
             guard let tool = item.objectValue, tool["enabled"]?.boolValue != false else { continue }
             let provider = tool["provider_name"]?.stringValue ?? "?"
             let name = tool["tool_name"]?.stringValue ?? "?"
-            guard let loomTool = Self.builtInTool(provider: provider, name: name) else {
-                return .unmapped("the agent's " + Self.noEquivalent(provider: provider, name: name))
+            guard let loomTool = DifyBuiltInTool.loom(provider: provider, name: name) else {
+                return .unmapped("the agent's " + DifyBuiltInTool.noEquivalent(provider: provider, name: name))
             }
             if let settings = tool["settings"]?.objectValue, !settings.isEmpty {
                 report.notes.append(.init(

@@ -151,7 +151,9 @@ extension DifyConversion {
     private func tool(_ node: Node, _ builder: SourceBuilder) -> Mapping {
         let provider = node.data["provider_id"]?.stringValue ?? node.data["provider_name"]?.stringValue ?? "?"
         let name = node.data["tool_name"]?.stringValue ?? "?"
-        guard let loomTool = Self.builtInTool(provider: provider, name: name) else { return .unmapped(Self.noEquivalent(provider: provider, name: name)) }
+        guard let loomTool = DifyBuiltInTool.loom(provider: provider, name: name) else {
+            return .unmapped(DifyBuiltInTool.noEquivalent(provider: provider, name: name))
+        }
         let parameters = node.data["tool_parameters"]?.objectValue ?? [:]
         var arguments: [(String, SourceNode?)] = []
         switch loomTool {

@@ -143,8 +143,8 @@ extension DifyExportSession {
         switch spec.behavior {
         case is TemplateNode: return "template-transform"
         case is LoopBreakNode: return "loop-end"
-        case let tool as ToolNode: return Self.difyTools[tool.tool.name] == nil ? "code" : "tool"
-        case let agent as AgentNode: return agent.tools.allSatisfy { Self.difyTools[$0.name] != nil } ? "agent" : "code"
+        case let tool as ToolNode: return DifyBuiltInTool.dify(for: tool.tool.name) == nil ? "code" : "tool"
+        case let agent as AgentNode: return agent.tools.allSatisfy { DifyBuiltInTool.dify(for: $0.name) != nil } ? "agent" : "code"
         default: return spec.type
         }
     }
@@ -212,7 +212,7 @@ extension DifyExportSession {
         let node = spec.id
         var tools: [Value] = []
         for tool in agent.tools {
-            guard let dify = Self.difyTools[tool.name] else {
+            guard let dify = DifyBuiltInTool.dify(for: tool.name) else {
                 return placeholder(spec, why: "is an agent with the tool '\(tool.name)', which Dify has no built-in equivalent of")
             }
             tools.append([
@@ -332,43 +332,39 @@ extension DifyExportSession {
         ]
     }
 
-    /// Loom's built-in tools that Dify has built in too, as Dify names them (provider, tool, label).
-    static let difyTools: [String: (provider: String, name: String, label: String)] = [
-        "current_time": ("time", "current_time", "Current Time"), "web_page": ("webscraper", "webscraper", "Web Scraper"),
-    ]
-
+    /// A tool node as Dify's tool node when Dify has the tool built in, the calculator as a Python program, any
+    /// other tool as a placeholder.
     private func toolData(_ tool: ToolNode, spec: NodeSpec) -> ExportedNode {
         let node = spec.id
-        if tool.tool.name == "web_page", let dify = Self.difyTools["web_page"] {
-            if tool.arguments["max_chars"] != nil { note(node, "Dify's web scraper takes no max_chars: the page is read whole") }
-            let url = tool.arguments["url"].map { text($0, node: node) } ?? ""
-            return ("tool", [
-                "provider_id": .string(dify.provider), "provider_name": .string(dify.provider), "provider_type": "builtin", "tool_name": .string(dify.name),
-                "tool_label": .string(dify.label), "tool_parameters": ["url": ["type": "mixed", "value": .string(url)]], "tool_configurations": [:],
-            ], nil)
-        }
-        if tool.tool.name != "current_time" && tool.tool.name != "calculator" {
+        if tool.tool.name == "calculator" { return calculatorData(tool, node: node) }
+        guard let dify = DifyBuiltInTool.dify(for: tool.tool.name) else {
             return placeholder(spec, why: "calls the tool '\(tool.tool.name)', which Dify has no built-in equivalent of")
         }
-        if tool.tool.name == "current_time" {
-            var parameters: [String: Value] = [:]
-            for (name, value) in tool.arguments {
-                var argument = text(value, node: node)
-                if name == "format" {
-                    if let format = DifyTimeFormat.strftime(fromLoom: argument) {
-                        argument = format
-                    } else {
-                        note(node, "time format '\(argument)' has no strftime form: Dify's default is used")
-                        continue
-                    }
+        var parameters: [String: Value] = [:]
+        for (name, value) in tool.arguments {
+            var argument = text(value, node: node)
+            switch (tool.tool.name, name) {
+            case ("current_time", "format"):
+                guard let format = DifyTimeFormat.strftime(fromLoom: argument) else {
+                    note(node, "time format '\(argument)' has no strftime form: Dify's default is used")
+                    continue
                 }
-                parameters[name] = ["type": "mixed", "value": .string(argument)]
+                argument = format
+            case ("web_page", "max_chars"):
+                note(node, "Dify's web scraper takes no max_chars: the page is read whole")
+                continue
+            default:
+                break
             }
-            return ("tool", [
-                "provider_id": "time", "provider_name": "time", "provider_type": "builtin", "tool_name": "current_time",
-                "tool_label": "Current Time", "tool_parameters": .object(parameters), "tool_configurations": [:],
-            ], nil)
+            parameters[name] = ["type": "mixed", "value": .string(argument)]
         }
+        return ("tool", [
+            "provider_id": .string(dify.provider), "provider_name": .string(dify.provider), "provider_type": "builtin",
+            "tool_name": .string(dify.name), "tool_label": .string(dify.label), "tool_parameters": .object(parameters), "tool_configurations": [:],
+        ], nil)
+    }
+
+    private func calculatorData(_ tool: ToolNode, node: String) -> ExportedNode {
         // Dify has no calculator: the same arithmetic as a code node (Python's ast, numbers and operators only). The
         // expression's variables are the program's arguments, put into its text as Loom's template would.
         var variables: [Value] = []
