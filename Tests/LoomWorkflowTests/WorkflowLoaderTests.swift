@@ -108,6 +108,21 @@ import Testing
         #expect(only(yaml)?.message.contains("if-else node 'r' has no 'source' handle") == true)
     }
 
+    @Test func aConditionKeyThatNamesNothingIsAnError() {
+        let yaml = """
+            app: x
+            nodes:
+              - id: r
+                type: if-else
+                cases: [{id: pictures, when: {var: sys.files, key: "", op: in, value: [image]}, then: t}]
+                else: t
+              - {id: t, type: template, template: hi}
+            """
+        let diagnostic = only(yaml)
+        #expect(diagnostic?.message.contains("'key' must name a field of the list's items") == true, "\(String(describing: diagnostic))")
+        #expect(diagnostic?.location.line == 5 && diagnostic?.nodeId == "r")
+    }
+
     @Test func limitsOutOfRangeAreErrors() {
         let diagnostic = only("app: x\nnodes:\n  - {id: a, type: llm, prompt: hi, temperature: 7}\n")
         #expect(diagnostic?.message.contains("between 0 and 2") == true)
