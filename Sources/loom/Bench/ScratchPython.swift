@@ -11,7 +11,9 @@ enum ScratchPython {
         }
         if (try? await Shell.run([python, "-c", "import \(module)"])) == nil {
             print("installing \(package) into \(venv)\(installNote) …")
-            try await Shell.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", package])
+            // With signals: cmake (llama-cpp-python's build) waits for SIGCHLD from its children, and hangs for ever
+            // when it inherits this process's mask that blocks it.
+            try await Shell.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", package], withSignals: true)
         }
         return python
     }

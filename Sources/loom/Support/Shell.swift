@@ -6,7 +6,7 @@ enum Shell {
         var description: String
     }
 
-    /// Programs that time themselves with SIGALRM (pgbench -T) need it delivered, but a child inherits this
+    /// Programs that time themselves with SIGALRM (pgbench -T) or wait for SIGCHLD (cmake) need them delivered, but a child inherits this
     /// process's signal mask, where the concurrency runtime's threads block it: `withSignals` starts them through a
     /// small wrapper that clears the mask first.
     /// Runs on a Dispatch thread: waiting for a process must not hold a Swift concurrency thread, which in
