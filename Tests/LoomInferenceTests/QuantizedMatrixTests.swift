@@ -2,8 +2,9 @@ import LoomInference
 import Testing
 
 /// Random quantised matrices, multiplied by the engine's kernels, against the block formats decoded here from
-/// their definitions and summed in Double. Covers each path of `Linear`: one vector, a few vectors (four at a
-/// time plus the rest), and many vectors through sgemm, on one and two threads.
+/// their definitions and summed in Double. Covers each path of `Linear`: one vector, two to eight (pairs of rows
+/// against four or eight vectors, padded, and an odd last row), and many vectors through sgemm, on one and two
+/// threads.
 struct QuantizedMatrixTests {
     @Test(arguments: [TensorType.q4_1, .q4_0, .q8_0])
     func everyBatchPathMatchesTheBlockDefinition(_ type: TensorType) {
@@ -12,7 +13,7 @@ struct QuantizedMatrixTests {
         let matrix = RandomMatrix(type, rows: rows, columns: columns, generator: &generator)
         for threads in [1, 2] {
             let linear = Linear(pool: ComputePool(threads: threads))
-            for count in [1, 3, 4, 5, 8, 12] {
+            for count in [1, 2, 3, 4, 5, 6, 8, 12] {
                 let x = (0..<count * columns).map { _ in Float.random(in: -2...2, using: &generator) }
                 var y = [Float](repeating: .nan, count: count * rows)
                 matrix.bytes.withUnsafeBytes { raw in

@@ -2,31 +2,28 @@ import COpenBLAS
 
 /// `y = W x` for one vector or many: rows are spread over the compute pool. One vector, or a few against a
 /// quantised matrix (decoding sequences together), goes through the block kernels, which decode each block once
-/// for up to four vectors. More vectors (prefill) dequantise a tile of rows at a time and multiply it with all of
+/// for up to eight vectors. More vectors (prefill) dequantise a tile of rows at a time and multiply it with all of
 /// them through sgemm, so each weight is read once per batch.
 public final class Linear: @unchecked Sendable {
     // Scratch buffers are owned here and used by one forward pass at a time (callers serialise passes).
     let pool: ComputePool
-    private var sums: UnsafeMutablePointer<Float>
-    private var sumsCapacity = 0
+    private let batch = BlockBatch()
     private var tiles: [UnsafeMutablePointer<Float>]
     private var tileCapacity = 0
     private var partials: [UnsafeMutablePointer<Float>]
     private var partialCapacity = 0
     static let tileRows = 64
     /// Up to this many vectors, decoding each block once for all of them beats dequantising tiles for sgemm
-    /// (measured with `loom bench inference`).
+    /// (measured with `loom bench inference`); it is also the widest block kernel.
     static let blockKernelBatchLimit = 8
 
     public init(pool: ComputePool) {
         self.pool = pool
-        self.sums = .allocate(capacity: 1)
         self.tiles = (0..<pool.threads).map { _ in .allocate(capacity: 1) }
         self.partials = (0..<pool.threads).map { _ in .allocate(capacity: 1) }
     }
 
     deinit {
-        sums.deallocate()
         for buffer in tiles + partials { buffer.deallocate() }
     }
 
@@ -109,16 +106,10 @@ public final class Linear: @unchecked Sendable {
     }
 
     private func multiplyByBlocks(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        let blocks = w.columns / 32
-        if count * blocks > sumsCapacity {
-            sums.deallocate()
-            sums = .allocate(capacity: count * blocks)
-            sumsCapacity = count * blocks
-        }
-        if w.isQuantized { BlockSums.compute(x, count: count * w.columns, into: sums) }
-        let sums = UnsafePointer(self.sums)
+        batch.load(x, count: count, columns: w.columns)
+        let batch = self.batch
         pool.parallelFor(w.rows) { range in
-            w.multiply(x, count: count, blockSums: sums, into: y, outputStride: w.rows, rows: range)
+            w.multiply(batch, into: y, outputStride: w.rows, rows: range)
         }
     }
 }

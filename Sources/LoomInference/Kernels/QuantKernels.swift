@@ -7,10 +7,11 @@ enum QuantKernels {
         UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
     }
 
-    /// One quantised row · x. `sums` are x's sums per block (see `BlockSums`), which carry each block's offset.
+    /// One quantised row · x. `sums` are x's sums per block, `sumsStride` apart (see `BlockBatch`), which carry
+    /// each block's offset.
     @inline(__always)
     static func dot<Format: QuantBlockFormat>(
-        _: Format.Type, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int
+        _: Format.Type, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, sumsStride: Int, blocks: Int
     ) -> Float {
         // Two accumulators, alternating blocks, so consecutive blocks' multiply-adds do not wait on each other.
         var even = SIMD16<Float>(), odd = SIMD16<Float>()
@@ -24,47 +25,66 @@ enum QuantKernels {
             let t1 = (second.low * load16(xs + 32)).addingProduct(second.high, load16(xs + 48))
             even = even.addingProduct(t0, SIMD16(repeating: first.scale))
             odd = odd.addingProduct(t1, SIMD16(repeating: second.scale))
-            scalar += first.offset * sums[block] + second.offset * sums[block &+ 1]
+            scalar += first.offset * sums[block &* sumsStride] + second.offset * sums[(block &+ 1) &* sumsStride]
             block &+= 2
         }
         if block < blocks {
             let last = Format.decode(row + block &* Format.bytes)
             let xs = x + block &* 32
             even = even.addingProduct((last.low * load16(xs)).addingProduct(last.high, load16(xs + 16)), SIMD16(repeating: last.scale))
-            scalar += last.offset * sums[block]
+            scalar += last.offset * sums[block &* sumsStride]
         }
         return (even + odd).sum() + scalar
     }
 
-    /// One quantised row · four vectors stored `stride` floats apart (their sums `blocks` apart): each block is
-    /// decoded once for all four, which is what makes decoding several sequences together cheaper than apart.
-    /// `addingProduct` compiles to fused multiply-adds, which Swift never forms from `+` and `*` by itself.
+    /// Two quantised rows, `rowBytes` apart, · `vectors` (4 or 8, a constant where this is inlined) vectors
+    /// `blocks · 32` floats apart; results for the first `count` go to `output[v · outputStride]` and the next
+    /// row's. Each block is decoded once for all the vectors, and each vector's load serves both rows: loads from
+    /// the first cache level, not arithmetic, are what limit one row against many vectors.
+    /// `sums` are block by block, `vectors` apart. `addingProduct` compiles to fused multiply-adds, which Swift never
+    /// forms from `+` and `*` by itself.
     @inline(__always)
-    static func dot4<Format: QuantBlockFormat>(
-        _: Format.Type, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int,
-        into output: UnsafeMutablePointer<Float>, outputStride: Int
+    static func dotPair<Format: QuantBlockFormat>(
+        _: Format.Type, _ row: UnsafeRawPointer, rowBytes: Int, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int,
+        vectors: Int, count: Int, into output: UnsafeMutablePointer<Float>, outputStride: Int
     ) {
         let stride = blocks &* 32
-        var v0 = SIMD16<Float>(), v1 = SIMD16<Float>(), v2 = SIMD16<Float>(), v3 = SIMD16<Float>()
-        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        var first = InlineArray<8, SIMD16<Float>>(repeating: .zero), second = InlineArray<8, SIMD16<Float>>(repeating: .zero)
+        var firstOffsets = SIMD8<Float>(), secondOffsets = SIMD8<Float>()
         var block = 0
         while block < blocks {
-            let (low, high, offset) = Format.decodeScaled(row + block &* Format.bytes)
+            let a = Format.decodeScaled(row + block &* Format.bytes)
+            let b = Format.decodeScaled(row + (rowBytes &+ block &* Format.bytes))
             let xs = x + block &* 32
-            v0 = v0.addingProduct(low, load16(xs)).addingProduct(high, load16(xs + 16))
-            v1 = v1.addingProduct(low, load16(xs + stride)).addingProduct(high, load16(xs + (stride &+ 16)))
-            v2 = v2.addingProduct(low, load16(xs + 2 &* stride)).addingProduct(high, load16(xs + (2 &* stride &+ 16)))
-            v3 = v3.addingProduct(low, load16(xs + 3 &* stride)).addingProduct(high, load16(xs + (3 &* stride &+ 16)))
-            s0 += offset * sums[block]
-            s1 += offset * sums[block &+ blocks]
-            s2 += offset * sums[block &+ 2 &* blocks]
-            s3 += offset * sums[block &+ 3 &* blocks]
+            for v in 0..<vectors {
+                let low = load16(xs + v &* stride), high = load16(xs + (v &* stride &+ 16))
+                first[v] = first[v].addingProduct(a.low, low).addingProduct(a.high, high)
+                second[v] = second[v].addingProduct(b.low, low).addingProduct(b.high, high)
+            }
+            let blockSums = vectors == 8
+                ? UnsafeRawPointer(sums + block &* 8).loadUnaligned(as: SIMD8<Float>.self)
+                : SIMD8(lowHalf: UnsafeRawPointer(sums + block &* 4).loadUnaligned(as: SIMD4<Float>.self), highHalf: .zero)
+            firstOffsets = firstOffsets.addingProduct(SIMD8(repeating: a.offset), blockSums)
+            secondOffsets = secondOffsets.addingProduct(SIMD8(repeating: b.offset), blockSums)
             block &+= 1
         }
-        output[0] = v0.sum() + s0
-        output[outputStride] = v1.sum() + s1
-        output[2 &* outputStride] = v2.sum() + s2
-        output[3 &* outputStride] = v3.sum() + s3
+        let firstTotals = SIMD8(lowHalf: sum4(first[0], first[1], first[2], first[3]), highHalf: sum4(first[4], first[5], first[6], first[7])) + firstOffsets
+        let secondTotals = SIMD8(lowHalf: sum4(second[0], second[1], second[2], second[3]), highHalf: sum4(second[4], second[5], second[6], second[7])) + secondOffsets
+        for v in 0..<count {
+            output[v &* outputStride] = firstTotals[v]
+            output[v &* outputStride &+ 1] = secondTotals[v]
+        }
+    }
+
+    /// Four vectors' lane sums as one SIMD4, halving them together: a tree of adds and shuffles instead of the
+    /// fifteen adds in a row that `sum()` does for each.
+    @inline(__always)
+    static func sum4(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>, _ d: SIMD16<Float>) -> SIMD4<Float> {
+        let ab = SIMD16(lowHalf: a.lowHalf + a.highHalf, highHalf: b.lowHalf + b.highHalf)
+        let cd = SIMD16(lowHalf: c.lowHalf + c.highHalf, highHalf: d.lowHalf + d.highHalf)
+        let abcd = SIMD16(lowHalf: ab.evenHalf + ab.oddHalf, highHalf: cd.evenHalf + cd.oddHalf)
+        let pairs = abcd.evenHalf + abcd.oddHalf
+        return pairs.evenHalf + pairs.oddHalf
     }
 
     static func dotHalf(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int, brain: Bool) -> Float {

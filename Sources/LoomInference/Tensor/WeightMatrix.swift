@@ -28,22 +28,18 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// `output[v·outputStride + r] = row r · x[v]` for `rows` and `count` vectors stored `columns` apart.
-    /// `blockSums` are each vector's sums per 32 values (see `BlockSums`), `columns / 32` apart.
-    func multiply(
-        _ x: UnsafePointer<Float>, count: Int, blockSums: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-        outputStride: Int, rows range: Range<Int>
-    ) {
+    /// `output[v·outputStride + r] = row r · x[v]` for `rows` and the batch's vectors.
+    func multiply(_ batch: BlockBatch, into output: UnsafeMutablePointer<Float>, outputStride: Int, rows range: Range<Int>) {
         switch type {
         case .q4_1:
-            multiplyBlocks(Q4_1Block.self, x, count: count, blockSums: blockSums, into: output, outputStride: outputStride, rows: range)
+            multiplyBlocks(Q4_1Block.self, batch, into: output, outputStride: outputStride, rows: range)
         case .q4_0:
-            multiplyBlocks(Q4_0Block.self, x, count: count, blockSums: blockSums, into: output, outputStride: outputStride, rows: range)
+            multiplyBlocks(Q4_0Block.self, batch, into: output, outputStride: outputStride, rows: range)
         case .q8_0:
-            multiplyBlocks(Q8_0Block.self, x, count: count, blockSums: blockSums, into: output, outputStride: outputStride, rows: range)
+            multiplyBlocks(Q8_0Block.self, batch, into: output, outputStride: outputStride, rows: range)
         case .f32, .f16, .bf16:
-            for vector in 0..<count {
-                let xs = x + vector &* columns
+            for vector in 0..<batch.count {
+                let xs = batch.x + vector &* columns
                 let target = output + vector &* outputStride
                 for r in range {
                     target[r] = type == .f32
@@ -54,23 +50,31 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// One vector goes row by row; more go two rows at a time against four or eight vectors (the batch's padding),
+    /// so each pair of rows is read from memory once for all of them. An odd last row goes vector by vector.
     private func multiplyBlocks<Format: QuantBlockFormat>(
-        _ format: Format.Type, _ x: UnsafePointer<Float>, count: Int, blockSums: UnsafePointer<Float>,
-        into output: UnsafeMutablePointer<Float>, outputStride: Int, rows range: Range<Int>
+        _ format: Format.Type, _ batch: BlockBatch, into output: UnsafeMutablePointer<Float>, outputStride: Int, rows range: Range<Int>
     ) {
         let blocks = columns / 32
-        for r in range {
-            var vector = 0
-            while vector &+ 4 <= count {
-                QuantKernels.dot4(
-                    format, row(r), x + vector &* columns, blockSums + vector &* blocks, blocks: blocks,
-                    into: output + (vector &* outputStride &+ r), outputStride: outputStride)
-                vector &+= 4
+        let (x, sums, count, lanes) = (UnsafePointer(batch.x), UnsafePointer(batch.sums), batch.count, batch.lanes)
+        guard count > 1 else {
+            for r in range { output[r] = QuantKernels.dot(format, row(r), x, sums, sumsStride: 1, blocks: blocks) }
+            return
+        }
+        var r = range.lowerBound
+        while r &+ 2 <= range.upperBound {
+            if lanes == 8 {
+                QuantKernels.dotPair(
+                    format, row(r), rowBytes: rowBytes, x, sums, blocks: blocks, vectors: 8, count: count, into: output + r, outputStride: outputStride)
+            } else {
+                QuantKernels.dotPair(
+                    format, row(r), rowBytes: rowBytes, x, sums, blocks: blocks, vectors: 4, count: count, into: output + r, outputStride: outputStride)
             }
-            while vector < count {
-                output[vector &* outputStride &+ r] = QuantKernels.dot(
-                    format, row(r), x + vector &* columns, blockSums + vector &* blocks, blocks: blocks)
-                vector &+= 1
+            r &+= 2
+        }
+        if r < range.upperBound {
+            for vector in 0..<count {
+                output[vector &* outputStride &+ r] = QuantKernels.dot(format, row(r), x + vector &* columns, sums + vector, sumsStride: lanes, blocks: blocks)
             }
         }
     }
@@ -89,22 +93,6 @@ public struct WeightMatrix: @unchecked Sendable {
         [Float](unsafeUninitializedCapacity: columns) { buffer, count in
             QuantKernels.dequantizeRow(row(index), type: type, count: columns, into: buffer.baseAddress!)
             count = columns
-        }
-    }
-}
-
-/// Sums of x over each 32-value block, computed once per vector and shared by every row of a Q4 matrix.
-enum BlockSums {
-    static func compute(_ x: UnsafePointer<Float>, count: Int, into sums: UnsafeMutablePointer<Float>) {
-        var block = 0
-        while block &* 32 < count {
-            let base = x + block &* 32
-            var acc = SIMD8<Float>(repeating: 0)
-            for lane in stride(from: 0, to: 32, by: 8) {
-                acc += UnsafeRawPointer(base + lane).loadUnaligned(as: SIMD8<Float>.self)
-            }
-            sums[block] = acc.sum()
-            block &+= 1
         }
     }
 }
