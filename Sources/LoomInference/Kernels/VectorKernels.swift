@@ -1,4 +1,4 @@
-/// Float vector operations other modules share (attention scores here, vector search in LoomKnowledge).
+/// Float vector operations other modules share (norms and float rows here, vector search in LoomKnowledge).
 public enum VectorKernels {
     /// a · b, sixteen lanes at a time; wrapping index arithmetic keeps the loop vectorised.
     @inlinable
@@ -18,7 +18,7 @@ public enum VectorKernels {
     }
 
     /// a · b with fused multiply-adds into two accumulators: about twice as fast as `dot` where a search spends its
-    /// time in dot products; `dot` stays as it is because the attention reference values were taken with it.
+    /// time in dot products. `dot` keeps its summation order for the norms and training kernels built on it.
     @inlinable
     public static func fusedDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         var even = SIMD16<Float>(), odd = SIMD16<Float>()

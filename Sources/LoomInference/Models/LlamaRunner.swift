@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 
 /// Runs a `LlamaModel` over batches of tokens: the prompt of one sequence at once (prefill), or one token of each
@@ -180,12 +181,13 @@ public final class LlamaRunner: @unchecked Sendable {
                 let keys = step.cache.keys[layer] + (head / group) * dimension
                 let values = step.cache.values[layer] + (head / group) * dimension
                 let length = step.position + 1
+                // Scores and the weighted sum of values as matrix-vector products over the cache (rows `kvWidth`
+                // apart): BLAS keeps several rows in flight where a dot product per position ends each on a
+                // reduction of its own.
+                cblas_sgemv(
+                    CblasRowMajor, CblasNoTrans, Int32(length), Int32(dimension), scale, keys, Int32(c.kvWidth), query, 1, 0, buffer, 1)
                 var maximum = -Float.infinity
-                for t in 0..<length {
-                    let score = VectorKernels.dot(keys + t &* c.kvWidth, UnsafePointer(query), count: dimension) * scale
-                    buffer[t] = score
-                    maximum = max(maximum, score)
-                }
+                for t in 0..<length { maximum = max(maximum, buffer[t]) }
                 var total: Float = 0
                 for t in 0..<length {
                     let weight = expf(buffer[t] - maximum)
@@ -193,12 +195,8 @@ public final class LlamaRunner: @unchecked Sendable {
                     total += weight
                 }
                 let out = attention + index * c.embedding + head * dimension
-                out.initialize(repeating: 0, count: dimension)
-                for t in 0..<length {
-                    let weight = buffer[t] / total
-                    let row = values + t &* c.kvWidth
-                    for d in 0..<dimension { out[d] += weight * row[d] }
-                }
+                cblas_sgemv(
+                    CblasRowMajor, CblasTrans, Int32(length), Int32(dimension), 1 / total, values, Int32(c.kvWidth), buffer, 1, 0, out, 1)
                 job += scores.count
             }
         }
