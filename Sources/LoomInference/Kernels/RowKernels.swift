@@ -1,5 +1,5 @@
-/// Element-wise passes of the encoder, row by row on raw pointers so they vectorise and can be split over the
-/// compute pool (Array subscripts are bounds-checked and libm's erff is called one value at a time).
+/// Element-wise functions and passes, row by row on raw pointers so they vectorise and can be split over the
+/// compute pool (Array subscripts are bounds-checked, and libm's erff and expf are called one value at a time).
 enum RowKernels {
     /// GELU with the exact erf form, in place.
     static func gelu(_ values: UnsafeMutablePointer<Float>, count: Int) {
@@ -28,6 +28,57 @@ enum RowKernels {
         q = q * x2 - 7.373_329_167_204_68e-03
         q = q * x2 - 1.426_473_905_141_89e-02
         return x * p / q
+    }
+
+    /// e^x within 2 ulp for x in [-87, 88] (0 below, e^88.3 above): x = n·ln 2 + r with |r| ≤ ln 2 / 2, Cephes'
+    /// polynomial for e^r, and 2^n built in the exponent bits. Plain arithmetic, so a loop of it vectorises where
+    /// libm's expf is a call per value.
+    @inline(__always)
+    static func exp(_ input: Float) -> Float {
+        let x = min(max(input, -87.3), 88.3)
+        // Adding 1.5·2²³ rounds x·log₂e to an integer n that lands in the low bits of the sum's pattern.
+        let shifted = x * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
+        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+        var p: Float = 1.987_569_15e-4
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 0.166_666_655
+        p = p * r + 0.500_000_012
+        let power = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
+        return (p * r * r + r + 1) * power
+    }
+
+    /// Softmax of `count` values in place. Maximum, exponentials and total sixteen lanes at a time: a float loop
+    /// that carries a max or a sum from one value to the next stays scalar, and `pointwiseMax` and `SIMD.max()`
+    /// compile to a loop over lanes. The encoder's attention spent 18% of its time in the scalar form with libm's
+    /// expf.
+    static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
+        let whole = count & ~15
+        var lanes = SIMD16<Float>(repeating: -.infinity)
+        var index = 0
+        while index < whole {
+            let values = UnsafeRawPointer(row + index).loadUnaligned(as: SIMD16<Float>.self)
+            lanes.replace(with: values, where: values .> lanes)
+            index &+= 16
+        }
+        var maximum = -Float.infinity
+        for lane in 0..<16 { maximum = Swift.max(maximum, lanes[lane]) }
+        for tail in whole..<count { maximum = Swift.max(maximum, row[tail]) }
+        for j in 0..<count { row[j] = exp(row[j] - maximum) }
+        var sums = SIMD16<Float>()
+        index = 0
+        while index < whole {
+            sums += UnsafeRawPointer(row + index).loadUnaligned(as: SIMD16<Float>.self)
+            index &+= 16
+        }
+        let halves = sums.lowHalf + sums.highHalf
+        let quarters = halves.lowHalf + halves.highHalf
+        var total = quarters.sum()
+        for tail in whole..<count { total += row[tail] }
+        let inverse = 1 / total
+        for j in 0..<count { row[j] *= inverse }
     }
 
     /// `x = layerNorm(x + residual)` for each of `rows` rows of `width` values (residual may be nil).

@@ -187,19 +187,7 @@ public final class BertEncoder: @unchecked Sendable {
                                 cblas_sgemm(
                                     CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(dimension), scale, q + offset, Int32(h),
                                     k + offset, Int32(h), 0, scores, Int32(n))
-                                for i in 0..<n {
-                                    let row = scores + i &* n
-                                    var maximum = -Float.infinity
-                                    for j in 0..<n { maximum = max(maximum, row[j]) }
-                                    var total: Float = 0
-                                    for j in 0..<n {
-                                        let weight = expf(row[j] - maximum)
-                                        row[j] = weight
-                                        total += weight
-                                    }
-                                    let inverse = 1 / total
-                                    for j in 0..<n { row[j] *= inverse }
-                                }
+                                for i in 0..<n { RowKernels.softmax(scores + i &* n, count: n) }
                                 cblas_sgemm(
                                     CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(dimension), Int32(n), 1, scores, Int32(n),
                                     v + offset, Int32(h), 0, out + offset, Int32(h))
