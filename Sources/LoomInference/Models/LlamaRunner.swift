@@ -186,17 +186,10 @@ public final class LlamaRunner: @unchecked Sendable {
                 // reduction of its own.
                 cblas_sgemv(
                     CblasRowMajor, CblasNoTrans, Int32(length), Int32(dimension), scale, keys, Int32(c.kvWidth), query, 1, 0, buffer, 1)
-                var maximum = -Float.infinity
-                for t in 0..<length { maximum = max(maximum, buffer[t]) }
-                var total: Float = 0
-                for t in 0..<length {
-                    let weight = expf(buffer[t] - maximum)
-                    buffer[t] = weight
-                    total += weight
-                }
+                RowKernels.softmax(buffer, count: length)
                 let out = attention + index * c.embedding + head * dimension
                 cblas_sgemv(
-                    CblasRowMajor, CblasTrans, Int32(length), Int32(dimension), 1 / total, values, Int32(c.kvWidth), buffer, 1, 0, out, 1)
+                    CblasRowMajor, CblasTrans, Int32(length), Int32(dimension), 1, values, Int32(c.kvWidth), buffer, 1, 0, out, 1)
                 job += scores.count
             }
         }
