@@ -11,6 +11,8 @@ public final class ComputePool: @unchecked Sendable {
     private final class Shared: @unchecked Sendable {
         let generation = Atomic<Int>(0)
         let remaining = Atomic<Int>(0)
+        /// The next chunk of a `forEachChunk` job to claim.
+        let nextChunk = Atomic<Int>(0)
         var job: ((Int) -> Void)?
         let wake = DispatchSemaphore(value: 0)
         let sleepers = Atomic<Int>(0)
@@ -70,6 +72,26 @@ public final class ComputePool: @unchecked Sendable {
             let start = count * part / parts
             let end = count * (part + 1) / parts
             if start < end { body(start..<end) }
+        }
+    }
+
+    /// Splits 0..<count into chunks of `chunk` that the threads claim one at a time until none are left: a thread
+    /// that starts late or is held up does less, where fixed shares would leave the others waiting for it.
+    public func forEachChunk(_ count: Int, chunk: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = (count + chunk - 1) / max(chunk, 1)
+        guard threads > 1, chunks > 1 else {
+            body(0..<count)
+            return
+        }
+        let shared = self.shared
+        shared.nextChunk.store(0, ordering: .relaxed)
+        run { _ in
+            while true {
+                let index = shared.nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard index < chunks else { return }
+                let start = index &* chunk
+                body(start..<min(count, start &+ chunk))
+            }
         }
     }
 

@@ -105,11 +105,39 @@ public final class Linear: @unchecked Sendable {
         tileCapacity = size
     }
 
+    /// `Y_j[i] = W_j · X[i]` for matrices that read the same vectors (a layer's query, key and value; its gate and
+    /// up): through the block kernels, the vectors are prepared once and the pool runs all the products as one job,
+    /// so its threads meet once instead of once per matrix.
+    public func apply(_ products: [(matrix: WeightMatrix, output: UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, count: Int) {
+        guard count <= Self.blockKernelBatchLimit, products.allSatisfy({ $0.matrix.isQuantized || count == 1 }) else {
+            for product in products { apply(product.matrix, x, count: count, into: product.output) }
+            return
+        }
+        multiplyByBlocks(products, x, count: count)
+    }
+
     private func multiplyByBlocks(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        batch.load(x, count: count, columns: w.columns)
+        multiplyByBlocks([(w, y)], x, count: count)
+    }
+
+    private func multiplyByBlocks(_ products: [(matrix: WeightMatrix, output: UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, count: Int) {
+        batch.load(x, count: count, columns: products[0].matrix.columns)
         let batch = self.batch
-        pool.parallelFor(w.rows) { range in
-            w.multiply(batch, into: y, outputStride: w.rows, rows: range)
+        // About eight chunks per thread in all, an even number of rows each (the kernels take rows two at a time).
+        let rows = products.reduce(0) { $0 + $1.matrix.rows }
+        let chunk = max(16, (rows / (pool.threads * 8) + 1) & ~1)
+        var chunks: [(product: Int, rows: Range<Int>)] = []
+        for (index, product) in products.enumerated() {
+            precondition(product.matrix.columns == products[0].matrix.columns, "products share their input")
+            for start in stride(from: 0, to: product.matrix.rows, by: chunk) {
+                chunks.append((index, start..<min(product.matrix.rows, start + chunk)))
+            }
+        }
+        pool.forEachChunk(chunks.count, chunk: 1) { claimed in
+            for (index, range) in chunks[claimed] {
+                let (w, y) = products[index]
+                w.multiply(batch, into: y, outputStride: w.rows, rows: range)
+            }
         }
     }
 }

@@ -92,9 +92,7 @@ public final class LlamaRunner: @unchecked Sendable {
         }
         for (layerIndex, layer) in model.layers.enumerated() {
             rmsNorm(x, layer.attentionNorm, count: n, into: normed)
-            project(steps, layerIndex, .query, layer.query, normed, into: q)
-            project(steps, layerIndex, .key, layer.key, normed, into: k)
-            project(steps, layerIndex, .value, layer.value, normed, into: v)
+            project(steps, layerIndex, [(.query, layer.query, q), (.key, layer.key, k), (.value, layer.value, v)], normed)
             for (index, step) in steps.enumerated() {
                 rotary.rotate(q + index * c.embedding, heads: c.heads, position: step.position)
                 rotary.rotate(k + index * c.kvWidth, heads: c.kvHeads, position: step.position)
@@ -103,13 +101,12 @@ public final class LlamaRunner: @unchecked Sendable {
                 (step.cache.values[layerIndex] + offset).update(from: v + index * c.kvWidth, count: c.kvWidth)
             }
             attend(steps, layer: layerIndex)
-            project(steps, layerIndex, .output, layer.attentionOutput, attention, into: projected)
+            project(steps, layerIndex, [(.output, layer.attentionOutput, projected)], attention)
             LlamaKernels.add(projected, into: x, count: n * c.embedding)
             rmsNorm(x, layer.feedForwardNorm, count: n, into: normed)
-            project(steps, layerIndex, .gate, layer.gate, normed, into: gate)
-            project(steps, layerIndex, .up, layer.up, normed, into: up)
+            project(steps, layerIndex, [(.gate, layer.gate, gate), (.up, layer.up, up)], normed)
             LlamaKernels.swiGLU(gate, up, count: n * c.feedForward, into: gate)
-            project(steps, layerIndex, .down, layer.down, gate, into: projected)
+            project(steps, layerIndex, [(.down, layer.down, projected)], gate)
             LlamaKernels.add(projected, into: x, count: n * c.embedding)
         }
         for step in steps { step.cache.count = max(step.cache.count, step.position + 1) }
@@ -127,13 +124,22 @@ public final class LlamaRunner: @unchecked Sendable {
         return (0..<wanted.count).map { Array(logits[$0 * c.vocabulary..<($0 + 1) * c.vocabulary]) }
     }
 
-    /// `W x` for every step, plus the low-rank path of each step's adapter: consecutive steps of one adapter (a
-    /// prompt's tokens) share one pass.
+    /// `W x` for every step and each of the layer's matrices that read `input`, plus the low-rank path of each
+    /// step's adapter.
     private func project(
+        _ steps: [Step], _ layer: Int, _ products: [(target: LoraTarget, matrix: WeightMatrix, output: UnsafeMutablePointer<Float>)],
+        _ input: UnsafeMutablePointer<Float>
+    ) {
+        linear.apply(products.map { ($0.matrix, $0.output) }, input, count: steps.count)
+        for product in products { adapt(steps, layer, product.target, product.matrix, input, into: product.output) }
+    }
+
+    /// Adds each step's adapter's low-rank path to `output`: consecutive steps of one adapter (a prompt's tokens)
+    /// share one pass.
+    private func adapt(
         _ steps: [Step], _ layer: Int, _ target: LoraTarget, _ w: WeightMatrix, _ input: UnsafeMutablePointer<Float>,
         into output: UnsafeMutablePointer<Float>
     ) {
-        linear.apply(w, input, count: steps.count, into: output)
         var start = 0
         while start < steps.count {
             var end = start + 1
