@@ -81,6 +81,22 @@ enum RowKernels {
         for j in 0..<count { row[j] *= inverse }
     }
 
+    /// The sum of `count` values, sixteen lanes at a time.
+    static func total(_ values: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD16<Float>()
+        var index = 0
+        while index &+ 16 <= count {
+            lanes += UnsafeRawPointer(values + index).loadUnaligned(as: SIMD16<Float>.self)
+            index &+= 16
+        }
+        var tail: Float = 0
+        while index < count {
+            tail += values[index]
+            index &+= 1
+        }
+        return lanes.sum() + tail
+    }
+
     /// `x = layerNorm(x + residual)` for each of `rows` rows of `width` values (residual may be nil).
     static func addLayerNorm(
         _ x: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>?, weight: UnsafePointer<Float>,
@@ -92,16 +108,12 @@ enum RowKernels {
                 let added = residual + row &* width
                 for d in 0..<width { values[d] += added[d] }
             }
-            var sum: Float = 0
-            for d in 0..<width { sum += values[d] }
-            let mean = sum / Float(width)
-            var squares: Float = 0
-            for d in 0..<width {
-                let centred = values[d] - mean
-                squares += centred * centred
-            }
-            let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
-            for d in 0..<width { values[d] = (values[d] - mean) * scale * weight[d] + bias[d] }
+            // Sums sixteen lanes at a time: a scalar `+=` loop stays scalar (floating-point adds are not
+            // reassociated), and these two sums were most of the encoder's layer norm.
+            let mean = total(values, count: width) / Float(width)
+            for d in 0..<width { values[d] -= mean }
+            let scale = 1 / (VectorKernels.dot(values, values, count: width) / Float(width) + epsilon).squareRoot()
+            for d in 0..<width { values[d] = values[d] * scale * weight[d] + bias[d] }
         }
     }
 }
