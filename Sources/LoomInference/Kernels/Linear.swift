@@ -34,8 +34,8 @@ public final class Linear: @unchecked Sendable {
 
     /// `Y[i] = W · X[i]` for `count` vectors stored row after row (`X` is count × columns, `Y` count × rows).
     public func apply(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        guard count > 1 && !(w.isQuantized && count <= Self.blockKernelBatchLimit) else {
-            multiplyByBlocks(w, x, count: count, into: y)
+        guard !Self.takesBlockKernels(w, count: count) else {
+            multiplyByBlocks([(w, y)], x, count: count)
             return
         }
         reserveTiles(Self.tileRows * w.columns)
@@ -109,15 +109,16 @@ public final class Linear: @unchecked Sendable {
     /// up): through the block kernels, the vectors are prepared once and the pool runs all the products as one job,
     /// so its threads meet once instead of once per matrix.
     public func apply(_ products: [(matrix: WeightMatrix, output: UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, count: Int) {
-        guard count <= Self.blockKernelBatchLimit, products.allSatisfy({ $0.matrix.isQuantized || count == 1 }) else {
+        guard products.allSatisfy({ Self.takesBlockKernels($0.matrix, count: count) }) else {
             for product in products { apply(product.matrix, x, count: count, into: product.output) }
             return
         }
         multiplyByBlocks(products, x, count: count)
     }
 
-    private func multiplyByBlocks(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        multiplyByBlocks([(w, y)], x, count: count)
+    /// One vector always, and up to `blockKernelBatchLimit` against a quantised matrix.
+    private static func takesBlockKernels(_ w: WeightMatrix, count: Int) -> Bool {
+        count == 1 || (w.isQuantized && count <= blockKernelBatchLimit)
     }
 
     private func multiplyByBlocks(_ products: [(matrix: WeightMatrix, output: UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, count: Int) {

@@ -73,9 +73,7 @@ enum RowKernels {
             sums += UnsafeRawPointer(row + index).loadUnaligned(as: SIMD16<Float>.self)
             index &+= 16
         }
-        let halves = sums.lowHalf + sums.highHalf
-        let quarters = halves.lowHalf + halves.highHalf
-        var total = quarters.sum()
+        var total = sums.laneSum
         for tail in whole..<count { total += row[tail] }
         let inverse = 1 / total
         for j in 0..<count { row[j] *= inverse }
@@ -94,7 +92,7 @@ enum RowKernels {
             tail += values[index]
             index &+= 1
         }
-        return lanes.sum() + tail
+        return lanes.laneSum + tail
     }
 
     /// `x = layerNorm(x + residual)` for each of `rows` rows of `width` values (residual may be nil).

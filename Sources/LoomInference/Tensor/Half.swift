@@ -11,27 +11,4 @@ enum Half {
     static func bfloat(_ bits: UInt16) -> Float {
         Float(bitPattern: UInt32(bits) << 16)
     }
-
-    /// Float to half, rounding to nearest even (for tests and tiny models built in memory).
-    static func bits(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        let sign = UInt16((bits >> 16) & 0x8000)
-        let exponent = Int((bits >> 23) & 0xFF) - 127 + 15
-        var mantissa = bits & 0x7F_FFFF
-        if exponent >= 31 { return sign | 0x7C00 }
-        if exponent <= 0 {
-            if exponent < -10 { return sign }
-            mantissa |= 0x80_0000
-            let shift = UInt32(14 - exponent)
-            var half = mantissa >> shift
-            let remainder = mantissa & ((1 << shift) - 1)
-            let halfway = UInt32(1) << (shift - 1)
-            if remainder > halfway || (remainder == halfway && half & 1 == 1) { half += 1 }
-            return sign | UInt16(half)
-        }
-        var half = UInt32(exponent) << 10 | mantissa >> 13
-        let remainder = mantissa & 0x1FFF
-        if remainder > 0x1000 || (remainder == 0x1000 && half & 1 == 1) { half += 1 }
-        return sign | UInt16(half)
-    }
 }
