@@ -5,7 +5,13 @@ import PackageDescription
 // The inference kernels are optimised even in debug builds, and for the CPU that builds them: its integer
 // multiply-adds (AVX2, AVX-512, NEON dot products) make quantised decoding several times faster. A build meant
 // for other machines (a container image) sets LOOM_TARGET_CPU to a baseline such as haswell or x86-64.
-let kernelFlags: [String] = ["-O", "-target-cpu", ProcessInfo.processInfo.environment["LOOM_TARGET_CPU"] ?? "native"]
+let targetCPU = ProcessInfo.processInfo.environment["LOOM_TARGET_CPU"] ?? "native"
+let kernelFlags: [String] = ["-O", "-target-cpu", targetCPU]
+// Swift has no test for target features, so a native build on a CPU with AVX-512 says so itself: the 4-bit
+// kernels then turn values into weights with its 16-lane permute (NibbleTable). The permute and the conversion of
+// two halves at once are LLVM operations Swift does not expose, reached through the Builtin module.
+let nibbleTables = targetCPU == "native" && ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx512f ") ?? false)
+let nibbleTableDefine: [SwiftSetting] = nibbleTables ? [.define("LOOM_NIBBLE_TABLES")] : []
 
 let package = Package(
     name: "Loom",
@@ -52,7 +58,7 @@ let package = Package(
         .target(
             name: "LoomInference",
             dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
-            swiftSettings: [.unsafeFlags(kernelFlags)]
+            swiftSettings: [.unsafeFlags(kernelFlags), .enableExperimentalFeature("BuiltinModule")] + nibbleTableDefine
         ),
         // Knowledge datasets without I/O beyond reading files: document readers, the chunker, vector indexes and rank fusion.
         .target(
@@ -174,7 +180,7 @@ let package = Package(
             name: "LoomInferenceTests",
             dependencies: ["LoomInference"],
             resources: [.copy("Fixtures")],
-            swiftSettings: [.unsafeFlags(kernelFlags)]
+            swiftSettings: [.unsafeFlags(kernelFlags)] + nibbleTableDefine
         ),
         .testTarget(
             name: "LoomKnowledgeTests",

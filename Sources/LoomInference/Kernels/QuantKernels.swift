@@ -8,28 +8,33 @@ enum QuantKernels {
     }
 
     /// One quantised row · x. `sums` are x's sums per block, `sumsStride` apart (see `BlockBatch`), which carry
-    /// each block's offset.
+    /// each block's offset; a tabulated format's weights include it, and only its odd last block reads them.
     @inline(__always)
     static func dot<Format: QuantBlockFormat>(
-        _: Format.Type, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, sumsStride: Int, blocks: Int
+        _ format: Format, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, sumsStride: Int, blocks: Int
     ) -> Float {
         // Two accumulators, alternating blocks, so consecutive blocks' multiply-adds do not wait on each other.
         var even = SIMD16<Float>(), odd = SIMD16<Float>()
         var scalar: Float = 0
         var block = 0
         while block &+ 2 <= blocks {
-            let first = Format.decode(row + block &* Format.bytes)
-            let second = Format.decode(row + (block &+ 1) &* Format.bytes)
+            let first = format.decode(row + block &* Format.bytes)
+            let second = format.decode(row + (block &+ 1) &* Format.bytes)
             let xs = x + block &* 32
-            let t0 = (first.low * load16(xs)).addingProduct(first.high, load16(xs + 16))
-            let t1 = (second.low * load16(xs + 32)).addingProduct(second.high, load16(xs + 48))
-            even = even.addingProduct(t0, SIMD16(repeating: first.scale))
-            odd = odd.addingProduct(t1, SIMD16(repeating: second.scale))
-            scalar += first.offset * sums[block &* sumsStride] + second.offset * sums[(block &+ 1) &* sumsStride]
+            if Format.tabulated {
+                even = even.addingProduct(first.low, load16(xs)).addingProduct(first.high, load16(xs + 16))
+                odd = odd.addingProduct(second.low, load16(xs + 32)).addingProduct(second.high, load16(xs + 48))
+            } else {
+                let t0 = (first.low * load16(xs)).addingProduct(first.high, load16(xs + 16))
+                let t1 = (second.low * load16(xs + 32)).addingProduct(second.high, load16(xs + 48))
+                even = even.addingProduct(t0, SIMD16(repeating: first.scale))
+                odd = odd.addingProduct(t1, SIMD16(repeating: second.scale))
+                scalar += first.offset * sums[block &* sumsStride] + second.offset * sums[(block &+ 1) &* sumsStride]
+            }
             block &+= 2
         }
         if block < blocks {
-            let last = Format.decode(row + block &* Format.bytes)
+            let last = format.decode(row + block &* Format.bytes)
             let xs = x + block &* 32
             even = even.addingProduct((last.low * load16(xs)).addingProduct(last.high, load16(xs + 16)), SIMD16(repeating: last.scale))
             scalar += last.offset * sums[block &* sumsStride]
@@ -45,7 +50,7 @@ enum QuantKernels {
     /// forms from `+` and `*` by itself.
     @inline(__always)
     static func dotPair<Format: QuantBlockFormat>(
-        _: Format.Type, _ row: UnsafeRawPointer, rowBytes: Int, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int,
+        _ format: Format, _ row: UnsafeRawPointer, rowBytes: Int, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, blocks: Int,
         vectors: Int, count: Int, into output: UnsafeMutablePointer<Float>, outputStride: Int
     ) {
         let stride = blocks &* 32
@@ -53,19 +58,21 @@ enum QuantKernels {
         var firstOffsets = SIMD8<Float>(), secondOffsets = SIMD8<Float>()
         var block = 0
         while block < blocks {
-            let a = Format.decodeScaled(row + block &* Format.bytes)
-            let b = Format.decodeScaled(row + (rowBytes &+ block &* Format.bytes))
+            let a = format.decodeScaled(row + block &* Format.bytes)
+            let b = format.decodeScaled(row + (rowBytes &+ block &* Format.bytes))
             let xs = x + block &* 32
             for v in 0..<vectors {
                 let low = load16(xs + v &* stride), high = load16(xs + (v &* stride &+ 16))
                 first[v] = first[v].addingProduct(a.low, low).addingProduct(a.high, high)
                 second[v] = second[v].addingProduct(b.low, low).addingProduct(b.high, high)
             }
-            let blockSums = vectors == 8
-                ? UnsafeRawPointer(sums + block &* 8).loadUnaligned(as: SIMD8<Float>.self)
-                : SIMD8(lowHalf: UnsafeRawPointer(sums + block &* 4).loadUnaligned(as: SIMD4<Float>.self), highHalf: .zero)
-            firstOffsets = firstOffsets.addingProduct(SIMD8(repeating: a.offset), blockSums)
-            secondOffsets = secondOffsets.addingProduct(SIMD8(repeating: b.offset), blockSums)
+            if !Format.tabulated {
+                let blockSums = vectors == 8
+                    ? UnsafeRawPointer(sums + block &* 8).loadUnaligned(as: SIMD8<Float>.self)
+                    : SIMD8(lowHalf: UnsafeRawPointer(sums + block &* 4).loadUnaligned(as: SIMD4<Float>.self), highHalf: .zero)
+                firstOffsets = firstOffsets.addingProduct(SIMD8(repeating: a.offset), blockSums)
+                secondOffsets = secondOffsets.addingProduct(SIMD8(repeating: b.offset), blockSums)
+            }
             block &+= 1
         }
         let firstTotals = SIMD8(lowHalf: sum4(first[0], first[1], first[2], first[3]), highHalf: sum4(first[4], first[5], first[6], first[7])) + firstOffsets
@@ -104,19 +111,19 @@ enum QuantKernels {
             let halves = row.assumingMemoryBound(to: UInt16.self)
             for index in 0..<count { output[index] = type == .bf16 ? Half.bfloat(halves[index]) : Half.float(halves[index]) }
         case .q4_1:
-            dequantize(Q4_1Block.self, row, count: count, into: output)
+            dequantize(Q4_1Block(), row, count: count, into: output)
         case .q4_0:
-            dequantize(Q4_0Block.self, row, count: count, into: output)
+            dequantize(Q4_0Block(), row, count: count, into: output)
         case .q8_0:
-            dequantize(Q8_0Block.self, row, count: count, into: output)
+            dequantize(Q8_0Block(), row, count: count, into: output)
         }
     }
 
     private static func dequantize<Format: QuantBlockFormat>(
-        _: Format.Type, _ row: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>
+        _ format: Format, _ row: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>
     ) {
         for block in 0..<count / 32 {
-            let (low, high, offset) = Format.decodeScaled(row + block &* Format.bytes)
+            let (low, high, offset) = format.decodeScaled(row + block &* Format.bytes)
             let target = UnsafeMutableRawPointer(output + block &* 32)
             target.storeBytes(of: low + offset, as: SIMD16<Float>.self)
             (target + 64).storeBytes(of: high + offset, as: SIMD16<Float>.self)

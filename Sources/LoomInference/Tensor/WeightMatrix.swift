@@ -32,11 +32,19 @@ public struct WeightMatrix: @unchecked Sendable {
     func multiply(_ batch: BlockBatch, into output: UnsafeMutablePointer<Float>, outputStride: Int, rows range: Range<Int>) {
         switch type {
         case .q4_1:
-            multiplyBlocks(Q4_1Block.self, batch, into: output, outputStride: outputStride, rows: range)
+            #if LOOM_NIBBLE_TABLES
+            multiplyBlocks(Tabulated<Q4_1Block>(), batch, into: output, outputStride: outputStride, rows: range)
+            #else
+            multiplyBlocks(Q4_1Block(), batch, into: output, outputStride: outputStride, rows: range)
+            #endif
         case .q4_0:
-            multiplyBlocks(Q4_0Block.self, batch, into: output, outputStride: outputStride, rows: range)
+            #if LOOM_NIBBLE_TABLES
+            multiplyBlocks(Tabulated<Q4_0Block>(), batch, into: output, outputStride: outputStride, rows: range)
+            #else
+            multiplyBlocks(Q4_0Block(), batch, into: output, outputStride: outputStride, rows: range)
+            #endif
         case .q8_0:
-            multiplyBlocks(Q8_0Block.self, batch, into: output, outputStride: outputStride, rows: range)
+            multiplyBlocks(Q8_0Block(), batch, into: output, outputStride: outputStride, rows: range)
         case .f32, .f16, .bf16:
             for vector in 0..<batch.count {
                 let xs = batch.x + vector &* columns
@@ -52,8 +60,9 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// One vector goes row by row; more go two rows at a time against four or eight vectors (the batch's padding),
     /// so each pair of rows is read from memory once for all of them. An odd last row goes vector by vector.
-    private func multiplyBlocks<Format: QuantBlockFormat>(
-        _ format: Format.Type, _ batch: BlockBatch, into output: UnsafeMutablePointer<Float>, outputStride: Int, rows range: Range<Int>
+    /// Internal, not private, so that tests can run it with either reading of a 4-bit format.
+    func multiplyBlocks<Format: QuantBlockFormat>(
+        _ format: Format, _ batch: BlockBatch, into output: UnsafeMutablePointer<Float>, outputStride: Int, rows range: Range<Int>
     ) {
         let blocks = columns / 32
         let (x, sums, count, lanes) = (UnsafePointer(batch.x), UnsafePointer(batch.sums), batch.count, batch.lanes)
