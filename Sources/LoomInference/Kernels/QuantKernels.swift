@@ -8,7 +8,7 @@ enum QuantKernels {
     }
 
     /// One quantised row · x. `sums` are x's sums per block, `sumsStride` apart (see `BlockBatch`), which carry
-    /// each block's offset; a tabulated format's weights include it, and only its odd last block reads them.
+    /// each block's offset (not read for a tabulated format, whose weights include it).
     @inline(__always)
     static func dot<Format: QuantBlockFormat>(
         _ format: Format, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, sumsStride: Int, blocks: Int
@@ -18,28 +18,31 @@ enum QuantKernels {
         var scalar: Float = 0
         var block = 0
         while block &+ 2 <= blocks {
-            let first = format.decode(row + block &* Format.bytes)
-            let second = format.decode(row + (block &+ 1) &* Format.bytes)
             let xs = x + block &* 32
-            if Format.tabulated {
-                even = even.addingProduct(first.low, load16(xs)).addingProduct(first.high, load16(xs + 16))
-                odd = odd.addingProduct(second.low, load16(xs + 32)).addingProduct(second.high, load16(xs + 48))
-            } else {
-                let t0 = (first.low * load16(xs)).addingProduct(first.high, load16(xs + 16))
-                let t1 = (second.low * load16(xs + 32)).addingProduct(second.high, load16(xs + 48))
-                even = even.addingProduct(t0, SIMD16(repeating: first.scale))
-                odd = odd.addingProduct(t1, SIMD16(repeating: second.scale))
-                scalar += first.offset * sums[block &* sumsStride] + second.offset * sums[(block &+ 1) &* sumsStride]
-            }
+            add(format, row + block &* Format.bytes, xs, sums + block &* sumsStride, to: &even, &scalar)
+            add(format, row + (block &+ 1) &* Format.bytes, xs + 32, sums + (block &+ 1) &* sumsStride, to: &odd, &scalar)
             block &+= 2
         }
         if block < blocks {
-            let last = format.decode(row + block &* Format.bytes)
-            let xs = x + block &* 32
-            even = even.addingProduct((last.low * load16(xs)).addingProduct(last.high, load16(xs + 16)), SIMD16(repeating: last.scale))
-            scalar += last.offset * sums[block &* sumsStride]
+            add(format, row + block &* Format.bytes, x + block &* 32, sums + block &* sumsStride, to: &even, &scalar)
         }
         return (even + odd).laneSum + scalar
+    }
+
+    /// One block · its 32 values of x, into `lanes`, and its offset · the values' sum into `scalar`.
+    @inline(__always)
+    private static func add<Format: QuantBlockFormat>(
+        _ format: Format, _ block: UnsafeRawPointer, _ xs: UnsafePointer<Float>, _ sum: UnsafePointer<Float>,
+        to lanes: inout SIMD16<Float>, _ scalar: inout Float
+    ) {
+        let decoded = format.decode(block)
+        if Format.tabulated {
+            lanes = lanes.addingProduct(decoded.low, load16(xs)).addingProduct(decoded.high, load16(xs + 16))
+        } else {
+            let products = (decoded.low * load16(xs)).addingProduct(decoded.high, load16(xs + 16))
+            lanes = lanes.addingProduct(products, SIMD16(repeating: decoded.scale))
+            scalar += decoded.offset * sum.pointee
+        }
     }
 
     /// Two quantised rows, `rowBytes` apart, · `vectors` (4 or 8, a constant where this is inlined) vectors
