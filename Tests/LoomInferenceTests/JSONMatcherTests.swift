@@ -57,6 +57,38 @@ import Testing
         #expect(try accepts(#"{"enum": [1, 10]}"#, "1") == (true, true))
     }
 
+    /// A byte-level token can end inside a character. Sampling once closed a string right after such a token:
+    /// the text was not UTF-8, and the replacement character made the string longer than its `maxLength`.
+    @Test func aStringEndsOnlyOnWholeUTF8Characters() throws {
+        let schema = #"{"type": "string", "maxLength": 3}"#
+        let quote = UInt8(ascii: "\"")
+        for (bytes, accepted) in [
+            ([quote, 0xC3, quote], false),  // the quote where é's second byte is due
+            ([quote, 0xC3, 0xA9, quote], true),
+            ([quote, 0xA9], false),  // a continuation byte with no first byte
+            ([quote, 0xE0, 0x80], false),  // an overlong form
+            ([quote, 0xED, 0xA0], false),  // a surrogate
+            ([quote, 0xF0, 0x9F, 0x98, 0x80, quote], true),
+            ([quote, 0xC0], false),
+        ] as [([UInt8], Bool)] {
+            var matcher = try matcher(schema)
+            let advanced = matcher.advance(bytes)
+            #expect(advanced == accepted, "\(bytes)")
+        }
+        // Three characters of two, three and four bytes fill maxLength 3; a fourth does not fit.
+        var full = try matcher(schema)
+        let filled = full.advance([quote, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80])
+        let overfilled = full.advance(UInt8(ascii: "a"))
+        #expect(filled && !overfilled)
+        // The completion of a split character finishes it before the quote.
+        var split = try matcher(schema)
+        let started = split.advance([quote, 0xF0])
+        let completion = split.completion()
+        #expect(started && String(validating: [quote, 0xF0] + completion, as: UTF8.self) != nil)
+        let finished = split.advance(completion)
+        #expect(finished && split.isComplete)
+    }
+
     /// Walks random allowed bytes from the start, then appends the completion: every result must parse and
     /// satisfy the schema, which a separate validator checks.
     @Test func randomPrefixesCompleteToValidDocuments() throws {

@@ -1,6 +1,6 @@
 /// A model's vocabulary arranged for masking: a trie over every ordinary token's bytes (walked with a matcher, so
-/// tokens sharing a prefix are checked once), the tokens that are plain string content — no quote, backslash or
-/// control byte — with their lengths in characters, and a second trie of the tokens that are not.
+/// tokens sharing a prefix are checked once), the tokens that are plain string content — whole UTF-8 characters,
+/// no quote, backslash or control byte — with their lengths in characters, and a second trie of the tokens that are not.
 public final class ConstraintVocabulary: Sendable {
     /// A trie in flat arrays: the children of node n are `childBytes`/`childNodes` in `start[n]..<start[n + 1]`.
     struct Trie: Sendable {
@@ -59,7 +59,8 @@ public final class ConstraintVocabulary: Sendable {
             let bytes = tokenizer.bytes(of: id)
             guard !bytes.isEmpty else { continue }
             ordinary.append((id, bytes))
-            if bytes.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            // Whole characters only: a token that splits one goes through the matcher byte by byte.
+            if bytes.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }), String(validating: bytes, as: UTF8.self) != nil {
                 plain.append(Int32(id))
                 lengths.append(Int32(bytes.filter { $0 & 0xC0 != 0x80 }.count))
             } else {

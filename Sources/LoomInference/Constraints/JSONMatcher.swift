@@ -11,8 +11,10 @@ public struct JSONMatcher: Sendable {
         case key(node: Int, base: Int, position: Int, alive: UInt64)
         /// phase: 0 after `[`, 1 after a value, 2 after `,`, 3 waiting for an item.
         case array(node: Int, count: Int, phase: UInt8)
-        /// escape: 0 none, 1 after `\`, 2…5 hex digits of `\u` still to come (5 = four).
-        case string(maxLength: Int?, length: Int, escape: UInt8)
+        /// escape: 0 none, 1 after `\`, 2…5 hex digits of `\u` still to come (5 = four). pending: UTF-8
+        /// continuation bytes still to come; lead: the sequence's first byte while its first continuation is due
+        /// (it narrows that byte's range), else 0.
+        case string(maxLength: Int?, length: Int, escape: UInt8, pending: UInt8 = 0, lead: UInt8 = 0)
         case number(integer: Bool, phase: UInt8, digits: UInt8)
         case literal(node: Int, position: Int, alive: UInt64)
         /// phase: 0 after `{`, 1 after a key (`:` next), 2 waiting for a value, 3 after a value, 4 after `,`, 5 in a key.
@@ -46,7 +48,7 @@ public struct JSONMatcher: Sendable {
 
     /// True inside a string that takes any text: the mask can allow plain text tokens without trying each.
     var freeStringRoom: Int? {
-        guard case .string(let maxLength, let length, 0)? = stack.last else { return nil }
+        guard case .string(let maxLength, let length, 0, 0, _)? = stack.last else { return nil }
         return maxLength.map { $0 - length } ?? Int.max
     }
 
@@ -125,7 +127,12 @@ public struct JSONMatcher: Sendable {
             replaceTop(.array(node: node, count: count, phase: 3))
             stack.append(.value(items))
             return .retry
-        case .string(let maxLength, let length, let escape):
+        case .string(let maxLength, let length, let escape, let pending, let lead):
+            if pending > 0 {
+                guard Self.continuationRange(after: lead).contains(byte) else { return .rejected }
+                replaceTop(.string(maxLength: maxLength, length: length, escape: 0, pending: pending - 1))
+                return .accepted
+            }
             return string(maxLength: maxLength, length: length, escape: escape, byte)
         case .number(let integer, let phase, let digits):
             return number(integer: integer, phase: phase, digits: digits, byte)
@@ -211,11 +218,12 @@ public struct JSONMatcher: Sendable {
         switch escape {
         case 0:
             if byte == UInt8(ascii: "\"") { return close() }
-            if byte < 0x20 { return .rejected }
-            // A UTF-8 continuation byte adds no character.
-            let grows = byte & 0xC0 != 0x80
-            if grows, let maxLength, length >= maxLength { return .rejected }
-            replaceTop(.string(maxLength: maxLength, length: length + (grows ? 1 : 0), escape: byte == UInt8(ascii: "\\") ? 1 : 0))
+            // Control bytes, and bytes that cannot start a UTF-8 sequence: a string ends only on whole characters,
+            // so the text stays valid UTF-8 and its length in characters is what `maxLength` counted.
+            guard byte >= 0x20, let following = Self.continuationCount(lead: byte) else { return .rejected }
+            if let maxLength, length >= maxLength { return .rejected }
+            replaceTop(.string(
+                maxLength: maxLength, length: length + 1, escape: byte == UInt8(ascii: "\\") ? 1 : 0, pending: following, lead: following > 0 ? byte : 0))
             return .accepted
         case 1:
             if byte == UInt8(ascii: "u") {
@@ -229,6 +237,29 @@ public struct JSONMatcher: Sendable {
             guard Self.isHex(byte) else { return .rejected }
             replaceTop(.string(maxLength: maxLength, length: length, escape: escape == 2 ? 0 : escape - 1))
             return .accepted
+        }
+    }
+
+    /// Continuation bytes after a first byte of UTF-8; nil for bytes that cannot start a character.
+    static func continuationCount(lead byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x00...0x7F: return 0
+        case 0xC2...0xDF: return 1
+        case 0xE0...0xEF: return 2
+        case 0xF0...0xF4: return 3
+        default: return nil
+        }
+    }
+
+    /// The bytes allowed right after `lead` (0 for a later continuation): UTF-8 without overlong forms,
+    /// surrogates, or code points past U+10FFFF.
+    static func continuationRange(after lead: UInt8) -> ClosedRange<UInt8> {
+        switch lead {
+        case 0xE0: return 0xA0...0xBF
+        case 0xED: return 0x80...0x9F
+        case 0xF0: return 0x90...0xBF
+        case 0xF4: return 0x80...0x8F
+        default: return 0x80...0xBF
         }
     }
 
@@ -363,7 +394,10 @@ public struct JSONMatcher: Sendable {
             guard case .array(let items, let minItems, _) = grammar.nodes[node] else { return [] }
             if phase == 2 { return grammar.minimal[items] }
             return count < minItems ? (phase == 1 ? [comma] : []) + grammar.minimal[items] : Array("]".utf8)
-        case .string(_, _, let escape):
+        case .string(_, _, let escape, let pending, let lead):
+            if pending > 0 {
+                return [Self.continuationRange(after: lead).lowerBound] + Array(repeating: 0x80, count: Int(pending) - 1) + Array("\"".utf8)
+            }
             switch escape {
             case 0: return Array("\"".utf8)
             case 1: return Array("n".utf8)
