@@ -10,8 +10,10 @@ let kernelFlags: [String] = ["-O", "-target-cpu", targetCPU]
 // Swift has no test for target features, so a native build on a CPU with AVX-512 says so itself: the 4-bit
 // kernels then turn values into weights with its 16-lane permute (NibbleTable). The permute and the conversion of
 // two halves at once are LLVM operations Swift does not expose, reached through the Builtin module.
-let nibbleTables = targetCPU == "native" && ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx512f ") ?? false)
-let nibbleTableDefine: [SwiftSetting] = nibbleTables ? [.define("LOOM_NIBBLE_TABLES")] : []
+// With AVX-512's 8-bit dot products (VNNI) too, decoding multiplies quantised blocks as integers (InterleavedBlocks).
+let cpuFlags = targetCPU == "native" ? (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "" : ""
+let cpuFeatureDefines: [SwiftSetting] =
+    (cpuFlags.contains(" avx512f ") ? [.define("LOOM_NIBBLE_TABLES")] : []) + (cpuFlags.contains(" avx512_vnni ") ? [.define("LOOM_VNNI")] : [])
 
 let package = Package(
     name: "Loom",
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "LoomInference",
             dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
-            swiftSettings: [.unsafeFlags(kernelFlags), .enableExperimentalFeature("BuiltinModule")] + nibbleTableDefine
+            swiftSettings: [.unsafeFlags(kernelFlags), .enableExperimentalFeature("BuiltinModule")] + cpuFeatureDefines
         ),
         // Knowledge datasets without I/O beyond reading files: document readers, the chunker, vector indexes and rank fusion.
         .target(
@@ -180,7 +182,7 @@ let package = Package(
             name: "LoomInferenceTests",
             dependencies: ["LoomInference"],
             resources: [.copy("Fixtures")],
-            swiftSettings: [.unsafeFlags(kernelFlags)] + nibbleTableDefine
+            swiftSettings: [.unsafeFlags(kernelFlags)] + cpuFeatureDefines
         ),
         .testTarget(
             name: "LoomKnowledgeTests",

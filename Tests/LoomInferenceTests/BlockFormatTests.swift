@@ -39,3 +39,48 @@ struct BlockFormatTests {
         }
     }
 }
+
+#if LOOM_VNNI
+/// The 8-bit kernels (`InterleavedBlocks`) against the weights decoded from each format's definition. The vectors'
+/// two 8-bit parts carry each value to within 1/65024 of its block's largest magnitude, which bounds the error.
+struct InterleavedBlocksTests {
+    @Test(arguments: [TensorType.q4_1, .q8_0])
+    func interleavedRowsMultiplyLikeTheDefinition(_ type: TensorType) throws {
+        var generator = SplitMix64(seed: 31)
+        let (rows, columns) = (48, 96)
+        let matrix = RandomMatrix(type, rows: rows, columns: columns, generator: &generator)
+        // One block of each vector has a value 100 times its others: the parts scale per block.
+        var all = (0..<8 * columns).map { _ in Float.random(in: -2...2, using: &generator) }
+        for vector in 0..<8 { all[vector * columns + columns - 5] = 200 }
+        var alone: [[Float]] = []
+        for count in [1, 3, 8] {
+            let x = Array(all.prefix(count * columns))
+            let batch = BlockBatch()
+            x.withUnsafeBufferPointer { batch.load($0.baseAddress!, count: count, columns: columns) }
+            var y = [Float](repeating: .nan, count: count * rows)
+            try matrix.bytes.withUnsafeBytes { raw in
+                let w = WeightMatrix(pointer: raw.baseAddress!, type: type, rows: rows, columns: columns).decodingCopy()
+                let interleaved = try #require(w.interleaved)
+                y.withUnsafeMutableBufferPointer { interleaved.multiply(batch, into: $0.baseAddress!, outputStride: rows, groups: 0..<rows / 16) }
+            }
+            for vector in 0..<count {
+                let values = x[vector * columns..<(vector + 1) * columns]
+                for r in 0..<rows {
+                    let weights = matrix.weights[r]
+                    let exact = zip(weights, values).reduce(0) { $0 + $1.0 * Double($1.1) }
+                    // |w| · (block's largest |x|) / 65024 per value, and a little for Float sums.
+                    let bound = stride(from: 0, to: columns, by: 32).reduce(1e-5) { total, start in
+                        let largest = values.dropFirst(start).prefix(32).map { Double(abs($0)) }.max()!
+                        return total + weights[start..<start + 32].reduce(0) { $0 + abs($1) } * largest / 65024
+                    }
+                    let error = abs(Double(y[vector * rows + r]) - exact)
+                    #expect(error <= bound, "\(type), vector \(vector) of \(count), row \(r): off by \(error), bound \(bound)")
+                }
+            }
+            alone.append(Array(y[0..<rows]))
+        }
+        // The first vector's products do not depend on the vectors beside it.
+        #expect(alone.allSatisfy { $0 == alone[0] })
+    }
+}
+#endif

@@ -1,9 +1,14 @@
+#if LOOM_VNNI
+import Builtin
+#endif
+
 /// Vectors made ready for the block kernels, in scratch memory one `Linear` owns:
 /// - copied to 64-byte-aligned memory: a 64-byte load that straddles two cache lines costs two;
 /// - padded with zero vectors to the width of the kernel that takes them (`lanes`: 1, 4 or 8), so the kernel's
 ///   loads stay inside the scratch whatever the count;
 /// - with each vector's sums per 32 values (which carry Q4 blocks' offsets) stored block by block, `lanes` apart,
-///   so one load gives every vector's sum for a block.
+///   so one load gives every vector's sum for a block;
+/// - where this build has 8-bit dot products, as 8-bit integers for `InterleavedBlocks`.
 final class BlockBatch: @unchecked Sendable {
     // Written by `load` before a pass and only read while the pass runs on the pool's threads.
     private(set) var x: UnsafeMutablePointer<Float>
@@ -12,6 +17,19 @@ final class BlockBatch: @unchecked Sendable {
     private(set) var lanes = 1
     private var xCapacity = 0
     private var sumsCapacity = 0
+    #if LOOM_VNNI
+    /// Each value as `step · (high + low / 256)`, per vector and block of 32: `high` is the value rounded down to one
+    /// of ±127 steps of the block's largest magnitude / 127 (after adding half a step), `low` what that left, in
+    /// 256ths of a step: about 16 bits of each value. One 8-bit part alone (as llama.cpp does) put SmolLM2's logits
+    /// up to 0.7 from the reference.
+    private(set) var high = UnsafeMutablePointer<Int8>.allocate(capacity: 1)
+    private(set) var low = UnsafeMutablePointer<Int8>.allocate(capacity: 1)
+    /// Per vector and block (vector-major): the step / 256, the unit of `high · 256 + low`.
+    private(set) var steps = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    /// Per vector and block: -128 · Σ(high · 256 + low), which takes back Q8_0 weights stored plus 128.
+    private(set) var corrections = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var integerCapacity = 0
+    #endif
 
     init() {
         x = Self.allocate(1)
@@ -21,6 +39,12 @@ final class BlockBatch: @unchecked Sendable {
     deinit {
         x.deallocate()
         sums.deallocate()
+        #if LOOM_VNNI
+        high.deallocate()
+        low.deallocate()
+        steps.deallocate()
+        corrections.deallocate()
+        #endif
     }
 
     /// The kernel width for `count` vectors: one alone, up to four, up to eight.
@@ -53,7 +77,80 @@ final class BlockBatch: @unchecked Sendable {
                 sums[block &* lanes &+ vector] = acc.sum()
             }
         }
+        #if LOOM_VNNI
+        splitIntoBytes(count: count, columns: columns)
+        #endif
     }
+
+    #if LOOM_VNNI
+    private func splitIntoBytes(count: Int, columns: Int) {
+        let blocks = columns / 32
+        if count * columns > integerCapacity {
+            for pointer in [high, low] { pointer.deallocate() }
+            steps.deallocate()
+            corrections.deallocate()
+            (high, low) = (.allocate(capacity: count * columns), .allocate(capacity: count * columns))
+            steps = .allocate(capacity: count * blocks)
+            corrections = .allocate(capacity: count * blocks)
+            integerCapacity = count * columns
+        }
+        for vector in 0..<count {
+            for block in 0..<blocks {
+                let index = vector &* blocks &+ block
+                // NaN or infinity (a diverged model): NaN products, as Float would give, and no integers made from NaN.
+                guard sums[block &* lanes &+ vector].isFinite else {
+                    (high + index &* 32).update(repeating: 0, count: 32)
+                    (low + index &* 32).update(repeating: 0, count: 32)
+                    (steps[index], corrections[index]) = (.nan, 0)
+                    continue
+                }
+                let values = UnsafeRawPointer(x + index &* 32)
+                let (first, second) = (values.load(as: SIMD16<Float>.self), values.load(fromByteOffset: 64, as: SIMD16<Float>.self))
+                let largest = Self.largestMagnitude(first, second)
+                let inverse: Float = largest > 0 ? 127 / largest : 0
+                let total = split(first * inverse, into: index &* 32) + split(second * inverse, into: index &* 32 &+ 16)
+                steps[index] = largest / 127 / 256
+                corrections[index] = -128 * Int32(total.laneSum)
+            }
+        }
+    }
+
+    /// The largest magnitude of 32 finite values, as integers: a float's magnitude is its bits less the sign, and
+    /// those order as the magnitudes do. (Swift's generic `pointwiseMax` and `max()` are calls, not instructions.)
+    @inline(__always)
+    private static func largestMagnitude(_ first: SIMD16<Float>, _ second: SIMD16<Float>) -> Float {
+        let a = unsafeBitCast(first, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF
+        let b = unsafeBitCast(second, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF
+        let sixteen = a.replacing(with: b, where: a .< b)
+        let eight = sixteen.lowHalf.replacing(with: sixteen.highHalf, where: sixteen.lowHalf .< sixteen.highHalf)
+        let four = eight.lowHalf.replacing(with: eight.highHalf, where: eight.lowHalf .< eight.highHalf)
+        let two = four.lowHalf.replacing(with: four.highHalf, where: four.lowHalf .< four.highHalf)
+        return Float(bitPattern: Swift.max(two[0], two[1]))
+    }
+
+    /// Writes 16 values (in steps, at most 127 in magnitude) as `high + low / 256`; returns each `high · 256 + low`,
+    /// whose sum is exact in Float (at most 2²⁰ in magnitude).
+    @inline(__always)
+    private func split(_ scaled: SIMD16<Float>, into offset: Int) -> SIMD16<Float> {
+        var whole = (scaled + 0.5).rounded(.down)
+        var rest = ((scaled - whole) * 256).rounded(.toNearestOrEven)
+        // scaled - whole is in [-0.5, 0.5): a remainder just under half a step rounds to 128, one more step.
+        let carry = rest .== 128
+        whole.replace(with: whole + 1, where: carry)
+        rest.replace(with: -128, where: carry)
+        UnsafeMutableRawPointer(high + offset).storeBytes(of: Self.bytes(whole), as: SIMD16<Int8>.self)
+        UnsafeMutableRawPointer(low + offset).storeBytes(of: Self.bytes(rest), as: SIMD16<Int8>.self)
+        return whole * 256 + rest
+    }
+
+    /// Whole numbers in -128…127 as bytes, in vector instructions (Swift's own conversions go lane by lane).
+    @inline(__always)
+    private static func bytes(_ values: SIMD16<Float>) -> SIMD16<Int8> {
+        var integers = SIMD16<Int32>()
+        integers._storage._value = Builtin.fptosi_Vec16xFPIEEE32_Vec16xInt32(values._storage._value)
+        return SIMD16(truncatingIfNeeded: integers)
+    }
+    #endif
 
     private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
         UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64).bindMemory(to: Float.self, capacity: count)

@@ -124,9 +124,10 @@ public final class Linear: @unchecked Sendable {
     private func multiplyByBlocks(_ products: [(matrix: WeightMatrix, output: UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, count: Int) {
         batch.load(x, count: count, columns: products[0].matrix.columns)
         let batch = self.batch
-        // About eight chunks per thread in all, an even number of rows each (the kernels take rows two at a time).
+        // About eight chunks per thread in all, a multiple of 16 rows each (the kernels take rows two at a time, or
+        // interleaved in groups of 16).
         let rows = products.reduce(0) { $0 + $1.matrix.rows }
-        let chunk = max(16, (rows / (pool.threads * 8) + 1) & ~1)
+        let chunk = max(16, (rows / (pool.threads * 8) + 1) & ~15)
         var chunks: [(product: Int, rows: Range<Int>)] = []
         for (index, product) in products.enumerated() {
             precondition(product.matrix.columns == products[0].matrix.columns, "products share their input")

@@ -44,12 +44,14 @@ public final class LlamaModel: Sendable {
         let configuration = try LlamaConfiguration(file)
         self.file = file
         self.configuration = configuration
-        func matrix(_ name: String, rows: Int, columns: Int) throws(ModelFileError) -> WeightMatrix {
+        /// `multiplied`: false for a table only looked up by row (an untied token embedding).
+        func matrix(_ name: String, rows: Int, columns: Int, multiplied: Bool = true) throws(ModelFileError) -> WeightMatrix {
             let (info, pointer) = try file.data(name)
             guard info.dimensions == [columns, rows] else {
                 throw ModelFileError.malformed(path, "tensor \(name) is \(info.dimensions), expected [\(columns), \(rows)]")
             }
-            return WeightMatrix(pointer: pointer, type: info.type, rows: rows, columns: columns)
+            let matrix = WeightMatrix(pointer: pointer, type: info.type, rows: rows, columns: columns)
+            return multiplied ? matrix.decodingCopy() : matrix
         }
         func vector(_ name: String, count: Int) throws(ModelFileError) -> [Float] {
             let (info, pointer) = try file.data(name)
@@ -57,8 +59,9 @@ public final class LlamaModel: Sendable {
             return WeightMatrix(pointer: pointer, type: info.type, rows: 1, columns: count).rowValues(0)
         }
         let c = configuration
-        embedding = try matrix("token_embd.weight", rows: c.vocabulary, columns: c.embedding)
-        output = file.tensors["output.weight"] != nil ? try matrix("output.weight", rows: c.vocabulary, columns: c.embedding) : embedding
+        let tied = file.tensors["output.weight"] == nil
+        embedding = try matrix("token_embd.weight", rows: c.vocabulary, columns: c.embedding, multiplied: tied)
+        output = tied ? embedding : try matrix("output.weight", rows: c.vocabulary, columns: c.embedding)
         outputNorm = try vector("output_norm.weight", count: c.embedding)
         var layers: [Layer] = []
         for index in 0..<c.layers {

@@ -7,6 +7,10 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     public let columns: Int
     public let rowBytes: Int
+    #if LOOM_VNNI
+    /// The blocks again, arranged for 8-bit dot products (see `decodingCopy`).
+    private(set) var interleaved: InterleavedBlocks?
+    #endif
 
     public init(pointer: UnsafeRawPointer, type: TensorType, rows: Int, columns: Int) {
         precondition(columns % type.block.values == 0, "columns must be whole blocks")
@@ -15,6 +19,17 @@ public struct WeightMatrix: @unchecked Sendable {
         self.rows = rows
         self.columns = columns
         self.rowBytes = type.bytes(for: columns)
+    }
+
+    /// This matrix, readied for multiplying a few vectors at a time (decoding): where the build has 8-bit dot
+    /// products and the type and rows allow, its blocks are also copied into `InterleavedBlocks`, which the block
+    /// kernels then read. Costs a second copy of the quantised weights in memory; elsewhere it is the same matrix.
+    public func decodingCopy() -> WeightMatrix {
+        var copy = self
+        #if LOOM_VNNI
+        copy.interleaved = InterleavedBlocks(self)
+        #endif
+        return copy
     }
 
     @inline(__always)
@@ -30,6 +45,13 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// `output[v·outputStride + r] = row r · x[v]` for `rows` and the batch's vectors.
     func multiply(_ batch: BlockBatch, into output: UnsafeMutablePointer<Float>, outputStride: Int, rows range: Range<Int>) {
+        #if LOOM_VNNI
+        if let interleaved {
+            precondition(range.lowerBound % 16 == 0 && range.upperBound % 16 == 0, "interleaved rows go in groups of 16")
+            interleaved.multiply(batch, into: output, outputStride: outputStride, groups: range.lowerBound / 16..<range.upperBound / 16)
+            return
+        }
+        #endif
         switch type {
         case .q4_1:
             #if LOOM_NIBBLE_TABLES
