@@ -43,9 +43,11 @@ import Testing
         try await Self.with(workers: 1) { baseURL, client in
             let pid = try await Self.health(baseURL, client).first?["pid"] as? Int ?? 0
             #expect(pid > 0)
+            // Greedy counting never stops early: 120 tokens outlast the 150 ms before the kill. ("Count: one two
+            // three" stopped after 24 tokens, which a faster decoder finished first.)
             let answer = Task {
                 try await WorkerHarness.post(
-                    client: client, baseURL + "/v1/completions", #"{"model": "smollm2-135m", "prompt": "Count: one two three", "max_tokens": 120, "temperature": 0}"#)
+                    client: client, baseURL + "/v1/completions", #"{"model": "smollm2-135m", "prompt": "1, 2, 3, 4, 5,", "max_tokens": 120, "temperature": 0}"#)
             }
             try await Task.sleep(for: .milliseconds(150))
             kill(Int32(pid), SIGKILL)
