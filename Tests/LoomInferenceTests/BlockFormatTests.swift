@@ -82,5 +82,26 @@ struct InterleavedBlocksTests {
         // The first vector's products do not depend on the vectors beside it.
         #expect(alone.allSatisfy { $0 == alone[0] })
     }
+
+    /// A diverged model's NaN or infinity must not trap converting to integers: its vector's products are NaN, as
+    /// Float products would be, and the other vectors' are untouched.
+    @Test(arguments: [Float.nan, .infinity])
+    func aValueThatIsNotFiniteGivesNaNForItsVectorOnly(_ bad: Float) throws {
+        var generator = SplitMix64(seed: 37)
+        let (rows, columns) = (16, 64)
+        let matrix = RandomMatrix(.q4_1, rows: rows, columns: columns, generator: &generator)
+        var x = (0..<2 * columns).map { _ in Float.random(in: -2...2, using: &generator) }
+        x[columns + 40] = bad
+        let batch = BlockBatch()
+        x.withUnsafeBufferPointer { batch.load($0.baseAddress!, count: 2, columns: columns) }
+        var y = [Float](repeating: 0, count: 2 * rows)
+        try matrix.bytes.withUnsafeBytes { raw in
+            let interleaved = try #require(WeightMatrix(pointer: raw.baseAddress!, type: .q4_1, rows: rows, columns: columns).decodingCopy().interleaved)
+            y.withUnsafeMutableBufferPointer { interleaved.multiply(batch, into: $0.baseAddress!, outputStride: rows, groups: 0..<1) }
+        }
+        #expect(y[rows...].allSatisfy { $0.isNaN })
+        #expect(y[..<rows].allSatisfy { $0.isFinite })
+        #expect(QuantizedMatrixTests.worstError(Array(y[..<rows]), matrix, Array(x[..<columns]), count: 1) < 1e-3)
+    }
 }
 #endif
