@@ -97,17 +97,19 @@ struct ServedAdapterTests {
         logits += runner.forward([
             .init(token: second[6], position: 6, cache: base, wantsLogits: true), .init(token: first[6], position: 6, cache: adapted, wantsLogits: true, adapter: served),
         ])
-        let expectedFirst = network.logits(first, adapter: served.adapter)
-        let expectedSecond = network.logits(second)
+        let expectedFirst = network.logits(first, adapter: served.adapter, halfCache: true)
+        let expectedSecond = network.logits(second, halfCache: true)
         let expected = Array(expectedFirst.prefix(6)) + Array(expectedSecond.prefix(6)) + [expectedSecond[6], expectedFirst[6]]
         // The single steps go through the block kernels, whose vectors are 16-bit integers on CPUs with 8-bit dot
-        // products (BlockBatch): relative error up to about 5e-4 here, where Float32 products give 1e-6.
-        let tolerance = { (row: Int) in row < 12 ? 1e-4 : 1e-3 }
+        // products (BlockBatch): relative error up to about 1e-3 here, where Float32 products give 1e-6. The
+        // step's own key and value carry that error into their rounding to half precision, which can then land
+        // one half step away from the reference's.
+        let tolerance = { (row: Int) in row < 12 ? 1e-4 : 2e-3 }
         for (index, (engine, reference)) in zip(logits, expected).enumerated() {
             #expect(TinyModelTests.worst(engine, reference) < tolerance(index) * max(reference.map(abs).max()!, 1), "row \(index)")
         }
-        #expect(TinyModelTests.worst(logits[0], network.logits([first[0]])[0]) > 1e-2, "the adapter changes the logits")
+        #expect(TinyModelTests.worst(logits[0], network.logits([first[0]], halfCache: true)[0]) > 1e-2, "the adapter changes the logits")
         // Far beyond the tolerance of the single steps: an adapter added to the wrong sequence fails.
-        #expect(TinyModelTests.worst(expectedFirst[6].map(Float.init), network.logits(first)[6]) > 0.1)
+        #expect(TinyModelTests.worst(expectedFirst[6].map(Float.init), network.logits(first, halfCache: true)[6]) > 0.1)
     }
 }

@@ -60,8 +60,9 @@ struct TinyModelTests {
 
         /// Logits after each token, one token at a time with a key/value cache; with a LoRA adapter (whose
         /// parameters are given in Double, so finite differences can perturb them finely), every projection adds
-        /// `alpha/rank · B (A x)`.
-        func logits(_ tokens: [Int], adapter: LoraAdapter? = nil, parameters: [Double]? = nil) -> [[Double]] {
+        /// `alpha/rank · B (A x)`. With `halfCache`, keys and values are rounded to half precision as they enter the
+        /// cache, as the inference engine stores them (training keeps them in Float).
+        func logits(_ tokens: [Int], adapter: LoraAdapter? = nil, parameters: [Double]? = nil, halfCache: Bool = false) -> [[Double]] {
             let c = configuration
             let (dimension, group) = (c.headDimension, c.heads / c.kvHeads)
             func times(_ m: [[Double]], _ x: [Double]) -> [Double] { m.map { zip($0, x).reduce(0) { $0 + $1.0 * $1.1 } } }
@@ -102,8 +103,9 @@ struct TinyModelTests {
                 for l in layers.indices {
                     let h = rms(x, norms[l]["attn"]!)
                     let q = rope(project(l, "q", h), position: position)
-                    keys[l].append(rope(project(l, "k", h), position: position))
-                    values[l].append(project(l, "v", h))
+                    let stored = { (values: [Double]) in halfCache ? values.map { Double(Float16($0)) } : values }
+                    keys[l].append(stored(rope(project(l, "k", h), position: position)))
+                    values[l].append(stored(project(l, "v", h)))
                     var attended: [Double] = []
                     for head in 0..<c.heads {
                         let kv = (head / group) * dimension
@@ -141,7 +143,7 @@ struct TinyModelTests {
         let model = try network.load()
         #expect(model.configuration == network.configuration)
         let tokens = [5, 17, 42, 99, 3, 3, 64, 28, 71, 9, 50, 12, 88, 1, 36, 77, 20, 45]
-        let reference = network.logits(tokens)
+        let reference = network.logits(tokens, halfCache: true)
         let runner = LlamaRunner(model: model, pool: ComputePool(threads: threads))
         let cache = runner.makeCache()
         // 11 tokens at once (the sgemm path), then single steps, then a pass of 4 (the four-vector kernel).
@@ -163,7 +165,7 @@ struct TinyModelTests {
         let result = generator.generate(GenerationRequest(prompt: context, maxTokens: 10))
         var expected: [Int] = []
         for _ in 0..<10 {
-            let last = network.logits(context).last!
+            let last = network.logits(context, halfCache: true).last!
             let next = last.indices.max { last[$0] < last[$1] }!
             expected.append(next)
             if next == 0 { break }

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// Runs a `LlamaModel` over batches of tokens: the prompt of one sequence at once (prefill), or one token of each
@@ -35,8 +34,6 @@ public final class LlamaRunner: @unchecked Sendable {
     private var projected: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
     private var gate: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
     private var up: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
-    private var scores: [UnsafeMutablePointer<Float>]
-    private var scoresCapacity = 0
     private let rotary: RotaryEmbedding
     /// Low-rank scratch of adapted steps (`A x`).
     private var hidden: [Float] = []
@@ -45,16 +42,15 @@ public final class LlamaRunner: @unchecked Sendable {
         self.model = model
         self.pool = pool
         self.linear = Linear(pool: pool)
-        self.scores = (0..<pool.threads).map { _ in .allocate(capacity: 1) }
         rotary = RotaryEmbedding(model.configuration)
     }
 
     deinit {
-        for buffer in [x, normed, q, k, v, attention, projected, gate, up] + scores { buffer.deallocate() }
+        for buffer in [x, normed, q, k, v, attention, projected, gate, up] { buffer.deallocate() }
     }
 
     public func makeCache() -> KVCache {
-        KVCache(layers: model.configuration.layers, width: model.configuration.kvWidth)
+        KVCache(layers: model.configuration.layers, heads: model.configuration.kvHeads, dimension: model.configuration.headDimension)
     }
 
     private func reserve(_ count: Int) {
@@ -81,12 +77,6 @@ public final class LlamaRunner: @unchecked Sendable {
         guard n > 0 else { return [] }
         reserve(n)
         for step in steps { step.cache.reserve(step.position + 1) }
-        let longest = steps.map(\.position).max()! + 1
-        if longest > scoresCapacity {
-            for buffer in scores { buffer.deallocate() }
-            scores = (0..<pool.threads).map { _ in .allocate(capacity: longest) }
-            scoresCapacity = longest
-        }
         for (index, step) in steps.enumerated() {
             QuantKernels.dequantizeRow(model.embedding.row(step.token), type: model.embedding.type, count: c.embedding, into: x + index * c.embedding)
         }
@@ -96,9 +86,7 @@ public final class LlamaRunner: @unchecked Sendable {
             for (index, step) in steps.enumerated() {
                 rotary.rotate(q + index * c.embedding, heads: c.heads, position: step.position)
                 rotary.rotate(k + index * c.kvWidth, heads: c.kvHeads, position: step.position)
-                let offset = step.position * c.kvWidth
-                (step.cache.keys[layerIndex] + offset).update(from: k + index * c.kvWidth, count: c.kvWidth)
-                (step.cache.values[layerIndex] + offset).update(from: v + index * c.kvWidth, count: c.kvWidth)
+                step.cache.store(layer: layerIndex, position: step.position, keys: k + index * c.kvWidth, values: v + index * c.kvWidth)
             }
             attend(steps, layer: layerIndex)
             project(steps, layerIndex, [(.output, layer.attentionOutput, projected)], attention)
@@ -166,37 +154,27 @@ public final class LlamaRunner: @unchecked Sendable {
         }
     }
 
-    /// Grouped-query attention of every step over its sequence's cache up to its own position.
+    /// Grouped-query attention of every step over its sequence's cache up to its own position. The threads claim
+    /// the query heads that share a cache head together, so the second and third read it from the first level of
+    /// cache; claimed one group at a time, the long positions of a prompt do not all fall to one thread.
     private func attend(_ steps: [Step], layer: Int) {
         let c = model.configuration
         let dimension = c.headDimension
         let group = c.heads / c.kvHeads
         let scale = 1 / Float(dimension).squareRoot()
-        let jobs = steps.count * c.heads
-        let q = self.q
-        let attention = self.attention
-        let scores = self.scores
-        pool.run { part in
-            let buffer = scores[part]
-            var job = part
-            while job < jobs {
-                let index = job / c.heads
-                let head = job % c.heads
-                let step = steps[index]
-                let query = q + index * c.embedding + head * dimension
-                let keys = step.cache.keys[layer] + (head / group) * dimension
-                let values = step.cache.values[layer] + (head / group) * dimension
-                let length = step.position + 1
-                // Scores and the weighted sum of values as matrix-vector products over the cache (rows `kvWidth`
-                // apart): BLAS keeps several rows in flight where a dot product per position ends each on a
-                // reduction of its own.
-                cblas_sgemv(
-                    CblasRowMajor, CblasNoTrans, Int32(length), Int32(dimension), scale, keys, Int32(c.kvWidth), query, 1, 0, buffer, 1)
-                RowKernels.softmax(buffer, count: length)
-                let out = attention + index * c.embedding + head * dimension
-                cblas_sgemv(
-                    CblasRowMajor, CblasTrans, Int32(length), Int32(dimension), 1, values, Int32(c.kvWidth), buffer, 1, 0, out, 1)
-                job += scores.count
+        let longest = steps.map(\.position).max()! + 1
+        let (q, attention) = (self.q, self.attention)
+        pool.forEachChunk(steps.count * c.heads, chunk: group) { jobs in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: longest) { scores in
+                for job in jobs {
+                    let (index, head) = job.quotientAndRemainder(dividingBy: c.heads)
+                    let step = steps[index]
+                    let offset = index * c.embedding + head * dimension
+                    HeadAttention.attend(
+                        query: q + offset, keys: step.cache.keys(layer: layer, head: head / group),
+                        values: step.cache.values(layer: layer, head: head / group), length: step.position + 1,
+                        dimension: dimension, scale: scale, scores: scores.baseAddress!, into: attention + offset)
+                }
             }
         }
     }

@@ -1,6 +1,6 @@
 import Builtin
 
-/// IEEE half and bfloat16 to Float. Half converts in one instruction (F16C on x86, which the kernels' native
+/// IEEE half and bfloat16 to Float, and Float to half. Half converts in one instruction (F16C on x86, which the kernels' native
 /// target has; arm64 has its own): the 65,536-entry table it replaces cost a lazy-global check per row and a load
 /// from a table that does not fit the first cache level for every block.
 enum Half {
@@ -26,6 +26,11 @@ enum Half {
         var floats = SIMD16<Float>()
         floats._storage._value = Builtin.fpext_Vec16xFPIEEE16_Vec16xFPIEEE32(halves._storage._value)
         return floats
+    }
+
+    /// `count` floats rounded to the nearest half.
+    static func round(_ source: UnsafePointer<Float>, count: Int, into target: UnsafeMutablePointer<Float16>) {
+        for index in 0..<count { target[index] = Float16(source[index]) }
     }
 
     @inline(__always)

@@ -1,0 +1,83 @@
+/// One query head's attention over a sequence's cache, for a decoded or prefilled token: scores = scale · K q,
+/// softmax, output = Vᵀ p, with the cache's keys and values in half precision (`KVCache`), one position's
+/// `dimension` halves after another. BLAS reads no halves, so this is SIMD of its own; the conversion is one
+/// instruction per sixteen values.
+enum HeadAttention {
+    static func attend(
+        query: UnsafePointer<Float>, keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, length: Int, dimension: Int,
+        scale: Float, scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+    ) {
+        for position in 0..<length {
+            scores[position] = dot(query, keys + position &* dimension, count: dimension) * scale
+        }
+        RowKernels.softmax(scores, count: length)
+        weightedSum(scores, values, length: length, dimension: dimension, into: output)
+    }
+
+    /// Two accumulators and a four-deep lane sum: positions are independent, so the processor overlaps one
+    /// position's sum with the next one's products (`sum()` would chain fifteen adds).
+    @inline(__always)
+    private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float16>, count: Int) -> Float {
+        var even = SIMD16<Float>(), odd = SIMD16<Float>()
+        var index = 0
+        while index &+ 32 <= count {
+            even = even.addingProduct(load(a + index), halves(b + index))
+            odd = odd.addingProduct(load(a + (index &+ 16)), halves(b + (index &+ 16)))
+            index &+= 32
+        }
+        if index &+ 16 <= count {
+            even = even.addingProduct(load(a + index), halves(b + index))
+            index &+= 16
+        }
+        var tail: Float = 0
+        while index < count {
+            tail += a[index] * Float(b[index])
+            index &+= 1
+        }
+        return (even + odd).laneSum + tail
+    }
+
+    /// `output[d] = Σ_t weights[t] · values[t][d]`, sixteen values of `d` at a time with four positions in flight.
+    @inline(__always)
+    private static func weightedSum(
+        _ weights: UnsafePointer<Float>, _ values: UnsafePointer<Float16>, length: Int, dimension: Int,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        var column = 0
+        while column &+ 16 <= dimension {
+            let base = values + column
+            var sums = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+            var position = 0
+            while position &+ 4 <= length {
+                let row = base + position &* dimension
+                sums.0 = sums.0.addingProduct(halves(row), SIMD16(repeating: weights[position]))
+                sums.1 = sums.1.addingProduct(halves(row + dimension), SIMD16(repeating: weights[position &+ 1]))
+                sums.2 = sums.2.addingProduct(halves(row + 2 &* dimension), SIMD16(repeating: weights[position &+ 2]))
+                sums.3 = sums.3.addingProduct(halves(row + 3 &* dimension), SIMD16(repeating: weights[position &+ 3]))
+                position &+= 4
+            }
+            while position < length {
+                sums.0 = sums.0.addingProduct(halves(base + position &* dimension), SIMD16(repeating: weights[position]))
+                position &+= 1
+            }
+            UnsafeMutableRawPointer(output + column).storeBytes(of: (sums.0 + sums.1) + (sums.2 + sums.3), as: SIMD16<Float>.self)
+            column &+= 16
+        }
+        while column < dimension {
+            var sum: Float = 0
+            for position in 0..<length { sum += weights[position] * Float(values[position &* dimension &+ column]) }
+            output[column] = sum
+            column &+= 1
+        }
+    }
+
+    @inline(__always)
+    private static func halves(_ pointer: UnsafePointer<Float16>) -> SIMD16<Float> {
+        Half.floats(UnsafeRawPointer(pointer))
+    }
+
+    @inline(__always)
+    private static func load(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
+    }
+}

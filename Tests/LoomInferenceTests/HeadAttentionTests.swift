@@ -1,0 +1,67 @@
+import Foundation
+@testable import LoomInference
+import Testing
+
+/// Decode attention over a half-precision cache, and the cache it reads.
+struct HeadAttentionTests {
+    /// Head sizes with and without a sixteen-value tail; lengths below, at and past the four positions the weighted
+    /// sum takes at a time.
+    @Test(arguments: [(16, 1), (24, 3), (64, 4), (64, 75), (40, 130)])
+    func aHeadAttendsAsTheDoubleDefinitionSays(dimension: Int, length: Int) {
+        var generator = SplitMix64(seed: UInt64(dimension * 1000 + length))
+        let random = { (count: Int) in (0..<count).map { _ in Float.random(in: -2...2, using: &generator) } }
+        let query = random(dimension)
+        let keys = random(length * dimension).map(Float16.init), values = random(length * dimension).map(Float16.init)
+        let scale = 1 / Float(dimension).squareRoot()
+        let scores = (0..<length).map { t in (0..<dimension).reduce(0.0) { $0 + Double(query[$1]) * Double(keys[t * dimension + $1]) } * Double(scale) }
+        let weights = scores.map { Foundation.exp($0 - scores.max()!) }
+        let expected = (0..<dimension).map { d in (0..<length).reduce(0.0) { $0 + weights[$1] * Double(values[$1 * dimension + d]) } / weights.reduce(0, +) }
+
+        var output = [Float](repeating: .nan, count: dimension)
+        var scratch = [Float](repeating: 0, count: length)
+        query.withUnsafeBufferPointer { query in
+            keys.withUnsafeBufferPointer { keys in
+                values.withUnsafeBufferPointer { values in
+                    HeadAttention.attend(
+                        query: query.baseAddress!, keys: keys.baseAddress!, values: values.baseAddress!, length: length, dimension: dimension,
+                        scale: scale, scores: &scratch, into: &output)
+                }
+            }
+        }
+        let worst = zip(output, expected).map { abs(Double($0) - $1) }.max()!
+        #expect(worst < 1e-5, "dimension \(dimension), \(length) positions: off by \(worst)")
+    }
+
+    /// Past its first capacity (256 positions) the cache moves every head's positions; each must still read back
+    /// as stored.
+    @Test func aCacheThatGrowsKeepsEveryHeadsPositions() {
+        let (layers, heads, dimension, positions) = (2, 3, 16, 600)
+        let cache = KVCache(layers: layers, heads: heads, dimension: dimension)
+        // Whole numbers below 1024, exact in half precision, that differ between neighbouring heads, positions,
+        // layers, and keys and values.
+        let value = { (layer: Int, position: Int, index: Int, key: Bool) in Float((position * 7 + index * 3 + layer * 11 + (key ? 0 : 1)) % 1024) }
+        for position in 0..<positions {
+            cache.reserve(position + 1)
+            for layer in 0..<layers {
+                let k = (0..<heads * dimension).map { value(layer, position, $0, true) }
+                let v = (0..<heads * dimension).map { value(layer, position, $0, false) }
+                cache.store(layer: layer, position: position, keys: k, values: v)
+            }
+        }
+        #expect(cache.capacity >= positions)
+        var mismatches = 0
+        for layer in 0..<layers {
+            for head in 0..<heads {
+                let (keys, values) = (cache.keys(layer: layer, head: head), cache.values(layer: layer, head: head))
+                for position in 0..<positions {
+                    for d in 0..<dimension {
+                        let index = head * dimension + d
+                        if Float(keys[position * dimension + d]) != value(layer, position, index, true) { mismatches += 1 }
+                        if Float(values[position * dimension + d]) != value(layer, position, index, false) { mismatches += 1 }
+                    }
+                }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+}
