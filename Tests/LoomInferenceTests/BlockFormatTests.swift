@@ -53,10 +53,12 @@ struct InterleavedBlocksTests {
         var all = (0..<8 * columns).map { _ in Float.random(in: -2...2, using: &generator) }
         for vector in 0..<8 { all[vector * columns + columns - 5] = 200 }
         var alone: [[Float]] = []
+        // Two threads prepare the vectors, as in decoding.
+        let pool = ComputePool(threads: 2)
         for count in [1, 3, 8] {
             let x = Array(all.prefix(count * columns))
             let batch = BlockBatch()
-            x.withUnsafeBufferPointer { batch.load($0.baseAddress!, count: count, columns: columns) }
+            x.withUnsafeBufferPointer { batch.load($0.baseAddress!, count: count, columns: columns, pool: pool) }
             var y = [Float](repeating: .nan, count: count * rows)
             try matrix.bytes.withUnsafeBytes { raw in
                 let w = WeightMatrix(pointer: raw.baseAddress!, type: type, rows: rows, columns: columns).decodingCopy()

@@ -122,7 +122,7 @@ public final class Linear: @unchecked Sendable {
     }
 
     private func multiplyByBlocks(_ products: [(matrix: WeightMatrix, output: UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, count: Int) {
-        batch.load(x, count: count, columns: products[0].matrix.columns)
+        batch.load(x, count: count, columns: products[0].matrix.columns, pool: pool)
         let batch = self.batch
         // About eight chunks per thread in all, a multiple of 16 rows each (the kernels take rows two at a time, or
         // interleaved in groups of 16).
