@@ -45,8 +45,7 @@ struct InferenceBenchCommand: AsyncParsableCommand {
             let single = await figures.decodeTokensPerSecond(streams: 1, tokens: Self.decodeTokens)
             let constrained = await figures.decodeTokensPerSecond(streams: 1, tokens: Self.decodeTokens, constraint: try Self.jsonConstraint(model))
             let batched = await figures.decodeTokensPerSecond(streams: Self.streams, tokens: Self.decodeTokens)
-            let embeddings = figures.passagesPerSecond(count: Self.passages, tokens: Self.passageTokens)
-            let gflops = figures.sgemmGFLOPS(rows: Self.passages * Self.passageTokens, columns: encoder.intermediateSize, inner: encoder.hidden)
+            let (embeddings, gflops) = figures.embeddingFigures(count: Self.passages, tokens: Self.passageTokens)
             let ceiling = gflops * 1e9 / figures.passageFLOPs(tokens: Self.passageTokens)
             var reference: LlamaCppReference.Figures?
             if !skipReference {
