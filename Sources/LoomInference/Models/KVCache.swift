@@ -5,7 +5,6 @@
 /// half precision too.
 public final class KVCache: @unchecked Sendable {
     // Used by one forward pass at a time (the scheduler's thread).
-    let layers: Int
     let heads: Int
     let dimension: Int
     public private(set) var capacity: Int
@@ -15,7 +14,6 @@ public final class KVCache: @unchecked Sendable {
     public var count = 0
 
     init(layers: Int, heads: Int, dimension: Int, capacity: Int = 256) {
-        self.layers = layers
         self.heads = heads
         self.dimension = dimension
         self.capacity = capacity
