@@ -80,12 +80,16 @@ public final class LlamaRunner: @unchecked Sendable {
         for (index, step) in steps.enumerated() {
             QuantKernels.dequantizeRow(model.embedding.row(step.token), type: model.embedding.type, count: c.embedding, into: x + index * c.embedding)
         }
+        let turns = rotary.turns(for: steps.map(\.position))
         for (layerIndex, layer) in model.layers.enumerated() {
             rmsNorm(x, layer.attentionNorm, count: n, into: normed)
             project(steps, layerIndex, [(.query, layer.query, q), (.key, layer.key, k), (.value, layer.value, v)], normed)
             for (index, step) in steps.enumerated() {
-                rotary.rotate(q + index * c.embedding, heads: c.heads, position: step.position)
-                rotary.rotate(k + index * c.kvWidth, heads: c.kvHeads, position: step.position)
+                turns.withUnsafeBufferPointer { turns in
+                    let turn = turns.baseAddress! + index * c.headDimension
+                    rotary.rotate(q + index * c.embedding, heads: c.heads, turn: turn)
+                    rotary.rotate(k + index * c.kvWidth, heads: c.kvHeads, turn: turn)
+                }
                 step.cache.store(layer: layerIndex, position: step.position, keys: k + index * c.kvWidth, values: v + index * c.kvWidth)
             }
             attend(steps, layer: layerIndex)

@@ -99,6 +99,7 @@ public final class LlamaTrainer: @unchecked Sendable {
                 lora.parameters, slot, rank: lora.adapter.rank, scale: lora.adapter.scale, input: input, count: n,
                 hidden: blocks[layer].hidden[target.rawValue], output: output)
         }
+        let turns = rotary.turns(for: 0..<n)
         for (index, layer) in model.layers.enumerated() {
             let block = blocks[index]
             block.input.update(from: x, count: n * c.embedding)
@@ -106,9 +107,12 @@ public final class LlamaTrainer: @unchecked Sendable {
             project(index, .query, layer.query, block.normed, block.query)
             project(index, .key, layer.key, block.normed, block.key)
             project(index, .value, layer.value, block.normed, block.value)
-            for position in 0..<n {
-                rotary.rotate(block.query + position * c.embedding, heads: c.heads, position: position)
-                rotary.rotate(block.key + position * c.kvWidth, heads: c.kvHeads, position: position)
+            turns.withUnsafeBufferPointer { turns in
+                for position in 0..<n {
+                    let turn = turns.baseAddress! + position * c.headDimension
+                    rotary.rotate(block.query + position * c.embedding, heads: c.heads, turn: turn)
+                    rotary.rotate(block.key + position * c.kvWidth, heads: c.kvHeads, turn: turn)
+                }
             }
             attention.forward(query: block.query, key: block.key, value: block.value, count: n, into: block.attention, logSumExp: block.logSumExp)
             project(index, .output, layer.attentionOutput, block.attention, projected)
@@ -187,6 +191,7 @@ public final class LlamaTrainer: @unchecked Sendable {
                 hidden: blocks[layer].hidden[target.rawValue], outputGradient: outputGradient, count: n, scratch: low, gradients: gradients,
                 inputGradient: inputGradient)
         }
+        let turns = rotary.turns(for: 0..<n)
         for (index, layer) in model.layers.enumerated().reversed() {
             let block = blocks[index]
             dProduct.initialize(repeating: 0, count: n * c.feedForward)
@@ -203,9 +208,12 @@ public final class LlamaTrainer: @unchecked Sendable {
             attention.backward(
                 query: block.query, key: block.key, value: block.value, output: block.attention, logSumExp: block.logSumExp,
                 outputGradient: dAttention, count: n, queryGradient: dQuery, keyGradient: dKey, valueGradient: dValue)
-            for position in 0..<n {
-                rotary.rotate(dQuery + position * c.embedding, heads: c.heads, position: position, inverse: true)
-                rotary.rotate(dKey + position * c.kvWidth, heads: c.kvHeads, position: position, inverse: true)
+            turns.withUnsafeBufferPointer { turns in
+                for position in 0..<n {
+                    let turn = turns.baseAddress! + position * c.headDimension
+                    rotary.rotate(dQuery + position * c.embedding, heads: c.heads, turn: turn, inverse: true)
+                    rotary.rotate(dKey + position * c.kvWidth, heads: c.kvHeads, turn: turn, inverse: true)
+                }
             }
             dNormed.initialize(repeating: 0, count: n * c.embedding)
             backProject(index, .query, layer.query, input: block.normed, outputGradient: dQuery, inputGradient: dNormed)
