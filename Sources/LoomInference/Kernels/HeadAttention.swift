@@ -7,11 +7,50 @@ enum HeadAttention {
         query: UnsafePointer<Float>, keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, length: Int, dimension: Int,
         scale: Float, scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
     ) {
-        for position in 0..<length {
+        var position = 0
+        if dimension % 16 == 0 {
+            while position &+ 16 <= length {
+                sixteenScores(query, keys + position &* dimension, dimension: dimension, scale: scale, into: scores + position)
+                position &+= 16
+            }
+        }
+        while position < length {
             scores[position] = dot(query, keys + position &* dimension, count: dimension) * scale
+            position &+= 1
         }
         RowKernels.softmax(scores, count: length)
         weightedSum(scores, values, length: length, dimension: dimension, into: output)
+    }
+
+    /// The scores of sixteen positions (`dimension` a multiple of 16): a vector of products per position, then the
+    /// sixteen vectors summed lane by lane together in four rounds of pairing, where each position's own lane sum
+    /// took as many instructions as its products.
+    @inline(__always)
+    private static func sixteenScores(
+        _ query: UnsafePointer<Float>, _ keys: UnsafePointer<Float16>, dimension: Int, scale: Float, into scores: UnsafeMutablePointer<Float>
+    ) {
+        var sums = InlineArray<16, SIMD16<Float>>(repeating: .zero)
+        var column = 0
+        while column < dimension {
+            let q = load(query + column)
+            for position in 0..<16 {
+                sums[position] = sums[position].addingProduct(q, halves(keys + (position &* dimension &+ column)))
+            }
+            column &+= 16
+        }
+        var eight = InlineArray<8, SIMD16<Float>>(repeating: .zero)
+        for index in 0..<8 { eight[index] = pairSums(sums[2 &* index], sums[2 &* index &+ 1]) }
+        var four = InlineArray<4, SIMD16<Float>>(repeating: .zero)
+        for index in 0..<4 { four[index] = pairSums(eight[2 &* index], eight[2 &* index &+ 1]) }
+        let totals = pairSums(pairSums(four[0], four[1]), pairSums(four[2], four[3]))
+        UnsafeMutableRawPointer(scores).storeBytes(of: totals * scale, as: SIMD16<Float>.self)
+    }
+
+    /// Adjacent lanes of `a` added, then those of `b`: applied four times to sixteen vectors (pairing the results
+    /// in order), lane `j` ends as the sum of vector `j`'s lanes.
+    @inline(__always)
+    private static func pairSums(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+        SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf) + SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
     }
 
     /// Two accumulators and a four-deep lane sum: positions are independent, so the processor overlaps one
