@@ -158,6 +158,22 @@ struct TinyModelTests {
         }
     }
 
+    @Test func aWeightPassIsTimedAndLeavesTheRunnerComputingTheSameLogits() throws {
+        let network = Network(seed: 11)
+        let runner = LlamaRunner(model: try network.load(), pool: ComputePool(threads: 2))
+        let tokens = [5, 17, 42, 99]
+        func logits() -> [[Float]] {
+            let cache = runner.makeCache()
+            return tokens.indices.flatMap { runner.forward([.init(token: tokens[$0], position: $0, cache: cache, wantsLogits: true)]) }
+        }
+        let before = logits()
+        for vectors in [1, 8] {
+            let seconds = runner.weightPassSeconds(vectors: vectors, repeats: 2)
+            #expect(seconds > 0 && seconds < 1, "\(vectors) vectors: \(seconds) s")
+        }
+        #expect(logits() == before)
+    }
+
     @Test func greedyGenerationFollowsTheReferenceArgmax() throws {
         let network = Network(seed: 34)
         let generator = TextGenerator(runner: LlamaRunner(model: try network.load(), pool: ComputePool(threads: 2)))

@@ -45,6 +45,7 @@ struct InferenceBenchCommand: AsyncParsableCommand {
             let single = await figures.decodeTokensPerSecond(streams: 1, tokens: Self.decodeTokens)
             let constrained = await figures.decodeTokensPerSecond(streams: 1, tokens: Self.decodeTokens, constraint: try Self.jsonConstraint(model))
             let batched = await figures.decodeTokensPerSecond(streams: Self.streams, tokens: Self.decodeTokens)
+            let weightsGain = figures.weightPassGain(vectors: Self.streams)
             let (embeddings, gflops) = figures.embeddingFigures(count: Self.passages, tokens: Self.passageTokens)
             let ceiling = gflops * 1e9 / figures.passageFLOPs(tokens: Self.passageTokens)
             var reference: LlamaCppReference.Figures?
@@ -62,19 +63,20 @@ struct InferenceBenchCommand: AsyncParsableCommand {
                 String(count), Self.format(prefill), reference.map { Self.format($0.prefill) } ?? "–", Self.format(single),
                 reference.map { Self.format($0.decode) } ?? "–", reference.map { Self.ratio(single, $0.decode) } ?? "–", Self.format(constrained),
                 Self.ratio(constrained, single), Self.format(batched),
-                Self.ratio(batched, single), Self.format(embeddings), Self.format(ceiling), String(format: "%.0f%%", 100 * embeddings / ceiling),
+                Self.ratio(batched, single), String(format: "%.2f×", weightsGain), Self.format(embeddings), Self.format(ceiling), String(format: "%.0f%%", 100 * embeddings / ceiling),
                 String(format: "%.0f", gflops),
             ])
         }
         print("Inference benchmark: SmolLM2-135M-Instruct Q4_1 (\(bytesPerToken / 1_000_000) MB read per decoded token) and all-MiniLM-L6-v2, best of \(repeats)")
         print("prefill: one \(Self.promptTokens)-token prompt · decode: \(Self.decodeTokens) tokens per stream through the worker's batch scheduler · embeddings: \(Self.passages) passages of \(Self.passageTokens) tokens")
         print("decode bandwidth ceiling: \(Self.format(bandwidth)) GB/s copy bandwidth measured now ÷ \(bytesPerToken / 1_000_000) MB = \(Self.format(bandwidth * 1e9 / Double(bytesPerToken))) tokens/s (../shared/docs/performance.md: ≈ 250)")
+        print("weights only: what the weight kernels alone gain with \(Self.streams) vectors, \(Self.streams) × (one pass over every matrix with 1 vector) ÷ (the pass with \(Self.streams)), best of 20 each: one vector waits on memory, eight on arithmetic")
         print("embedding ceiling: sgemm GFLOP/s measured now (\(Self.passages * Self.passageTokens)×\(384)·\(384)×1536, rows split over the threads) ÷ \(String(format: "%.2f", InferenceBenchFigures.passageFLOPs(tokens: Self.passageTokens, hidden: 384, intermediate: 1536, layers: 6) / 1e9)) GFLOP per passage")
         print("JSON: the same decode constrained to \(Self.jsonSchema) (the token mask and matcher on every step; goal ≥ 0.85× free)")
         for note in notes { print(note) }
         print("")
         print(TextTable.render(
-            ["threads", "prefill tok/s", "llama.cpp", "decode tok/s", "llama.cpp", "÷ llama.cpp", "JSON tok/s", "÷ free", "8-stream tok/s", "÷ single", "passages/s", "ceiling", "of ceiling", "sgemm GFLOP/s"],
+            ["threads", "prefill tok/s", "llama.cpp", "decode tok/s", "llama.cpp", "÷ llama.cpp", "JSON tok/s", "÷ free", "8-stream tok/s", "÷ single", "weights only", "passages/s", "ceiling", "of ceiling", "sgemm GFLOP/s"],
             rows))
     }
 

@@ -65,6 +65,12 @@ struct InferenceBenchFigures {
         return results.max() ?? 0
     }
 
+    /// `vectors` × one vector's pass over the weights ÷ the pass with `vectors` (`LlamaRunner.weightPassSeconds`).
+    func weightPassGain(vectors: Int) -> Double {
+        let runner = LlamaRunner(model: model, pool: pool)
+        return Double(vectors) * runner.weightPassSeconds(vectors: 1, repeats: 20) / runner.weightPassSeconds(vectors: vectors, repeats: 20)
+    }
+
     /// Passages/s for `count` passages of `tokens` tokens (in batches of 32), and sgemm GFLOP/s at the encoder's
     /// largest shape with rows split over the pool as the encoder splits them: each the best of the repeats, taken
     /// in turns, so that a slow spell of a shared machine falls on both sides of the ratio alike.
