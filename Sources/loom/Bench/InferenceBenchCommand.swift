@@ -42,9 +42,8 @@ struct InferenceBenchCommand: AsyncParsableCommand {
             let encoder = try BertEncoder(directory: registry.location(of: embeddingEntry), pool: pool)
             let figures = InferenceBenchFigures(model: model, encoder: encoder, pool: pool, repeats: repeats)
             let prefill = figures.prefillTokensPerSecond(Self.promptTokens)
-            let single = await figures.decodeTokensPerSecond(streams: 1, tokens: Self.decodeTokens)
-            let constrained = await figures.decodeTokensPerSecond(streams: 1, tokens: Self.decodeTokens, constraint: try Self.jsonConstraint(model))
-            let batched = await figures.decodeTokensPerSecond(streams: Self.streams, tokens: Self.decodeTokens)
+            let (single, constrained, batched) = await figures.decodeFigures(
+                streams: Self.streams, tokens: Self.decodeTokens, constraint: try Self.jsonConstraint(model))
             let weightsGain = figures.weightPassGain(vectors: Self.streams)
             let (embeddings, gflops) = figures.embeddingFigures(count: Self.passages, tokens: Self.passageTokens)
             let ceiling = gflops * 1e9 / figures.passageFLOPs(tokens: Self.passageTokens)
@@ -70,7 +69,7 @@ struct InferenceBenchCommand: AsyncParsableCommand {
         print("Inference benchmark: SmolLM2-135M-Instruct Q4_1 (\(bytesPerToken / 1_000_000) MB read per decoded token) and all-MiniLM-L6-v2, best of \(repeats)")
         print("prefill: one \(Self.promptTokens)-token prompt · decode: \(Self.decodeTokens) tokens per stream through the worker's batch scheduler · embeddings: \(Self.passages) passages of \(Self.passageTokens) tokens")
         print("decode bandwidth ceiling: \(Self.format(bandwidth)) GB/s copy bandwidth measured now ÷ \(bytesPerToken / 1_000_000) MB = \(Self.format(bandwidth * 1e9 / Double(bytesPerToken))) tokens/s (../shared/docs/performance.md: ≈ 250)")
-        print("weights only: what the weight kernels alone gain with \(Self.streams) vectors, \(Self.streams) × (one pass over every matrix with 1 vector) ÷ (the pass with \(Self.streams)), best of 20 each: one vector waits on memory, eight on arithmetic")
+        print("weights only: what the weight kernels alone gain with \(Self.streams) vectors, \(Self.streams) × (one pass over every matrix with 1 vector) ÷ (the pass with \(Self.streams)), best of 20 each, taken in turns: one vector waits on memory, eight on arithmetic")
         print("embedding ceiling: sgemm GFLOP/s measured now (\(Self.passages * Self.passageTokens)×\(384)·\(384)×1536, rows split over the threads) ÷ \(String(format: "%.2f", InferenceBenchFigures.passageFLOPs(tokens: Self.passageTokens, hidden: 384, intermediate: 1536, layers: 6) / 1e9)) GFLOP per passage")
         print("JSON: the same decode constrained to \(Self.jsonSchema) (the token mask and matcher on every step; goal ≥ 0.85× free)")
         for note in notes { print(note) }

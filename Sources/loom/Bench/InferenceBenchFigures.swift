@@ -30,45 +30,60 @@ struct InferenceBenchFigures {
         }
     }
 
+    /// Decode tokens/s of one stream, of one stream constrained by `constraint`, and the aggregate of `streams`
+    /// streams: each the best of the repeats, taken in turns, so that a slow spell of a shared machine falls on
+    /// all three alike and not on one side of their ratios.
+    func decodeFigures(streams: Int, tokens: Int, constraint: OutputConstraint) async -> (single: Double, constrained: Double, batched: Double) {
+        var (single, constrained, batched) = (0.0, 0.0, 0.0)
+        for _ in 0..<repeats {
+            single = max(single, await decodeTokensPerSecond(streams: 1, tokens: tokens))
+            constrained = max(constrained, await decodeTokensPerSecond(streams: 1, tokens: tokens, constraint: constraint))
+            batched = max(batched, await decodeTokensPerSecond(streams: streams, tokens: tokens))
+        }
+        return (single, constrained, batched)
+    }
+
     /// Aggregate tokens/s of `streams` sequences decoding `tokens` each through the batch scheduler, counted from
     /// their first token (so prefill is not in it). The prompt makes greedy SmolLM2 count on, never stopping early.
     /// With `constraint`, each token is chosen under it.
     func decodeTokensPerSecond(streams: Int, tokens: Int, constraint: OutputConstraint? = nil) async -> Double {
-        var results: [Double] = []
-        for _ in 0..<repeats {
-            let scheduler = BatchScheduler(runner: LlamaRunner(model: model, pool: pool), limits: .init(maxBatch: streams, prefillTokensPerPass: 512))
-            defer { scheduler.shutdown() }
-            let request = GenerationRequest(prompt: model.encode("1, 2, 3, 4, 5,"), maxTokens: tokens + 1, constraint: constraint)
-            let submissions = (0..<streams).compactMap { _ in try? scheduler.submit(request) }
-            let rates = await withTaskGroup(of: (ContinuousClock.Instant, ContinuousClock.Instant, Int).self) { group in
-                for submission in submissions {
-                    group.addTask {
-                        var first: ContinuousClock.Instant?
-                        var produced = 0
-                        for await event in submission.events {
-                            if case .finished(let summary) = event { produced = summary.tokens.count }
-                            if first == nil { first = .now }
-                        }
-                        return (first ?? .now, .now, produced)
+        let scheduler = BatchScheduler(runner: LlamaRunner(model: model, pool: pool), limits: .init(maxBatch: streams, prefillTokensPerPass: 512))
+        defer { scheduler.shutdown() }
+        let request = GenerationRequest(prompt: model.encode("1, 2, 3, 4, 5,"), maxTokens: tokens + 1, constraint: constraint)
+        let submissions = (0..<streams).compactMap { _ in try? scheduler.submit(request) }
+        let spans = await withTaskGroup(of: (ContinuousClock.Instant, ContinuousClock.Instant, Int).self) { group in
+            for submission in submissions {
+                group.addTask {
+                    var first: ContinuousClock.Instant?
+                    var produced = 0
+                    for await event in submission.events {
+                        if case .finished(let summary) = event { produced = summary.tokens.count }
+                        if first == nil { first = .now }
                     }
+                    return (first ?? .now, .now, produced)
                 }
-                var spans: [(ContinuousClock.Instant, ContinuousClock.Instant, Int)] = []
-                for await span in group { spans.append(span) }
-                return spans
             }
-            // After the first token of the first stream until the last stream ends: every stream's later tokens.
-            let start = rates.map(\.0).min()!
-            let end = rates.map(\.1).max()!
-            let decoded = rates.map { $0.2 - 1 }.reduce(0, +)
-            results.append(Double(decoded) / (end - start).seconds)
+            var spans: [(ContinuousClock.Instant, ContinuousClock.Instant, Int)] = []
+            for await span in group { spans.append(span) }
+            return spans
         }
-        return results.max() ?? 0
+        // After the first token of the first stream until the last stream ends: every stream's later tokens.
+        let start = spans.map(\.0).min()!
+        let end = spans.map(\.1).max()!
+        let decoded = spans.map { $0.2 - 1 }.reduce(0, +)
+        return Double(decoded) / (end - start).seconds
     }
 
-    /// `vectors` × one vector's pass over the weights ÷ the pass with `vectors` (`LlamaRunner.weightPassSeconds`).
+    /// `vectors` × one vector's pass over the weights ÷ the pass with `vectors` (`LlamaRunner.weightPassSeconds`),
+    /// each the best of 20 taken in turns.
     func weightPassGain(vectors: Int) -> Double {
         let runner = LlamaRunner(model: model, pool: pool)
-        return Double(vectors) * runner.weightPassSeconds(vectors: 1, repeats: 20) / runner.weightPassSeconds(vectors: vectors, repeats: 20)
+        var (one, many) = (Double.infinity, Double.infinity)
+        for _ in 0..<20 {
+            one = min(one, runner.weightPassSeconds(vectors: 1, repeats: 1))
+            many = min(many, runner.weightPassSeconds(vectors: vectors, repeats: 1))
+        }
+        return Double(vectors) * one / many
     }
 
     /// Passages/s for `count` passages of `tokens` tokens (in batches of 32), and sgemm GFLOP/s at the encoder's
