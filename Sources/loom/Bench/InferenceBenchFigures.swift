@@ -116,28 +116,38 @@ struct InferenceBenchFigures {
         return Double(layers) * (2 * t * (4 * h * h + 2 * h * f) + 2 * 2 * t * t * h)
     }
 
-    /// GB/s of a large memcpy, best of five: what one decode stream can at most stream weights at.
-    static func copyBandwidth() -> Double {
-        let bytes = 256 << 20
-        let source = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        let target = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        defer {
-            source.deallocate()
-            target.deallocate()
-        }
-        memset(source, 1, bytes)
-        memset(target, 0, bytes)
+    /// GB/s at which the pool's threads read a 256 MB buffer, each summing its share, best of five: what decoding
+    /// one stream, which reads every weight once per token, can at most stream its weights at on these threads.
+    /// (A copy's bandwidth counts its writes too, which decoding does not do.)
+    func readBandwidth() -> Double {
+        let count = 64 << 20
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 1, count: count)
+        let totals = UnsafeMutablePointer<Float>.allocate(capacity: pool.threads)
+        defer { totals.deallocate() }
         var best = 0.0
-        var check: UInt8 = 0
-        for round in 0..<5 {
+        for _ in 0..<5 {
             let started = ContinuousClock.now
-            memcpy(target, source, bytes)
-            // Read + write.
-            best = max(best, 2 * Double(bytes) / (ContinuousClock.now - started).seconds / 1e9)
-            // Reading the copy keeps the optimiser from dropping it.
-            check &+= target.load(fromByteOffset: (round &* 7919) % bytes, as: UInt8.self)
+            pool.run { part in
+                let first = count / pool.threads * part
+                let last = part == pool.threads - 1 ? count : first + count / pool.threads
+                var sums = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+                var index = first
+                while index &+ 64 <= last {
+                    let source = UnsafeRawPointer(buffer + index)
+                    sums.0 += source.load(as: SIMD16<Float>.self)
+                    sums.1 += source.load(fromByteOffset: 64, as: SIMD16<Float>.self)
+                    sums.2 += source.load(fromByteOffset: 128, as: SIMD16<Float>.self)
+                    sums.3 += source.load(fromByteOffset: 192, as: SIMD16<Float>.self)
+                    index &+= 64
+                }
+                totals[part] = ((sums.0 + sums.1) + (sums.2 + sums.3)).sum()
+            }
+            best = max(best, Double(count * MemoryLayout<Float>.stride) / (ContinuousClock.now - started).seconds / 1e9)
         }
-        return check == 0 ? 0 : best
+        // Reading the sums keeps the optimiser from dropping the reads.
+        return (0..<pool.threads).reduce(0) { $0 + totals[$1] } > 0 ? best : 0
     }
 }
 
