@@ -4,9 +4,9 @@ import Testing
 
 /// Decode attention over a half-precision cache, and the cache it reads.
 struct HeadAttentionTests {
-    /// Head sizes with and without a sixteen-value tail; lengths below, at and past the four positions the weighted
-    /// sum takes at a time.
-    @Test(arguments: [(16, 1), (24, 3), (64, 4), (64, 75), (40, 130)])
+    /// Head sizes with and without a sixteen-value tail, and the two read row by row (64, 128); lengths below, at
+    /// and past the positions the kernels take at a time (two, four, sixteen), odd and even.
+    @Test(arguments: [(16, 1), (24, 3), (64, 4), (64, 75), (40, 130), (128, 33)])
     func aHeadAttendsAsTheDoubleDefinitionSays(dimension: Int, length: Int) {
         var generator = SplitMix64(seed: UInt64(dimension * 1000 + length))
         let random = { (count: Int) in (0..<count).map { _ in Float.random(in: -2...2, using: &generator) } }

@@ -19,7 +19,15 @@ enum HeadAttention {
             position &+= 1
         }
         RowKernels.softmax(scores, count: length)
-        weightedSum(scores, values, length: length, dimension: dimension, into: output)
+        switch dimension {
+        case 64:
+            var sums = InlineArray<4, SIMD16<Float>>(repeating: .zero)
+            rowWeightedSum(scores, values, length: length, sums: &sums, into: output)
+        case 128:
+            var sums = InlineArray<8, SIMD16<Float>>(repeating: .zero)
+            rowWeightedSum(scores, values, length: length, sums: &sums, into: output)
+        default: weightedSum(scores, values, length: length, dimension: dimension, into: output)
+        }
     }
 
     /// The scores of sixteen positions (`dimension` a multiple of 16): a vector of products per position, then the
@@ -74,6 +82,37 @@ enum HeadAttention {
             index &+= 1
         }
         return (even + odd).laneSum + tail
+    }
+
+    /// `weightedSum` for a head size of `chunks` × 16, position by position: each row of values is read once, in
+    /// order, two positions in flight. `weightedSum` (kept for other head sizes) streams the rows once per sixteen
+    /// values of `d`, and at long contexts that waited on memory: at 1,100 positions attention took more of a
+    /// single-stream decode step than the weights. `sums` comes in as zeros; its count fixes the head size when
+    /// this is compiled, so the loop over chunks unrolls into registers.
+    @inline(__always)
+    private static func rowWeightedSum<let chunks: Int>(
+        _ weights: UnsafePointer<Float>, _ values: UnsafePointer<Float16>, length: Int, sums: inout InlineArray<chunks, SIMD16<Float>>,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        let dimension = chunks &* 16
+        var next = sums
+        var position = 0
+        while position &+ 2 <= length {
+            let row = values + position &* dimension
+            let (weight, nextWeight) = (SIMD16(repeating: weights[position]), SIMD16(repeating: weights[position &+ 1]))
+            for chunk in 0..<chunks {
+                sums[chunk] = sums[chunk].addingProduct(halves(row + chunk &* 16), weight)
+                next[chunk] = next[chunk].addingProduct(halves(row + (dimension &+ chunk &* 16)), nextWeight)
+            }
+            position &+= 2
+        }
+        if position < length {
+            let row = values + position &* dimension
+            for chunk in 0..<chunks { sums[chunk] = sums[chunk].addingProduct(halves(row + chunk &* 16), SIMD16(repeating: weights[position])) }
+        }
+        for chunk in 0..<chunks {
+            UnsafeMutableRawPointer(output + chunk &* 16).storeBytes(of: sums[chunk] + next[chunk], as: SIMD16<Float>.self)
+        }
     }
 
     /// `output[d] = Σ_t weights[t] · values[t][d]`, sixteen values of `d` at a time with four positions in flight.
