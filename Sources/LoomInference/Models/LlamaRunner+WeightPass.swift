@@ -6,9 +6,12 @@ extension LlamaRunner {
     /// 8-stream figure.
     public func weightPassSeconds(vectors: Int, repeats: Int) -> Double {
         let c = model.configuration
-        let widest = max(c.embedding, c.feedForward, c.vocabulary)
+        // Each product of a call writes a region of its own, as in a forward pass (the threads write them at once).
+        let (queries, keys, values) = (0, vectors * c.embedding, vectors * (c.embedding + c.kvWidth))
+        let (gates, ups) = (0, vectors * c.feedForward)
+        let outputs = vectors * max(c.vocabulary, c.embedding + 2 * c.kvWidth, 2 * c.feedForward)
         let input = UnsafeMutablePointer<Float>.allocate(capacity: vectors * c.feedForward)
-        let output = UnsafeMutablePointer<Float>.allocate(capacity: vectors * widest)
+        let output = UnsafeMutablePointer<Float>.allocate(capacity: outputs)
         defer {
             input.deallocate()
             output.deallocate()
@@ -17,9 +20,9 @@ extension LlamaRunner {
         for index in 0..<vectors * c.feedForward { input[index] = Float(index % 7) / 7 - 0.5 }
         func pass() {
             for layer in model.layers {
-                linear.apply([(layer.query, output), (layer.key, output), (layer.value, output)], input, count: vectors)
+                linear.apply([(layer.query, output + queries), (layer.key, output + keys), (layer.value, output + values)], input, count: vectors)
                 linear.apply(layer.attentionOutput, input, count: vectors, into: output)
-                linear.apply([(layer.gate, output), (layer.up, output)], input, count: vectors)
+                linear.apply([(layer.gate, output + gates), (layer.up, output + ups)], input, count: vectors)
                 linear.apply(layer.down, input, count: vectors, into: output)
             }
             linear.apply(model.output, input, count: vectors, into: output)

@@ -159,8 +159,8 @@ public final class LlamaRunner: @unchecked Sendable {
     }
 
     /// Grouped-query attention of every step over its sequence's cache up to its own position. The threads claim
-    /// the query heads that share a cache head together, so the second and third read it from the first level of
-    /// cache; claimed one group at a time, the long positions of a prompt do not all fall to one thread.
+    /// the query heads that share a cache head together, so the second and third read it from the core's own
+    /// caches; claimed one group at a time, the long positions of a prompt do not all fall to one thread.
     private func attend(_ steps: [Step], layer: Int) {
         let c = model.configuration
         let dimension = c.headDimension
