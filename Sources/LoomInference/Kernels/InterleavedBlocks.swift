@@ -69,10 +69,11 @@ final class InterleavedBlocks: @unchecked Sendable {
 
     /// `output[v·outputStride + r] = row r · x[v]` for the rows of `groups` and the batch's vectors.
     func multiply(_ batch: BlockBatch, into output: UnsafeMutablePointer<Float>, outputStride: Int, groups: Range<Int>) {
-        if nibbles {
-            multiply(nibbles: true, batch, into: output, outputStride: outputStride, groups: groups)
-        } else {
-            multiply(nibbles: false, batch, into: output, outputStride: outputStride, groups: groups)
+        switch (nibbles, batch.count >= Self.prefetchingCount) {
+        case (true, true): multiply(nibbles: true, prefetching: true, batch, into: output, outputStride: outputStride, groups: groups)
+        case (true, false): multiply(nibbles: true, prefetching: false, batch, into: output, outputStride: outputStride, groups: groups)
+        case (false, true): multiply(nibbles: false, prefetching: true, batch, into: output, outputStride: outputStride, groups: groups)
+        case (false, false): multiply(nibbles: false, prefetching: false, batch, into: output, outputStride: outputStride, groups: groups)
         }
     }
 
@@ -81,13 +82,17 @@ final class InterleavedBlocks: @unchecked Sendable {
     /// 255 · 127 · 32 · 256 + 255 · 128 · 32, and its correction). Q8_0's 128 added to each value is taken back by
     /// starting the low sum at the vector's `correction`; Q4_1's offsets multiply the vector's block sums, in Float.
     @inline(__always)
-    private func multiply(nibbles: Bool, _ batch: BlockBatch, into output: UnsafeMutablePointer<Float>, outputStride: Int, groups: Range<Int>) {
+    private func multiply(nibbles: Bool, prefetching: Bool, _ batch: BlockBatch, into output: UnsafeMutablePointer<Float>, outputStride: Int, groups: Range<Int>) {
         let (count, lanes, columns) = (batch.count, batch.lanes, blocks &* 32)
         let (high, low, steps, corrections, sums) = (batch.high, batch.low, batch.steps, batch.corrections, batch.sums)
         for group in groups {
             var totals = InlineArray<8, SIMD16<Float>>(repeating: .zero)
             for block in 0..<blocks {
                 let record = UnsafeRawPointer(storage + (group &* blocks &+ block) &* recordBytes)
+                if prefetching {
+                    let ahead = record + Self.prefetchDistance &* recordBytes
+                    for line in stride(from: 0, to: recordBytes, by: 64) { Self.prefetch(ahead + line) }
+                }
                 let scales = Half.floats(record)
                 let offsets = nibbles ? Half.floats(record + 32) : .zero
                 var weights = InlineArray<8, SIMD16<UInt32>>(repeating: .zero)
@@ -129,6 +134,21 @@ final class InterleavedBlocks: @unchecked Sendable {
         result._storage._value = Builtin.int_x86_avx512_vpdpbusd_512(
             sum._storage._value, weights._storage._value, SIMD16(repeating: values)._storage._value)
         return result
+    }
+
+    /// From this many vectors, the kernel asks for the record eight ahead (`prefetchDistance`) while it works on
+    /// this one. With eight vectors it waits on arithmetic, yet streaming a model's records from memory without
+    /// asking left it short of the rate it reached on records already in cache (a C copy of this loop: 2.68 G
+    /// `vpdpbusd`/s over 99 MB of records, 2.97 with the requests, 3.0 in cache). With one or two vectors, which
+    /// wait on memory, the requests cost 5-15% (the processor's own prefetching does better there), and four
+    /// gained nothing.
+    static let prefetchingCount = 5
+    static let prefetchDistance = 8
+
+    /// A hint to bring a cache line into the first-level cache (`prefetcht0`); never faults, even past the end.
+    @inline(__always)
+    private static func prefetch(_ address: UnsafeRawPointer) {
+        Builtin.int_prefetch_RawPointer(address._rawValue, Int32(0)._value, Int32(3)._value, Int32(1)._value)
     }
 
     /// One conversion instruction; Swift's `SIMD16<Float>(_:)` from integers goes lane by lane.
