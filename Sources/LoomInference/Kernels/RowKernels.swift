@@ -55,28 +55,27 @@ enum RowKernels {
     /// compile to a loop over lanes. The encoder's attention spent 18% of its time in the scalar form with libm's
     /// expf.
     static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
+        let maximum = maximum(row, count: count)
+        for j in 0..<count { row[j] = exp(row[j] - maximum) }
+        let total = total(row, count: count)
+        let inverse = 1 / total
+        for j in 0..<count { row[j] *= inverse }
+    }
+
+    /// The largest of `count` values (NaN never is; -∞ when none is larger), sixteen lanes at a time.
+    static func maximum(_ values: UnsafePointer<Float>, count: Int) -> Float {
         let whole = count & ~15
         var lanes = SIMD16<Float>(repeating: -.infinity)
         var index = 0
         while index < whole {
-            let values = UnsafeRawPointer(row + index).loadUnaligned(as: SIMD16<Float>.self)
-            lanes.replace(with: values, where: values .> lanes)
+            let chunk = UnsafeRawPointer(values + index).loadUnaligned(as: SIMD16<Float>.self)
+            lanes.replace(with: chunk, where: chunk .> lanes)
             index &+= 16
         }
         var maximum = -Float.infinity
-        for lane in 0..<16 { maximum = Swift.max(maximum, lanes[lane]) }
-        for tail in whole..<count { maximum = Swift.max(maximum, row[tail]) }
-        for j in 0..<count { row[j] = exp(row[j] - maximum) }
-        var sums = SIMD16<Float>()
-        index = 0
-        while index < whole {
-            sums += UnsafeRawPointer(row + index).loadUnaligned(as: SIMD16<Float>.self)
-            index &+= 16
-        }
-        var total = sums.laneSum
-        for tail in whole..<count { total += row[tail] }
-        let inverse = 1 / total
-        for j in 0..<count { row[j] *= inverse }
+        for lane in 0..<16 where lanes[lane] > maximum { maximum = lanes[lane] }
+        for tail in whole..<count where values[tail] > maximum { maximum = values[tail] }
+        return maximum
     }
 
     /// The sum of `count` values, sixteen lanes at a time.
