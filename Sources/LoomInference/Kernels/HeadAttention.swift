@@ -1,11 +1,43 @@
-/// One query head's attention over a sequence's cache, for a decoded or prefilled token: scores = scale · K q,
+/// Query heads' attention over a sequence's cache, for a decoded or prefilled token: scores = scale · K q,
 /// softmax, output = Vᵀ p, with the cache's keys and values in half precision (`KVCache`), one position's
 /// `dimension` halves after another. BLAS reads no halves, so this is SIMD of its own; the conversion is one
 /// instruction per sixteen values.
 enum HeadAttention {
+    /// `heads` query heads that share one cache head (grouped-query attention), stored one after another in
+    /// `queries` and `output`, `dimension` apart; `scores` holds `heads` × `length` values. Scores and softmax go
+    /// head by head; the weighted sum reads each row of values once for the whole group where its sums fit in
+    /// registers (head size 64 with up to four heads, 128 with up to two), converting its halves once instead of
+    /// once per head.
     static func attend(
-        query: UnsafePointer<Float>, keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, length: Int, dimension: Int,
-        scale: Float, scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+        queries: UnsafePointer<Float>, heads: Int, keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>, length: Int,
+        dimension: Int, scale: Float, scores: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+    ) {
+        for head in 0..<heads {
+            let row = scores + head &* length
+            score(queries + head &* dimension, keys, length: length, dimension: dimension, scale: scale, into: row)
+            RowKernels.softmax(row, count: length)
+        }
+        switch (dimension, heads) {
+        case (64, 2): groupWeightedSum(scores, values, length: length, sums: InlineArray<2, InlineArray<4, SIMD16<Float>>>(repeating: .init(repeating: .zero)), into: output)
+        case (64, 3): groupWeightedSum(scores, values, length: length, sums: InlineArray<3, InlineArray<4, SIMD16<Float>>>(repeating: .init(repeating: .zero)), into: output)
+        case (64, 4): groupWeightedSum(scores, values, length: length, sums: InlineArray<4, InlineArray<4, SIMD16<Float>>>(repeating: .init(repeating: .zero)), into: output)
+        case (128, 2): groupWeightedSum(scores, values, length: length, sums: InlineArray<2, InlineArray<8, SIMD16<Float>>>(repeating: .init(repeating: .zero)), into: output)
+        default:
+            for head in 0..<heads {
+                let (weights, target) = (scores + head &* length, output + head &* dimension)
+                switch dimension {
+                case 64: groupWeightedSum(weights, values, length: length, sums: InlineArray<1, InlineArray<4, SIMD16<Float>>>(repeating: .init(repeating: .zero)), into: target)
+                case 128: groupWeightedSum(weights, values, length: length, sums: InlineArray<1, InlineArray<8, SIMD16<Float>>>(repeating: .init(repeating: .zero)), into: target)
+                default: weightedSum(weights, values, length: length, dimension: dimension, into: target)
+                }
+            }
+        }
+    }
+
+    /// One head's scores: scale · K q for every position.
+    private static func score(
+        _ query: UnsafePointer<Float>, _ keys: UnsafePointer<Float16>, length: Int, dimension: Int, scale: Float,
+        into scores: UnsafeMutablePointer<Float>
     ) {
         var position = 0
         if dimension % 16 == 0 {
@@ -18,15 +50,36 @@ enum HeadAttention {
             scores[position] = dot(query, keys + position &* dimension, count: dimension) * scale
             position &+= 1
         }
-        RowKernels.softmax(scores, count: length)
-        switch dimension {
-        case 64:
-            var sums = InlineArray<4, SIMD16<Float>>(repeating: .zero)
-            rowWeightedSum(scores, values, length: length, sums: &sums, into: output)
-        case 128:
-            var sums = InlineArray<8, SIMD16<Float>>(repeating: .zero)
-            rowWeightedSum(scores, values, length: length, sums: &sums, into: output)
-        default: weightedSum(scores, values, length: length, dimension: dimension, into: output)
+    }
+
+    /// The weighted sums of a group of heads (or one) over the same values, row by row: each row is read once, in
+    /// order, and each sixteen of its halves converted once and added into every head's sum with that head's
+    /// weight. `sums` comes in as zeros; its counts fix the group and head size when this is compiled, so the sums
+    /// stay in registers.
+    @inline(__always)
+    private static func groupWeightedSum<let heads: Int, let chunks: Int>(
+        _ weights: UnsafePointer<Float>, _ values: UnsafePointer<Float16>, length: Int,
+        sums: InlineArray<heads, InlineArray<chunks, SIMD16<Float>>>, into output: UnsafeMutablePointer<Float>
+    ) {
+        var sums = sums
+        let dimension = chunks &* 16
+        for position in 0..<length {
+            let row = values + position &* dimension
+            var weight = InlineArray<heads, SIMD16<Float>>(repeating: .zero)
+            for head in 0..<heads {
+                let at: Int = head &* length &+ position
+                weight[head] = SIMD16(repeating: weights[at])
+            }
+            for chunk in 0..<chunks {
+                let value = halves(row + chunk &* 16)
+                for head in 0..<heads { sums[head][chunk] = sums[head][chunk].addingProduct(value, weight[head]) }
+            }
+        }
+        for head in 0..<heads {
+            for chunk in 0..<chunks {
+                let at: Int = head &* dimension &+ chunk &* 16
+                UnsafeMutableRawPointer(output + at).storeBytes(of: sums[head][chunk], as: SIMD16<Float>.self)
+            }
         }
     }
 
@@ -84,38 +137,9 @@ enum HeadAttention {
         return (even + odd).laneSum + tail
     }
 
-    /// `weightedSum` for a head size of `chunks` × 16, position by position: each row of values is read once, in
-    /// order, two positions in flight. `weightedSum` (kept for other head sizes) streams the rows once per sixteen
-    /// values of `d`, and at long contexts that waited on memory: at 1,100 positions attention took more of a
-    /// single-stream decode step than the weights. `sums` comes in as zeros; its count fixes the head size when
-    /// this is compiled, so the loop over chunks unrolls into registers.
-    @inline(__always)
-    private static func rowWeightedSum<let chunks: Int>(
-        _ weights: UnsafePointer<Float>, _ values: UnsafePointer<Float16>, length: Int, sums: inout InlineArray<chunks, SIMD16<Float>>,
-        into output: UnsafeMutablePointer<Float>
-    ) {
-        let dimension = chunks &* 16
-        var next = sums
-        var position = 0
-        while position &+ 2 <= length {
-            let row = values + position &* dimension
-            let (weight, nextWeight) = (SIMD16(repeating: weights[position]), SIMD16(repeating: weights[position &+ 1]))
-            for chunk in 0..<chunks {
-                sums[chunk] = sums[chunk].addingProduct(halves(row + chunk &* 16), weight)
-                next[chunk] = next[chunk].addingProduct(halves(row + (dimension &+ chunk &* 16)), nextWeight)
-            }
-            position &+= 2
-        }
-        if position < length {
-            let row = values + position &* dimension
-            for chunk in 0..<chunks { sums[chunk] = sums[chunk].addingProduct(halves(row + chunk &* 16), SIMD16(repeating: weights[position])) }
-        }
-        for chunk in 0..<chunks {
-            UnsafeMutableRawPointer(output + chunk &* 16).storeBytes(of: sums[chunk] + next[chunk], as: SIMD16<Float>.self)
-        }
-    }
-
-    /// `output[d] = Σ_t weights[t] · values[t][d]`, sixteen values of `d` at a time with four positions in flight.
+    /// `output[d] = Σ_t weights[t] · values[t][d]`, sixteen values of `d` at a time with four positions in flight,
+    /// for head sizes other than 64 and 128. It streams the rows once per sixteen values of `d`: at long contexts
+    /// that waits on memory (at 1,100 positions it took more of a single-stream decode step than the weights).
     @inline(__always)
     private static func weightedSum(
         _ weights: UnsafePointer<Float>, _ values: UnsafePointer<Float16>, length: Int, dimension: Int,

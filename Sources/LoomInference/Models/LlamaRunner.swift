@@ -158,9 +158,9 @@ public final class LlamaRunner: @unchecked Sendable {
         }
     }
 
-    /// Grouped-query attention of every step over its sequence's cache up to its own position. The threads claim
-    /// the query heads that share a cache head together, so the second and third read it from the core's own
-    /// caches; claimed one group at a time, the long positions of a prompt do not all fall to one thread.
+    /// Grouped-query attention of every step over its sequence's cache up to its own position. A job is the query
+    /// heads that share a cache head (`HeadAttention` reads its values once for them all); claimed one at a time,
+    /// the long positions of a prompt do not all fall to one thread.
     private func attend(_ steps: [Step], layer: Int) {
         let c = model.configuration
         let dimension = c.headDimension
@@ -168,16 +168,16 @@ public final class LlamaRunner: @unchecked Sendable {
         let scale = 1 / Float(dimension).squareRoot()
         let longest = steps.map(\.position).max()! + 1
         let (q, attention) = (self.q, self.attention)
-        pool.forEachChunk(steps.count * c.heads, chunk: group) { jobs in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: longest) { scores in
+        pool.forEachChunk(steps.count * c.kvHeads, chunk: 1) { jobs in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: group * longest) { scores in
                 for job in jobs {
-                    let (index, head) = job.quotientAndRemainder(dividingBy: c.heads)
+                    let (index, kvHead) = job.quotientAndRemainder(dividingBy: c.kvHeads)
                     let step = steps[index]
-                    let offset = index * c.embedding + head * dimension
+                    let offset = index * c.embedding + kvHead * group * dimension
                     HeadAttention.attend(
-                        query: q + offset, keys: step.cache.keys(layer: layer, head: head / group),
-                        values: step.cache.values(layer: layer, head: head / group), length: step.position + 1,
-                        dimension: dimension, scale: scale, scores: scores.baseAddress!, into: attention + offset)
+                        queries: q + offset, heads: group, keys: step.cache.keys(layer: layer, head: kvHead),
+                        values: step.cache.values(layer: layer, head: kvHead), length: step.position + 1, dimension: dimension,
+                        scale: scale, scores: scores.baseAddress!, into: attention + offset)
                 }
             }
         }
