@@ -43,13 +43,22 @@ struct InferenceBenchFigures {
         return (single, constrained, batched)
     }
 
+    /// Single-stream decode tokens/s after a prompt of `context` tokens of ordinary text, best of the repeats: each
+    /// step's attention then reads that many cached positions per head, where the short prompt's reads a few dozen.
+    func longContextDecode(context: Int, tokens: Int) async -> Double {
+        let prompt = promptTokens(context)
+        var best = 0.0
+        for _ in 0..<repeats { best = max(best, await decodeTokensPerSecond(streams: 1, tokens: tokens, prompt: prompt)) }
+        return best
+    }
+
     /// Aggregate tokens/s of `streams` sequences decoding `tokens` each through the batch scheduler, counted from
-    /// their first token (so prefill is not in it). The prompt makes greedy SmolLM2 count on, never stopping early.
-    /// With `constraint`, each token is chosen under it.
-    func decodeTokensPerSecond(streams: Int, tokens: Int, constraint: OutputConstraint? = nil) async -> Double {
+    /// their first token (so prefill is not in it). The default prompt makes greedy SmolLM2 count on, never
+    /// stopping early. With `constraint`, each token is chosen under it.
+    func decodeTokensPerSecond(streams: Int, tokens: Int, constraint: OutputConstraint? = nil, prompt: [Int]? = nil) async -> Double {
         let scheduler = BatchScheduler(runner: LlamaRunner(model: model, pool: pool), limits: .init(maxBatch: streams, prefillTokensPerPass: 512))
         defer { scheduler.shutdown() }
-        let request = GenerationRequest(prompt: model.encode("1, 2, 3, 4, 5,"), maxTokens: tokens + 1, constraint: constraint)
+        let request = GenerationRequest(prompt: prompt ?? model.encode("1, 2, 3, 4, 5,"), maxTokens: tokens + 1, constraint: constraint)
         let submissions = (0..<streams).compactMap { _ in try? scheduler.submit(request) }
         let spans = await withTaskGroup(of: (ContinuousClock.Instant, ContinuousClock.Instant, Int).self) { group in
             for submission in submissions {

@@ -11,6 +11,7 @@ struct LlamaCppReference {
         var version: String
         var prefill: Double
         var decode: Double
+        var longContextDecode: Double
     }
 
     let python: String
@@ -23,13 +24,16 @@ struct LlamaCppReference {
         return LlamaCppReference(python: python)
     }
 
-    func measure(model: String, threads: Int, repeats: Int) async throws -> Figures {
-        let output = try await Shell.run([python, Self.script, "--model", model, "--threads", String(threads), "--repeats", String(repeats)])
+    func measure(model: String, threads: Int, repeats: Int, longContext: Int) async throws -> Figures {
+        let output = try await Shell.run([
+            python, Self.script, "--model", model, "--threads", String(threads), "--repeats", String(repeats), "--long-prompt-tokens", String(longContext),
+        ])
         guard let line = output.split(separator: "\n").last, let object = try? JSONDocumentReader.parse(String(line)).value,
-            let prefill = object[path: ["prefill_tokens_per_s"]]?.numberValue, let decode = object[path: ["decode_tokens_per_s"]]?.numberValue
+            let prefill = object[path: ["prefill_tokens_per_s"]]?.numberValue, let decode = object[path: ["decode_tokens_per_s"]]?.numberValue,
+            let longDecode = object[path: ["long_decode_tokens_per_s"]]?.numberValue
         else {
             throw EngineBenchError.reference("unexpected output from \(Self.script): \(output.suffix(300))")
         }
-        return Figures(version: object[path: ["version"]]?.stringValue ?? "?", prefill: prefill, decode: decode)
+        return Figures(version: object[path: ["version"]]?.stringValue ?? "?", prefill: prefill, decode: decode, longContextDecode: longDecode)
     }
 }
