@@ -84,12 +84,8 @@ public final class LlamaRunner: @unchecked Sendable {
         for (layerIndex, layer) in model.layers.enumerated() {
             rmsNorm(x, layer.attentionNorm, count: n, into: normed)
             project(steps, layerIndex, [(.query, layer.query, q), (.key, layer.key, k), (.value, layer.value, v)], normed)
+            rotary.rotate(queries: q, heads: c.heads, keys: k, kvHeads: c.kvHeads, count: n, turns: turns)
             for (index, step) in steps.enumerated() {
-                turns.withUnsafeBufferPointer { turns in
-                    let turn = turns.baseAddress! + index * c.headDimension
-                    rotary.rotate(q + index * c.embedding, heads: c.heads, turn: turn)
-                    rotary.rotate(k + index * c.kvWidth, heads: c.kvHeads, turn: turn)
-                }
                 step.cache.store(layer: layerIndex, position: step.position, keys: k + index * c.kvWidth, values: v + index * c.kvWidth)
             }
             attend(steps, layer: layerIndex)

@@ -27,10 +27,25 @@ struct RotaryEmbedding: Sendable {
         return turns
     }
 
-    /// Turns each head of `vector` by one position's `turn` (from `turns(for:)`), or back by it; head by head, so
-    /// the pairs are read in order (pair by pair across the heads, eight decoding sequences spent 0.23 ms a step
-    /// here, with the sines and cosines worked out per layer; now 0.04 ms).
-    func rotate(_ vector: UnsafeMutablePointer<Float>, heads: Int, turn: UnsafePointer<Float>, inverse: Bool = false) {
+    /// Turns `count` rows of queries (`heads` heads each) and keys (`kvHeads` each), row `i` by position `i` of
+    /// `turns`, or back by it.
+    func rotate(
+        queries: UnsafeMutablePointer<Float>, heads: Int, keys: UnsafeMutablePointer<Float>, kvHeads: Int, count: Int, turns: [Float],
+        inverse: Bool = false
+    ) {
+        turns.withUnsafeBufferPointer { turns in
+            for row in 0..<count {
+                let turn = turns.baseAddress! + row &* dimension
+                rotate(queries + row &* heads &* dimension, heads: heads, turn: turn, inverse: inverse)
+                rotate(keys + row &* kvHeads &* dimension, heads: kvHeads, turn: turn, inverse: inverse)
+            }
+        }
+    }
+
+    /// Turns each head of `vector` by one position's `turn`, or back by it; head by head, so the pairs are read in
+    /// order (pair by pair across the heads, eight decoding sequences spent 0.23 ms a step here, with the sines
+    /// and cosines worked out per layer; now 0.04 ms).
+    private func rotate(_ vector: UnsafeMutablePointer<Float>, heads: Int, turn: UnsafePointer<Float>, inverse: Bool) {
         let direction: Float = inverse ? -1 : 1
         for head in 0..<heads {
             let base = vector + head &* dimension

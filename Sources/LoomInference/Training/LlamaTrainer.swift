@@ -107,13 +107,7 @@ public final class LlamaTrainer: @unchecked Sendable {
             project(index, .query, layer.query, block.normed, block.query)
             project(index, .key, layer.key, block.normed, block.key)
             project(index, .value, layer.value, block.normed, block.value)
-            turns.withUnsafeBufferPointer { turns in
-                for position in 0..<n {
-                    let turn = turns.baseAddress! + position * c.headDimension
-                    rotary.rotate(block.query + position * c.embedding, heads: c.heads, turn: turn)
-                    rotary.rotate(block.key + position * c.kvWidth, heads: c.kvHeads, turn: turn)
-                }
-            }
+            rotary.rotate(queries: block.query, heads: c.heads, keys: block.key, kvHeads: c.kvHeads, count: n, turns: turns)
             attention.forward(query: block.query, key: block.key, value: block.value, count: n, into: block.attention, logSumExp: block.logSumExp)
             project(index, .output, layer.attentionOutput, block.attention, projected)
             LlamaKernels.add(projected, into: x, count: n * c.embedding)
@@ -208,13 +202,7 @@ public final class LlamaTrainer: @unchecked Sendable {
             attention.backward(
                 query: block.query, key: block.key, value: block.value, output: block.attention, logSumExp: block.logSumExp,
                 outputGradient: dAttention, count: n, queryGradient: dQuery, keyGradient: dKey, valueGradient: dValue)
-            turns.withUnsafeBufferPointer { turns in
-                for position in 0..<n {
-                    let turn = turns.baseAddress! + position * c.headDimension
-                    rotary.rotate(dQuery + position * c.embedding, heads: c.heads, turn: turn, inverse: true)
-                    rotary.rotate(dKey + position * c.kvWidth, heads: c.kvHeads, turn: turn, inverse: true)
-                }
-            }
+            rotary.rotate(queries: dQuery, heads: c.heads, keys: dKey, kvHeads: c.kvHeads, count: n, turns: turns, inverse: true)
             dNormed.initialize(repeating: 0, count: n * c.embedding)
             backProject(index, .query, layer.query, input: block.normed, outputGradient: dQuery, inputGradient: dNormed)
             backProject(index, .key, layer.key, input: block.normed, outputGradient: dKey, inputGradient: dNormed)
