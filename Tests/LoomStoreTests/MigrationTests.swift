@@ -101,6 +101,41 @@ import Testing
         #expect(applied == migrations.map(\.name))
     }
 
+    @Test func nodeRunsRecordedAsRowsMoveIntoTheirRuns() async throws {
+        try await TestDatabase.withStore(migrated: false) { store in
+            let runner = MigrationRunner(client: store.client, logger: store.logger)
+            let migrations = try Migration.load(from: TestDatabase.migrations)
+            try await runner.migrate(migrations.filter { $0.version < 11 })
+            let (run, other) = (UUID(), UUID())
+            try await store.client.query("INSERT INTO apps (slug, name, mode) VALUES ('old', 'Old', 'workflow')")
+            for id in [run, other] {
+                try await store.client.query(
+                    """
+                    INSERT INTO runs (id, app_id, version, status, inputs, user_id, created_at, finished_at)
+                    SELECT \(id), id, 1, 'succeeded', '{}', 'u', now(), now() FROM apps
+                    """)
+            }
+            try await store.client.query(
+                """
+                INSERT INTO node_runs (id, run_id, node_id, node_type, title, step, status, inputs, outputs, error, retries, elapsed_ms,
+                                       total_tokens, iteration_id, iteration_index, finished_at)
+                VALUES ('b', \(run), 'answer', 'llm', 'Answer', 2, 'failed', '{"q": 1}', '{}', 'timed out', 2, 1.5, 7, 'loop', 3,
+                        '2026-01-02T03:04:05Z'),
+                       ('a', \(run), 'start', 'start', 'Start', 1, 'succeeded', '{}', '{"q": 1}', NULL, 0, 0.25, 0, NULL, NULL, now())
+                """)
+            #expect(try await runner.migrate(migrations) == ["0011_node_runs_in_runs.sql"])
+            let nodes = try await store.runs.nodes(of: run)
+            #expect(nodes.map(\.id) == ["a", "b"])
+            let answer = try #require(nodes.last)
+            #expect(answer.nodeId == "answer" && answer.nodeType == "llm" && answer.title == "Answer" && answer.step == 2 && answer.status == "failed")
+            #expect(answer.inputs == ["q": 1] && answer.outputs == [:] && answer.error == "timed out" && answer.retries == 2)
+            #expect(answer.elapsedMilliseconds == 1.5 && answer.totalTokens == 7 && answer.iterationId == "loop" && answer.iterationIndex == 3)
+            #expect(answer.finishedAt == Date(timeIntervalSince1970: 1_767_323_045))
+            #expect(nodes.first?.error == nil && nodes.first?.iterationIndex == nil)
+            #expect(try await store.runs.nodes(of: other).isEmpty)
+        }
+    }
+
     @Test func badFileNamesAreReported() throws {
         #expect(throws: StoreError.self) { try Migration.load(from: try scratch(["first.sql": "SELECT 1;"])) }
         #expect(throws: StoreError.self) { try Migration.load(from: try scratch(["0001_a.sql": "SELECT 1;", "0001_b.sql": "SELECT 2;"])) }

@@ -43,9 +43,12 @@ import Testing
             run.status = "failed"
             run.error = "boom"
             run.finishedAt = Date()
-            try await store.runs.finish(run, nodes: [])
+            #expect(try await store.runs.nodes(of: run.id).isEmpty)
+            try await store.runs.finish(run, nodes: [node(2, "b"), node(1, "a"), node(2, "c")])
             let found = try #require(try await store.runs.find(run.id))
             #expect(found.status == "failed" && found.error == "boom" && found.finishedAt != nil)
+            // In step order; within a step, as they finished.
+            #expect(try await store.runs.nodes(of: run.id).map(\.nodeId) == ["a", "b", "c"])
         }
     }
 

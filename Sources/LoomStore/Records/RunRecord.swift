@@ -82,15 +82,29 @@ public struct NodeRunRecord: Sendable {
         self.finishedAt = finishedAt
     }
 
-    /// The JSON object `jsonb_to_recordset` reads when node runs are written.
-    func row(run: UUID) -> Value {
+    /// The node run as an element of its run's `node_runs` column.
+    var row: Value {
         [
-            "id": .string(id), "run_id": .string(run.uuidString), "node_id": .string(nodeId), "node_type": .string(nodeType), "title": .string(title), "step": .int(step),
+            "id": .string(id), "node_id": .string(nodeId), "node_type": .string(nodeType), "title": .string(title), "step": .int(step),
             "status": .string(status), "inputs": inputs, "outputs": outputs, "error": error.map(Value.string) ?? .null,
             "retries": .int(retries), "elapsed_ms": .double(elapsedMilliseconds), "total_tokens": .int(totalTokens),
             "iteration_id": iterationId.map(Value.string) ?? .null, "iteration_index": iterationIndex.map(Value.int) ?? .null,
             "finished_at": .double(finishedAt.timeIntervalSince1970),
         ]
+    }
+
+    /// Reads an element of a run's `node_runs` column; nil when it is not one.
+    init?(row: Value) {
+        guard case .object(let fields) = row, let id = fields["id"]?.stringValue, let nodeId = fields["node_id"]?.stringValue,
+            let nodeType = fields["node_type"]?.stringValue, let step = fields["step"]?.numberValue, let status = fields["status"]?.stringValue,
+            let finishedAt = fields["finished_at"]?.numberValue
+        else { return nil }
+        self.init(
+            id: id, nodeId: nodeId, nodeType: nodeType, title: fields["title"]?.stringValue ?? nodeId, step: Int(step), status: status,
+            inputs: fields["inputs"] ?? .object([:]), outputs: fields["outputs"] ?? .object([:]), error: fields["error"]?.stringValue,
+            retries: Int(fields["retries"]?.numberValue ?? 0), elapsedMilliseconds: fields["elapsed_ms"]?.numberValue ?? 0,
+            totalTokens: Int(fields["total_tokens"]?.numberValue ?? 0), iterationId: fields["iteration_id"]?.stringValue,
+            iterationIndex: fields["iteration_index"]?.numberValue.map { Int($0) }, finishedAt: Date(timeIntervalSince1970: finishedAt))
     }
 }
 

@@ -2,8 +2,8 @@ import Foundation
 import LoomWorkflow
 import PostgresNIO
 
-/// Runs and their node runs. A run is written once when it finishes — run row and node runs in one statement —
-/// and, when it lasts long enough to be watched or stopped, also once when it starts (as `running`).
+/// Runs and their node runs. A run is written once when it finishes — its row holds its node runs — and, when it
+/// lasts long enough to be watched or stopped, also once when it starts (as `running`).
 public struct RunRepository: Sendable {
     let store: Store
 
@@ -28,7 +28,7 @@ public struct RunRepository: Sendable {
     /// A run already written (finished) is left alone.
     public func start(_ runs: [RunRecord]) async throws {
         guard !runs.isEmpty else { return }
-        let statement = StartRuns(runs: JSONWriter.string(.array(runs.map(Self.row)), sortKeys: false))
+        let statement = StartRuns(runs: JSONWriter.string(.array(runs.map { Self.row($0) }), sortKeys: false))
         try await store.perform {
             for try await _ in try await store.client.execute(statement, logger: store.logger) {}
         }
@@ -58,12 +58,10 @@ public struct RunRepository: Sendable {
         try await start([run])
     }
 
-    /// Writes finished runs and their node runs in one statement: one round trip and one commit for the batch.
+    /// Writes finished runs with their node runs in one statement: one round trip and one commit for the batch.
     public func finish(_ batch: [(run: RunRecord, nodes: [NodeRunRecord])]) async throws {
         guard !batch.isEmpty else { return }
-        let statement = FinishRuns(
-            runs: JSONWriter.string(.array(batch.map { Self.row($0.run) }), sortKeys: false),
-            nodes: JSONWriter.string(.array(batch.flatMap { entry in entry.nodes.map { $0.row(run: entry.run.id) } }), sortKeys: false))
+        let statement = FinishRuns(runs: JSONWriter.string(.array(batch.map { Self.row($0.run, nodes: $0.nodes) }), sortKeys: false))
         try await store.perform {
             for try await _ in try await store.client.execute(statement, logger: store.logger) {}
         }
@@ -73,36 +71,21 @@ public struct RunRepository: Sendable {
     /// anew each time was most of PostgreSQL's work per run under load.
     struct FinishRuns: PostgresPreparedStatement {
         static let sql = """
-            WITH finished AS (
-                INSERT INTO runs (id, app_id, version, status, inputs, outputs, error, user_id, conversation_id, server_id,
-                                  total_tokens, total_steps, elapsed_ms, created_at, finished_at)
-                SELECT r.id, r.app_id, r.version, r.status, r.inputs, r.outputs, r.error, r.user_id, r.conversation_id, r.server_id,
-                       r.total_tokens, r.total_steps, r.elapsed_ms, to_timestamp(r.created_at), to_timestamp(r.finished_at)
-                FROM jsonb_to_recordset($1::jsonb) AS r(\(RunRepository.recordColumns))
-                ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, outputs = EXCLUDED.outputs, error = EXCLUDED.error,
-                    total_tokens = EXCLUDED.total_tokens, total_steps = EXCLUDED.total_steps, elapsed_ms = EXCLUDED.elapsed_ms,
-                    finished_at = EXCLUDED.finished_at
-                RETURNING id
-            )
-            INSERT INTO node_runs (id, run_id, node_id, node_type, title, step, status, inputs, outputs, error, retries, elapsed_ms,
-                                   total_tokens, iteration_id, iteration_index, finished_at)
-            SELECT n.id, n.run_id, n.node_id, n.node_type, n.title, n.step, n.status, n.inputs, n.outputs, n.error,
-                   n.retries, n.elapsed_ms, n.total_tokens, n.iteration_id, n.iteration_index, to_timestamp(n.finished_at)
-            FROM jsonb_to_recordset($2::jsonb) AS n(
-                id text, run_id uuid, node_id text, node_type text, title text, step integer, status text, inputs jsonb, outputs jsonb,
-                error text, retries integer, elapsed_ms double precision, total_tokens integer, iteration_id text, iteration_index integer,
-                finished_at double precision)
-            WHERE n.run_id IN (SELECT id FROM finished)
-            ON CONFLICT (id) DO NOTHING
+            INSERT INTO runs (id, app_id, version, status, inputs, outputs, error, user_id, conversation_id, server_id,
+                              total_tokens, total_steps, elapsed_ms, created_at, finished_at, node_runs)
+            SELECT r.id, r.app_id, r.version, r.status, r.inputs, r.outputs, r.error, r.user_id, r.conversation_id, r.server_id,
+                   r.total_tokens, r.total_steps, r.elapsed_ms, to_timestamp(r.created_at), to_timestamp(r.finished_at), r.node_runs
+            FROM jsonb_to_recordset($1::jsonb) AS r(\(RunRepository.recordColumns), node_runs jsonb)
+            ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, outputs = EXCLUDED.outputs, error = EXCLUDED.error,
+                total_tokens = EXCLUDED.total_tokens, total_steps = EXCLUDED.total_steps, elapsed_ms = EXCLUDED.elapsed_ms,
+                finished_at = EXCLUDED.finished_at, node_runs = EXCLUDED.node_runs
             """
         typealias Row = Void
         var runs: String
-        var nodes: String
 
         func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings()
             bindings.append(runs)
-            bindings.append(nodes)
             return bindings
         }
 
@@ -119,8 +102,8 @@ public struct RunRepository: Sendable {
         finished_at double precision
         """
 
-    /// The JSON object `jsonb_to_recordset` reads for a run.
-    static func row(_ run: RunRecord) -> Value {
+    /// The JSON object `jsonb_to_recordset` reads for a run, with its node runs once it has finished.
+    static func row(_ run: RunRecord, nodes: [NodeRunRecord] = []) -> Value {
         let optional = { (text: String?) in text.map(Value.string) ?? .null }
         return [
             "id": .string(run.id.uuidString), "app_id": .int(run.appId), "version": .int(run.version), "status": .string(run.status),
@@ -128,7 +111,7 @@ public struct RunRepository: Sendable {
             "conversation_id": optional(run.conversationId?.uuidString), "server_id": optional(run.serverId?.uuidString),
             "total_tokens": .int(run.totalTokens), "total_steps": .int(run.totalSteps),
             "elapsed_ms": run.elapsedMilliseconds.map(Value.double) ?? .null, "created_at": .double(run.createdAt.timeIntervalSince1970),
-            "finished_at": run.finishedAt.map { .double($0.timeIntervalSince1970) } ?? .null,
+            "finished_at": run.finishedAt.map { .double($0.timeIntervalSince1970) } ?? .null, "node_runs": .array(nodes.map(\.row)),
         ]
     }
 
@@ -141,22 +124,15 @@ public struct RunRepository: Sendable {
         }
     }
 
+    /// The run's node runs in step order (as they finished within a step); empty for an unknown run.
     public func nodes(of runId: UUID) async throws -> [NodeRunRecord] {
         try await store.perform {
-            let rows = try await store.client.query(
-                """
-                SELECT id, node_id, node_type, title, step, status, inputs::text, outputs::text, error, retries, elapsed_ms, total_tokens,
-                       iteration_id, iteration_index, finished_at
-                FROM node_runs WHERE run_id = \(runId) ORDER BY step
-                """, logger: store.logger)
-            var nodes: [NodeRunRecord] = []
-            for try await row in rows.decode((String, String, String, String, Int, String, String, String, String?, Int, Double, Int, String?, Int?, Date).self) {
-                nodes.append(NodeRunRecord(
-                    id: row.0, nodeId: row.1, nodeType: row.2, title: row.3, step: row.4, status: row.5, inputs: Self.json(row.6) ?? .object([:]),
-                    outputs: Self.json(row.7) ?? .object([:]), error: row.8, retries: row.9, elapsedMilliseconds: row.10, totalTokens: row.11,
-                    iterationId: row.12, iterationIndex: row.13, finishedAt: row.14))
+            let rows = try await store.client.query("SELECT node_runs::text FROM runs WHERE id = \(runId)", logger: store.logger)
+            for try await text in rows.decode(String.self) {
+                let nodes = (Self.json(text)?.arrayValue ?? []).compactMap(NodeRunRecord.init(row:))
+                return nodes.enumerated().sorted { ($0.element.step, $0.offset) < ($1.element.step, $1.offset) }.map(\.element)
             }
-            return nodes
+            return []
         }
     }
 
