@@ -83,7 +83,7 @@ public struct NodeRunRecord: Sendable {
     }
 
     /// The node run as an element of its run's `node_runs` column.
-    var row: Value {
+    public var row: Value {
         [
             "id": .string(id), "node_id": .string(nodeId), "node_type": .string(nodeType), "title": .string(title), "step": .int(step),
             "status": .string(status), "inputs": inputs, "outputs": outputs, "error": error.map(Value.string) ?? .null,

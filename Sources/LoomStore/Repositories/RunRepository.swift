@@ -129,8 +129,8 @@ public struct RunRepository: Sendable {
         try await store.perform {
             let rows = try await store.client.query("SELECT node_runs::text FROM runs WHERE id = \(runId)", logger: store.logger)
             for try await text in rows.decode(String.self) {
-                let nodes = (Self.json(text)?.arrayValue ?? []).compactMap(NodeRunRecord.init(row:))
-                return nodes.enumerated().sorted { ($0.element.step, $0.offset) < ($1.element.step, $1.offset) }.map(\.element)
+                // The sort is stable: within a step, the order they were stored in.
+                return (Self.json(text)?.arrayValue ?? []).compactMap(NodeRunRecord.init(row:)).sorted { $0.step < $1.step }
             }
             return []
         }

@@ -185,18 +185,18 @@ enum PgbenchRun {
     }
 
     static func runWriteTPS(url: String, clients: Int, seconds: Int) async throws -> Double {
-        let node = { (step: Int, type: String, outputs: String) in
-            """
-            {"id": "n\(step)", "node_id": "n\(step)", "node_type": "\(type)", "title": "n\(step)", "step": \(step), "status": "succeeded", \
-            "inputs": {}, "outputs": \(outputs), "error": null, "retries": 0, "elapsed_ms": 0.001, "total_tokens": 0, \
-            "iteration_id": null, "iteration_index": null, "finished_at": 1796424103.0446}
-            """
+        // The three node runs of the benchmark's start → template → end app, as Loom stores them.
+        let outputs: [(type: String, outputs: Value)] = [("start", ["name": "bench"]), ("template", ["output": "Hello bench"]), ("end", ["greeting": "Hello bench"])]
+        let nodes = outputs.enumerated().map {
+            NodeRunRecord(
+                id: "n\($0.offset + 1)", nodeId: "n\($0.offset + 1)", nodeType: $0.element.type, title: "n\($0.offset + 1)", step: $0.offset + 1,
+                status: "succeeded", inputs: [:], outputs: $0.element.outputs, error: nil, retries: 0, elapsedMilliseconds: 0.001, totalTokens: 0,
+                iterationId: nil, iterationIndex: nil, finishedAt: Date())
         }
-        let nodes = [node(1, "start", #"{"name": "bench"}"#), node(2, "template", #"{"output": "Hello bench"}"#), node(3, "end", #"{"greeting": "Hello bench"}"#)]
         let script = """
             INSERT INTO runs (id, app_id, version, status, inputs, outputs, user_id, server_id, total_steps, elapsed_ms, created_at, finished_at, node_runs)
             SELECT gen_random_uuid(), (SELECT id FROM apps LIMIT 1), 1, 'succeeded', '{"name": "bench"}', '{"greeting": "Hello bench"}',
-                   'bench', gen_random_uuid(), 3, 0.1, now(), now(), '[\(nodes.joined(separator: ", "))]'
+                   'bench', gen_random_uuid(), 3, 0.1, now(), now(), '\(JSONWriter.string(.array(nodes.map(\.row)), sortKeys: false))'
             ON CONFLICT (id) DO NOTHING;
 
             """
