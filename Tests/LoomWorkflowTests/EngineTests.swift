@@ -27,6 +27,14 @@ import Testing
         #expect(spans[0].start < spans[1].end && spans[1].start < spans[0].end)
     }
 
+    @Test func aGraphRunsInlineOnlyWhenNoNodeCanWait() throws {
+        let pure = "app: pure\nnodes:\n  - {id: a, type: template, template: hi, next: b}\n  - {id: b, type: end, outputs: {x: '{{ a.output }}'}}\n"
+        #expect(try load(pure).graph.runsInline)
+        #expect(try !load(pure.replacingOccurrences(of: "template: hi,", with: "template: hi, timeout_s: 1,")).graph.runsInline)
+        #expect(try !load(pure.replacingOccurrences(of: "template: hi,", with: "template: hi, retry: {max: 1},")).graph.runsInline)
+        #expect(try !load(pure.replacingOccurrences(of: "type: template, template: hi", with: "type: llm, prompt: hi").replacingOccurrences(of: "a.output", with: "a.text")).graph.runsInline)
+    }
+
     @Test func skippedBranchesPropagateAndTheJoinStillRunsOnce() async throws {
         let workflow = try load("""
             app: skip

@@ -162,7 +162,7 @@ struct AdminController: Sendable {
 
     static func key(_ key: APIKeyRecord) -> Value {
         [
-            "id": .string(key.id.uuidString.lowercased()), "app": .string(key.app), "prefix": .string(key.prefix), "name": .string(key.name),
+            "id": .string(key.id.lowercasedString), "app": .string(key.app), "prefix": .string(key.prefix), "name": .string(key.name),
             "created_at": RunPresentation.seconds(key.createdAt), "revoked_at": RunPresentation.seconds(key.revokedAt),
         ]
     }
@@ -202,7 +202,7 @@ struct AdminController: Sendable {
     func runDetail(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         try auth.admin(request)
         let id = try ServiceAPIController.uuid(context.parameters.get("id"), what: "run")
-        guard let run = try await store.runs.find(id) else { throw APIError.notFound("no run \(id.uuidString.lowercased())") }
+        guard let run = try await store.runs.find(id) else { throw APIError.notFound("no run \(id.lowercasedString)") }
         var fields = RunPresentation.detail(run).objectValue!
         fields["node_runs"] = .array(try await store.runs.nodes(of: id).map(RunPresentation.node))
         return JSONResponse.make(.object(fields))

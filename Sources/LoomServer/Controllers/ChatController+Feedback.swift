@@ -48,7 +48,7 @@ extension ChatController {
         let status = liked ? likedStatus : .rejected
         let label = liked ? "like" : "dislike"
         let source: [String: Value] = [
-            "kind": "feedback", "app": .string(app.slug), "run": .string(message.runId.uuidString.lowercased()), "message": .string(message.id.uuidString.lowercased()),
+            "kind": "feedback", "app": .string(app.slug), "run": .string(message.runId.lowercasedString), "message": .string(message.id.lowercasedString),
         ]
         let added = try await store.samples.add(
             settings.dataset, [SampleInput(record: record, status: status, rating: liked ? 1 : -1, label: label, source: source)],

@@ -122,9 +122,9 @@ struct ChatController: Sendable {
         let messageId: UUID
         let query: String
 
-        var task: Value { .string(run.id.uuidString.lowercased()) }
-        var conversation: Value { .string(conversationId.uuidString.lowercased()) }
-        var message: Value { .string(messageId.uuidString.lowercased()) }
+        var task: Value { .string(run.id.lowercasedString) }
+        var conversation: Value { .string(conversationId.lowercasedString) }
+        var message: Value { .string(messageId.lowercasedString) }
 
         func event(_ name: String, _ fields: [String: Value]) -> Value {
             .object(fields.merging([
@@ -160,7 +160,7 @@ struct ChatController: Sendable {
         let found = try await store.conversations.list(appId: app.appId, user: user, limit: limit + 1)
         let data: [Value] = found.prefix(limit).map { conversation in
             [
-                "id": .string(conversation.id.uuidString.lowercased()), "name": .string(conversation.name), "inputs": conversation.inputs,
+                "id": .string(conversation.id.lowercasedString), "name": .string(conversation.name), "inputs": conversation.inputs,
                 "status": "normal", "created_at": RunPresentation.seconds(conversation.createdAt),
                 "updated_at": RunPresentation.seconds(conversation.updatedAt),
             ]
@@ -201,7 +201,7 @@ struct ChatController: Sendable {
         let found = try await store.conversations.messages(conversation.id, last: limit + 1)
         let data: [Value] = found.suffix(limit).map { message in
             [
-                "id": .string(message.id.uuidString.lowercased()), "conversation_id": .string(message.conversationId.uuidString.lowercased()),
+                "id": .string(message.id.lowercasedString), "conversation_id": .string(message.conversationId.lowercasedString),
                 "inputs": message.inputs, "query": .string(message.query), "answer": .string(message.answer),
                 "created_at": RunPresentation.seconds(message.createdAt),
             ]

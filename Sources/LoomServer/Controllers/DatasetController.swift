@@ -164,7 +164,7 @@ struct DatasetController: Sendable {
 
     static func job(_ job: JobRecord) -> Value {
         [
-            "id": .string(job.id.uuidString.lowercased()), "kind": .string(job.kind), "dataset": job.dataset.map(Value.string) ?? .null,
+            "id": .string(job.id.lowercasedString), "kind": .string(job.kind), "dataset": job.dataset.map(Value.string) ?? .null,
             "status": .string(job.status.rawValue), "progress": .object(job.progress), "result": job.result.map(Value.object) ?? .null,
             "error": job.error.map(Value.string) ?? .null, "attempts": .int(job.attempts), "created_at": .int(Int(job.createdAt.timeIntervalSince1970)),
         ]

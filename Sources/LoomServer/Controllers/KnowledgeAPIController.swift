@@ -107,7 +107,7 @@ struct KnowledgeAPIController: Sendable {
     static func queued(document name: String, job: JobRecord) -> Response {
         JSONResponse.make([
             "document": ["id": .string(name), "name": .string(name), "indexing_status": "waiting", "data_source_type": "upload_file"],
-            "batch": .string(job.id.uuidString.lowercased()),
+            "batch": .string(job.id.lowercasedString),
         ])
     }
 
@@ -160,7 +160,7 @@ struct KnowledgeAPIController: Sendable {
         let chunks = job.result?["chunks"] ?? job.progress["chunks"] ?? .int(0)
         return JSONResponse.make([
             "data": [[
-                "id": .string(id.uuidString.lowercased()), "indexing_status": .string(status), "error": job.error.map(Value.string) ?? .null,
+                "id": .string(id.lowercasedString), "indexing_status": .string(status), "error": job.error.map(Value.string) ?? .null,
                 "completed_segments": chunks, "total_segments": job.status == .done ? chunks : job.progress["embedded"] ?? .int(0),
             ]]
         ])

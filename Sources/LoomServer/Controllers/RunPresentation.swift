@@ -10,7 +10,7 @@ enum RunPresentation {
 
     /// The blocking answer of `POST /v1/workflows/run`.
     static func blocking(_ run: PreparedRun, _ result: RunResult) -> Value {
-        let id = Value.string(run.id.uuidString.lowercased())
+        let id = Value.string(run.id.lowercasedString)
         return [
             "workflow_run_id": id, "task_id": id,
             "data": [
@@ -25,12 +25,12 @@ enum RunPresentation {
     /// `GET /v1/workflows/run/{id}` and the admin run list.
     static func detail(_ run: RunRecord) -> Value {
         [
-            "id": .string(run.id.uuidString.lowercased()), "workflow_id": .string(run.app), "version": .int(run.version),
+            "id": .string(run.id.lowercasedString), "workflow_id": .string(run.app), "version": .int(run.version),
             "status": .string(run.status), "inputs": run.inputs, "outputs": run.outputs ?? .null, "error": run.error.map(Value.string) ?? .null,
             "user": .string(run.user), "total_steps": .int(run.totalSteps), "total_tokens": .int(run.totalTokens),
             "elapsed_time": run.elapsedMilliseconds.map { .double($0 / 1000) } ?? .null, "created_at": seconds(run.createdAt),
             "finished_at": seconds(run.finishedAt),
-            "conversation_id": run.conversationId.map { .string($0.uuidString.lowercased()) } ?? .null,
+            "conversation_id": run.conversationId.map { .string($0.lowercasedString) } ?? .null,
         ]
     }
 

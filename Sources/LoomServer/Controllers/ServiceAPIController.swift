@@ -63,14 +63,14 @@ struct ServiceAPIController: Sendable {
     func run(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         let app = try await access(request, context)
         let id = try Self.uuid(context.parameters.get("id"), what: "run")
-        guard let run = try await store.runs.find(id), run.appId == app.appId else { throw APIError.notFound("no run \(id.uuidString.lowercased()) in app '\(app.slug)'") }
+        guard let run = try await store.runs.find(id), run.appId == app.appId else { throw APIError.notFound("no run \(id.lowercasedString) in app '\(app.slug)'") }
         return JSONResponse.make(RunPresentation.detail(run))
     }
 
     func stop(_ request: Request, _ context: LoomRequestContext) async throws -> Response {
         let app = try await access(request, context)
         let id = try Self.uuid(context.parameters.get("id"), what: "task")
-        guard try await runner.stop(id, app: app) else { throw APIError.notFound("no task \(id.uuidString.lowercased()) in app '\(app.slug)'") }
+        guard try await runner.stop(id, app: app) else { throw APIError.notFound("no task \(id.lowercasedString) in app '\(app.slug)'") }
         return JSONResponse.make(["result": "success"])
     }
 

@@ -38,7 +38,7 @@ final class AccessCache: Sendable {
         entries.withLock { $0.removeAll() }
     }
 
-    static func keyMessage(_ id: UUID) -> String { "key:\(id.uuidString.lowercased())" }
+    static func keyMessage(_ id: UUID) -> String { "key:\(id.lowercasedString)" }
     static func appMessage(_ id: Int) -> String { "app:\(id)" }
 
     /// Applies a `loom_access` message.

@@ -103,12 +103,12 @@ final class AppRunner: Sendable {
             journal.began(record)
         }
         let context = RunContext(
-            runId: run.id.uuidString.lowercased(), appId: run.app.slug, user: run.request.user, query: run.request.query,
-            conversationId: run.request.conversationId?.uuidString.lowercased(), dialogueCount: run.request.dialogueCount,
+            runId: run.id.lowercasedString, appId: run.app.slug, user: run.request.user, query: run.request.query,
+            conversationId: run.request.conversationId?.lowercasedString, dialogueCount: run.request.dialogueCount,
             files: run.request.files, startedAt: run.createdAt,
             environment: environment, history: run.request.history, conversationVariables: run.request.conversationVariables)
         let engine = self.engine
-        let task = Task {
+        let body: @Sendable () async -> RunResult = {
             do {
                 return try await engine.run(run.workflow, inputs: run.inputs, context: context) { event in
                     recorder.observe(event)
@@ -119,9 +119,12 @@ final class AppRunner: Sendable {
                     runId: context.runId, status: .failed, outputs: [:], error: "\(error)", elapsed: .zero, usage: TokenUsage(), steps: 0)
             }
         }
-        active.register(run.id, app: run.app.appId) { task.cancel() }
-        defer { active.unregister(run.id) }
-        let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        // A blocking run in which nothing waits ends microseconds later, before a stop could arrive (its caller
+        // learns its id with the answer): it runs here rather than in a task of its own.
+        let task = !run.request.streaming && run.workflow.graph.runsInline ? nil : Task { await body() }
+        if let task { active.register(run.id, app: run.app.appId) { task.cancel() } }
+        defer { if task != nil { active.unregister(run.id) } }
+        let result = if let task { await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() } } else { await body() }
         record.status = result.status.rawValue
         record.outputs = .object(result.outputs)
         record.error = result.error
@@ -141,7 +144,7 @@ final class AppRunner: Sendable {
         if active.stop(runId, app: app.appId) { return true }
         guard let run = try await store.runs.find(runId), run.appId == app.appId else { return false }
         if run.status == RunStatus.running.rawValue {
-            try await NotificationChannel(NotificationChannel.runStops, store: store).announce(runId.uuidString.lowercased())
+            try await NotificationChannel(NotificationChannel.runStops, store: store).announce(runId.lowercasedString)
         }
         return true
     }

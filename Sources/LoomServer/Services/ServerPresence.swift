@@ -18,7 +18,7 @@ struct ServerPresence: Service {
                     try await store.servers.register(serverId, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier))
                     let failed = try await store.servers.failOrphanedRuns(staleAfter: staleAfter)
                     if !failed.isEmpty {
-                        logger.warning("failed runs left by a stopped server", metadata: ["runs": "\(failed.map { $0.uuidString.lowercased() })"])
+                        logger.warning("failed runs left by a stopped server", metadata: ["runs": "\(failed.map { $0.lowercasedString })"])
                     }
                 } catch {
                     logger.warning("heartbeat failed", metadata: ["error": "\(error)"])

@@ -36,7 +36,7 @@ public struct JobRepository: Sendable {
             ).decode(Row.self) {
                 return Self.record(row)
             }
-            throw StoreError.jobNotFound(id.uuidString.lowercased())
+            throw StoreError.jobNotFound(id.lowercasedString)
         }
     }
 

@@ -61,7 +61,7 @@ public struct KeyRepository: Sendable {
             ).decode(UUID.self) {
                 found = true
             }
-            if !found { throw StoreError.keyNotFound(id.uuidString.lowercased()) }
+            if !found { throw StoreError.keyNotFound(id.lowercasedString) }
         }
     }
 

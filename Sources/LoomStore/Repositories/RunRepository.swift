@@ -106,9 +106,9 @@ public struct RunRepository: Sendable {
     static func row(_ run: RunRecord, nodes: [NodeRunRecord] = []) -> Value {
         let optional = { (text: String?) in text.map(Value.string) ?? .null }
         return [
-            "id": .string(run.id.uuidString), "app_id": .int(run.appId), "version": .int(run.version), "status": .string(run.status),
+            "id": .string(run.id.lowercasedString), "app_id": .int(run.appId), "version": .int(run.version), "status": .string(run.status),
             "inputs": run.inputs, "outputs": run.outputs ?? .null, "error": optional(run.error), "user_id": .string(run.user),
-            "conversation_id": optional(run.conversationId?.uuidString), "server_id": optional(run.serverId?.uuidString),
+            "conversation_id": optional(run.conversationId?.lowercasedString), "server_id": optional(run.serverId?.lowercasedString),
             "total_tokens": .int(run.totalTokens), "total_steps": .int(run.totalSteps),
             "elapsed_ms": run.elapsedMilliseconds.map(Value.double) ?? .null, "created_at": .double(run.createdAt.timeIntervalSince1970),
             "finished_at": run.finishedAt.map { .double($0.timeIntervalSince1970) } ?? .null, "node_runs": .array(nodes.map(\.row)),

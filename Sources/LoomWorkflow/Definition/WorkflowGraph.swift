@@ -8,6 +8,11 @@ public struct NodeSpec: Sendable {
     public let location: SourceLocation
     /// Every variable the node's templates and references read, for load-time checks.
     public let reads: [NodeRead]
+
+    /// Pure nodes without retries or a timeout run in the scheduler's own task: they never wait.
+    public var runsInline: Bool {
+        Swift.type(of: behavior).runsInstantly && policy.retry == nil && policy.timeout == nil
+    }
 }
 
 /// A variable a node reads, and where the reading is written.
@@ -35,6 +40,9 @@ public struct WorkflowGraph: Sendable {
     /// Nodes nothing points to: they start the run.
     public let roots: [Int]
     public let indexById: [String: Int]
+
+    /// Every node runs inline: a run of this graph never suspends, so it finishes within the task that starts it.
+    public var runsInline: Bool { nodes.allSatisfy(\.runsInline) }
 
     public init(nodes: [NodeSpec], edges: [Edge]) {
         self.nodes = nodes

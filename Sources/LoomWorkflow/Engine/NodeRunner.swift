@@ -16,10 +16,7 @@ struct NodeRunner: Sendable {
         var assignments: [VariableAssignment] = []
     }
 
-    /// Pure nodes without retries run in the scheduler's own task.
-    var runsInline: Bool {
-        type(of: spec.behavior).runsInstantly && spec.policy.retry == nil && spec.policy.timeout == nil
-    }
+    var runsInline: Bool { spec.runsInline }
 
     func run(_ pool: VariablePool) async -> Completion {
         let started = ContinuousClock.now

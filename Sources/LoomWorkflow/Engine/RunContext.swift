@@ -21,7 +21,7 @@ public struct RunContext: Sendable {
     public var conversationVariables: [String: Value]
 
     public init(
-        runId: String = UUID.random().uuidString.lowercased(), appId: String? = nil, user: String = "anonymous",
+        runId: String = UUID.random().lowercasedString, appId: String? = nil, user: String = "anonymous",
         query: String? = nil, conversationId: String? = nil, dialogueCount: Int? = nil, files: [Value] = [], startedAt: Date = Date(),
         environment: [String: String] = [:], history: [ChatMessage] = [], conversationVariables: [String: Value] = [:]
     ) {
