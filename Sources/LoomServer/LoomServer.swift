@@ -21,10 +21,10 @@ public struct LoomServer: Sendable {
         self.logger = logger
     }
 
-    /// Runs until the task is cancelled or, with `handleSignals`, SIGINT/SIGTERM ask for a graceful shutdown.
+    /// Runs until the task is cancelled or the service group it runs in shuts down gracefully.
     /// `onListening` gets the bound port (useful with port 0) and, when one was generated, the new admin token.
     public func run(
-        store: Store, handleSignals: Bool = true, onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
+        store: Store, onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
         showAdminToken: @escaping @Sendable (String) -> Void = { print("admin token (shown once; keep it): \($0)") }
     ) async throws {
         let migrations = try Migration.load(from: configuration.migrationsDirectory)
@@ -54,11 +54,7 @@ public struct LoomServer: Sendable {
             store: store, adminHash: adminHash, vectorSearch: vectorSearch, models: models, fetcher: fetcher, tools: tools.registry,
             loopback: loopback, onListening: onListening)
         do {
-            if handleSignals {
-                try await application.runService()
-            } else {
-                try await application.run()
-            }
+            try await application.run()
         } catch {
             await tools.close()
             await loopback.shutdown()

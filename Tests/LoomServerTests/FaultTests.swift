@@ -94,6 +94,58 @@ import Testing
         }
     }
 
+    /// `deploy/dev down` stops the platform with SIGTERM: the server, then its inference pool, shut down
+    /// gracefully and the worker goes with them. Before, the pool was cancelled under the server and logged an error
+    /// on every stop.
+    @Test func sigtermStopsTheServerAndItsWorkerWithoutComplaint() async throws {
+        let database = try await TestDatabase.create()
+        let port = try await TestHTTPServer.closedPort()
+        let log = try LoomProcess.scratchFile("serve.log", "")
+        let process = Process()
+        process.executableURL = LoomProcess.executable
+        process.arguments = ["serve", "--port", String(port), "--workers", "1"]
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "DATABASE_URL": database, "LOOM_ADMIN_TOKEN": ServerHarness.adminToken, "LOOM_MIGRATIONS": TestDatabase.migrations,
+            "LOOM_LOG_LEVEL": "warning",
+        ]) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        let server = ServerHarness(baseURL: "http://127.0.0.1:\(port)", store: try await Self.unusedStore(), client: HTTPClient(eventLoopGroupProvider: .singleton))
+        // Healthy once the worker has loaded the bundled models and answers.
+        try await server.eventually(timeout: .seconds(120)) { (try? await server.request(.GET, "/healthz").status) == 200 }
+        try await server.client.shutdown()
+        let worker = try #require(Self.processes(withArgument: "--parent \(process.processIdentifier)").first, "no worker process found")
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning, "still running 30 s after SIGTERM")
+        #expect(process.terminationStatus == 0)
+        // Told to stop as the pool ends; it may take a moment to go.
+        let gone = ContinuousClock.now + .seconds(15)
+        while !Self.hasEnded(worker), ContinuousClock.now < gone { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(Self.hasEnded(worker), "the worker outlived the server")
+        let logged = try String(contentsOf: log, encoding: .utf8)
+        #expect(!logged.contains(" error ") && !logged.contains(" warning "), "\(logged)")
+    }
+
+    /// Gone, or a zombie waiting to be reaped.
+    static func hasEnded(_ id: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(id)/stat", encoding: .utf8) else { return true }
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+    }
+
+    /// Process ids whose command line contains `argument`.
+    static func processes(withArgument argument: String) -> [pid_t] {
+        let ids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { pid_t($0) } ?? []
+        return ids.filter { id in
+            guard let line = FileManager.default.contents(atPath: "/proc/\(id)/cmdline") else { return false }
+            return String(decoding: line.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(argument)
+        }
+    }
+
     /// The doomed server's harness talks HTTP only.
     static func unusedStore() async throws -> Store {
         Store(client: .init(configuration: try DatabaseURL.configuration("postgres://nobody@127.0.0.1:9/none"), backgroundLogger: .init(label: "unused")), logger: .init(label: "unused"))

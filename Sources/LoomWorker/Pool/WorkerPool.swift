@@ -50,7 +50,7 @@ public struct WorkerPool: Sendable {
         self.logger = logger
     }
 
-    /// Starts the workers and the router; runs until cancelled, then stops the workers.
+    /// Starts the workers and the router; runs until cancelled or shut down gracefully, then stops the workers.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let slots = try (0..<configuration.workers).map { WorkerSlot(index: $0, port: try Self.freePort()) }
         var clientConfiguration = HTTPClient.Configuration()
@@ -73,7 +73,7 @@ public struct WorkerPool: Sendable {
     }
 
     private func serve(_ application: some ApplicationProtocol, slots: [WorkerSlot], client: HTTPClient) async throws {
-        try await withThrowingDiscardingTaskGroup { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for slot in slots {
                 let arguments = ["worker", "--port", String(slot.port), "--threads", String(configuration.threadsPerWorker), "--parent", String(getpid())]
                 let supervisor = WorkerSupervisor(
@@ -81,6 +81,10 @@ public struct WorkerPool: Sendable {
                 group.addTask { await supervisor.run() }
             }
             group.addTask { try await application.run() }
+            // Supervisors run until cancelled: the router ends first (a graceful shutdown, once its requests are
+            // answered), and the workers stop with it.
+            try await group.next()
+            group.cancelAll()
         }
     }
 

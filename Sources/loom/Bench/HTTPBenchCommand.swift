@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import LoomConnectors
 import LoomServer
+import ServiceLifecycle
 import LoomStore
 import LoomWorkflow
 import PostgresNIO
@@ -44,9 +45,10 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         let (ports, announce) = AsyncStream.makeStream(of: Int.self)
         try await Store.with(try DatabaseURL.configuration(database), logger: Logger(label: "loom.bench")) { store in
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await server.run(store: store, handleSignals: false, onListening: { announce.yield($0) }, showAdminToken: { _ in })
-                }
+                let serving = ServiceGroup(
+                    services: [LifecycleTask { try await server.run(store: store, onListening: { announce.yield($0) }, showAdminToken: { _ in }) }],
+                    logger: Logger(label: "loom.bench"))
+                group.addTask { try await serving.run() }
                 var port = 0
                 for await bound in ports {
                     port = bound
@@ -80,7 +82,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                 print("  insert tps: one INSERT of one row (no index) per transaction — the issue's ceiling")
                 print("  run-write tps: Loom's own write for one run (its row, holding its 3 node runs, with its indexes) per transaction\n")
                 print(TextTable.render(["connections", "runs/s", "p50 ms", "p99 ms", "errors", "recorded", "insert tps (loom %)", "run-write tps (loom %)"], rows))
-                group.cancelAll()
+                await serving.triggerGracefulShutdown()
             }
         }
         await BenchDatabase.dropDatabase(database, on: cluster.url)

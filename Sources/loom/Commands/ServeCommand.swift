@@ -4,6 +4,7 @@ import Logging
 import LoomServer
 import LoomStore
 import LoomWorker
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,21 +38,22 @@ struct ServeCommand: AsyncParsableCommand {
         var pool = WorkerPool.Configuration(environment: environment, executable: WorkerPool.Configuration.currentExecutable)
         if let workers { pool.workers = workers }
         guard pool.workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
-        try await withThrowingTaskGroup(of: Void.self) { [pool] group in
-            if pool.workers > 0 {
-                let workerPool = WorkerPool(configuration: pool, logger: Logger(label: "loom.pool"))
-                group.addTask {
-                    try await workerPool.run(onListening: { port in logger.info("inference pool listening", metadata: ["port": "\(port)", "workers": "\(pool.workers)"]) })
-                }
-            }
-            group.addTask {
-                try await Store.with(database, logger: logger, operationTimeout: timeout) { store in
-                    try await server.run(store: store)
-                }
-            }
-            // The server ends on SIGINT/SIGTERM, the pool with it; either failing ends both.
-            try await group.next()
-            group.cancelAll()
+        var services: [any Service] = []
+        if pool.workers > 0 {
+            let workerPool = WorkerPool(configuration: pool, logger: Logger(label: "loom.pool"))
+            services.append(LifecycleTask { [pool] in
+                try await workerPool.run(onListening: { port in logger.info("inference pool listening", metadata: ["port": "\(port)", "workers": "\(pool.workers)"]) })
+            })
+        }
+        // The database client stays outside the group: it would close on the group's graceful shutdown, while
+        // the server still writes its last runs.
+        try await Store.with(database, logger: logger, operationTimeout: timeout) { [services] store in
+            // SIGINT/SIGTERM shut down the server first (its requests may still use the pool), then the pool;
+            // either failing ends both.
+            let group = ServiceGroup(
+                services: services + [LifecycleTask { try await server.run(store: store) }], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger)
+            try await group.run()
         }
     }
 }

@@ -49,7 +49,7 @@ struct ServerHarness: Sendable {
         let server = LoomServer(configuration: configuration(configure), catalog: catalog, logger: Logger(label: "loom.test.server"))
         return try await Store.with(try DatabaseURL.configuration(url), logger: Logger(label: "loom.test.store"), operationTimeout: databaseTimeout) { store in
             try await ListeningService.with({ onListening in
-                try await server.run(store: store, handleSignals: false, onListening: onListening, showAdminToken: { _ in })
+                try await server.run(store: store, onListening: onListening, showAdminToken: { _ in })
             }) { port, client in
                 try await body(ServerHarness(baseURL: "http://127.0.0.1:\(port)", store: store, client: client))
             }
