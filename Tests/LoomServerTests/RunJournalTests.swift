@@ -19,14 +19,37 @@ import Testing
             id: UUID(), appId: app.id, app: "late", version: 1, status: "succeeded", inputs: [:], user: "u", createdAt: Date(), finishedAt: Date())
     }
 
-    @Test func aRunQueuedWhileTheJournalRunsIsWrittenInItsBatch() async throws {
+    /// Runs finishing together: the first is written by its caller, those finishing meanwhile wait for the loop's
+    /// batches.
+    @Test func runsFinishingTogetherAreAllWritten() async throws {
+        try await TestDatabase.withStore { store in
+            let first = try await Self.run(store)
+            let runs = [first] + (1..<32).map { _ in RunRecord(
+                id: UUID(), appId: first.appId, app: "late", version: 1, status: "succeeded", inputs: [:], user: "u", createdAt: Date(), finishedAt: Date()) }
+            let journal = RunJournal(store: store, checkpointAfter: .seconds(5), logger: Logger(label: "test"))
+            let loop = Task { try await journal.run() }
+            let written = await withTaskGroup(of: Bool.self) { group in
+                for run in runs { group.addTask { await journal.finished(run, nodes: []) } }
+                return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(written == runs.count)
+            for run in runs { #expect(try await store.runs.find(run.id)?.status == "succeeded") }
+            loop.cancel()
+        }
+    }
+
+    /// With nothing being written, a finished run does not wait for the loop: here there is none.
+    @Test func aRunFinishingWhileNothingIsWrittenIsWrittenByItsCaller() async throws {
         try await TestDatabase.withStore { store in
             let run = try await Self.run(store)
             let journal = RunJournal(store: store, checkpointAfter: .seconds(5), logger: Logger(label: "test"))
-            let loop = Task { try await journal.run() }
-            #expect(await journal.finished(run, nodes: []))
+            let outcome = Outcome()
+            let caller = Task { outcome.set(await journal.finished(run, nodes: [])) }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while outcome.value == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(outcome.value == true, "the caller waits for a loop that is not running")
+            if outcome.value == nil { caller.cancel() } else { await caller.value }
             #expect(try await store.runs.find(run.id)?.status == "succeeded")
-            loop.cancel()
         }
     }
 
