@@ -135,7 +135,11 @@ final class RunJournal: Service, Sendable {
             defer { state.finished = [] }
             return state.finished
         }
-        for entry in unwritten {
+        reportLost(unwritten)
+    }
+
+    private func reportLost(_ entries: [Finished]) {
+        for entry in entries {
             logger.error("a finished run could not be recorded before shutdown", metadata: ["run": "\(entry.run.id)"])
             entry.committed?.resume(returning: false)
         }
@@ -165,7 +169,8 @@ final class RunJournal: Service, Sendable {
         }
     }
 
-    /// Writes one batch; on failure the batch goes back in front to be retried by the loop, and false is returned.
+    /// Writes one batch; on failure the batch goes back in front to be retried by the loop (or, once the loop has
+    /// stopped, is reported lost), and false is returned.
     private func write(_ batch: [Finished]) async -> Bool {
         do {
             try await store.runs.finish(batch.map { ($0.run, $0.nodes) })
@@ -178,7 +183,12 @@ final class RunJournal: Service, Sendable {
                 retry[index].committed?.resume(returning: false)
                 retry[index].committed = nil
             }
-            state.withLock { $0.finished.insert(contentsOf: retry, at: 0) }
+            // Once the loop has stopped no one would retry them (a write its caller began as the server stopped).
+            let kept = state.withLock { state in
+                if !state.closed { state.finished.insert(contentsOf: retry, at: 0) }
+                return !state.closed
+            }
+            if !kept { reportLost(retry) }
             return false
         }
     }
