@@ -113,11 +113,14 @@ import Testing
     @Test func metricsCountRequestsRunsAndNodes() async throws {
         try await ServerHarness.with { server in
             let key = try await server.publishExample("ticket-triage.yaml")
-            _ = try await server.request(.POST, "/v1/workflows/run", token: key, body: #"{"inputs": {"ticket": "refund"}}"#)
+            // Twice, and once refused: each series counts its own requests (handles are made once and kept).
+            for _ in 0..<2 { _ = try await server.request(.POST, "/v1/workflows/run", token: key, body: #"{"inputs": {"ticket": "refund"}}"#) }
+            _ = try await server.request(.POST, "/v1/workflows/run", token: "loom-wrong", body: #"{"inputs": {"ticket": "refund"}}"#)
             let metrics = try await server.request(.GET, "/metrics").text
-            #expect(metrics.contains(#"loom_runs_total{app="ticket-triage",status="succeeded"} 1"#))
-            #expect(metrics.contains(#"loom_http_requests_total{method="POST",route="/v1/workflows/run",status="200"} 1"#))
-            #expect(metrics.contains(#"loom_node_duration_seconds_count{type="template",status="succeeded"} 1"#))
+            #expect(metrics.contains(#"loom_runs_total{app="ticket-triage",status="succeeded"} 2"#))
+            #expect(metrics.contains(#"loom_http_requests_total{method="POST",route="/v1/workflows/run",status="200"} 2"#))
+            #expect(metrics.contains(#"loom_http_requests_total{method="POST",route="/v1/workflows/run",status="401"} 1"#))
+            #expect(metrics.contains(#"loom_node_duration_seconds_count{type="template",status="succeeded"} 2"#))
             #expect(metrics.contains("loom_active_streams"))
         }
     }

@@ -22,6 +22,6 @@ public struct ChunkFingerprint {
     }
 
     public func hex() -> String {
-        hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        Hex.string(hasher.finalize())
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LoomWorkflow
 
 /// One numbered SQL file of `migrations/`: `0001_initial.sql` is version 1.
 public struct Migration: Sendable {
@@ -28,7 +29,7 @@ public struct Migration: Sendable {
             guard let data = FileManager.default.contents(atPath: "\(directory)/\(file)"), let sql = String(data: data, encoding: .utf8) else {
                 throw StoreError.migration("cannot read \(directory)/\(file)")
             }
-            let checksum = Secret.hex(SHA256.hash(data: data))
+            let checksum = Hex.string(SHA256.hash(data: data))
             migrations.append(Migration(version: version, name: file, sql: sql, checksum: checksum))
         }
         return migrations

@@ -22,7 +22,7 @@ public struct NotificationChannel: Sendable {
 
     public func announce(_ payload: String) async throws {
         try await store.perform { [store, name] in
-            try await store.client.query("SELECT pg_notify(\(name), \(payload))", logger: store.logger)
+            _ = try await store.client.query("SELECT pg_notify(\(name), \(payload))", logger: store.logger)
         }
     }
 

@@ -27,7 +27,7 @@ public struct FineTuneRepository: Sendable {
 
     /// A new job, `validating_files` until the caller has checked its data (`queue` or `fail` next).
     public func create(_ input: FineTuneJobInput) async throws -> FineTuneJobRecord {
-        let id = "ftjob-" + Secret.hex((0..<12).map { _ in UInt8.random(in: 0...255) })
+        let id = "ftjob-" + Hex.string((0..<12).map { _ in UInt8.random(in: 0...255) })
         let hyperparameters = JSONWriter.string(.object(input.hyperparameters))
         try await store.perform {
             try await store.client.withTransaction(logger: store.logger) { connection in
@@ -209,7 +209,7 @@ public struct FineTuneRepository: Sendable {
     /// Records a checkpoint file the owner has written.
     public func checkpoint(_ id: String, owner: UUID, step: Int, path: String, sha256: String, metrics: [String: Value]) async throws {
         let json = JSONWriter.string(.object(metrics))
-        let checkpoint = "ftckpt-" + Secret.hex((0..<12).map { _ in UInt8.random(in: 0...255) })
+        let checkpoint = "ftckpt-" + Hex.string((0..<12).map { _ in UInt8.random(in: 0...255) })
         try await store.perform {
             try await store.client.query(
                 """

@@ -10,7 +10,7 @@ public struct SampleRepository: Sendable {
 
     /// The hash that finds duplicates: of the record's canonical JSON, so key order and spacing do not matter.
     public static func sha256(_ record: TrainingRecord) -> String {
-        Secret.hex(SHA256.hash(data: Data(record.canonicalJSON.utf8)))
+        Hex.string(SHA256.hash(data: Data(record.canonicalJSON.utf8)))
     }
 
     /// Stores the samples whose records the dataset does not hold yet (the first of equal inputs wins), all in one

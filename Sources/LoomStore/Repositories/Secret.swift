@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import LoomWorkflow
 
 /// Random credentials and the hashes they are stored as.
 public enum Secret {
@@ -12,19 +13,7 @@ public enum Secret {
     }
 
     public static func hash(_ secret: String) -> String {
-        hex(SHA256.hash(data: Data(secret.utf8)))
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// Lower-case hexadecimal, without `String(format:)` (slow enough to show in request profiles).
-    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Hex.string(SHA256.hash(data: Data(secret.utf8)))
     }
 
     /// Compares in time independent of where the strings differ.

@@ -142,7 +142,7 @@ public struct FineTuneJobRunner: Sendable {
     private func checkpoint(_ job: FineTuneJobRecord, model: LlamaModel) async throws -> TrainingState? {
         for checkpoint in try await store.fineTunes.checkpoints(job.id) {
             guard let data = FileManager.default.contents(atPath: checkpoint.path),
-                Secret.hex(SHA256.hash(data: data)) == checkpoint.sha256,
+                Hex.string(SHA256.hash(data: data)) == checkpoint.sha256,
                 let state = try? TrainingState(decoding: data, configuration: model.configuration)
             else {
                 try await store.fineTunes.event(job.id, level: "warn", message: "Checkpoint at step \(checkpoint.step) is missing or damaged; trying an older one")
@@ -201,7 +201,7 @@ public struct FineTuneJobRunner: Sendable {
                                 let data = state.encoded()
                                 let path = directory + "/step-\(state.step).ckpt"
                                 try AtomicFile.write(data, to: path)
-                                continuation.yield(.checkpoint(step: state.step, path: path, sha256: Secret.hex(SHA256.hash(data: data)), loss: lastLoss))
+                                continuation.yield(.checkpoint(step: state.step, path: path, sha256: Hex.string(SHA256.hash(data: data)), loss: lastLoss))
                             }
                         }
                     }

@@ -43,7 +43,7 @@ struct GraphRunner: Sendable {
                         spec: spec, index: index, execution: execution, coordinator: coordinator, depth: depth, scopeTypes: scopeTypes)
                     // Conversation variables are shared by the whole run: a node sees every write finished before it starts.
                     if let conversation = coordinator.conversationVariables { state.pool.set(conversation, for: VariableNamespace.conversation) }
-                    if runner.runsInline {
+                    if spec.runsInline {
                         // Pure nodes finish in microseconds and never wait: a task of their own would cost more
                         // than the node itself.
                         state.absorb(await runner.run(state.pool), coordinator)

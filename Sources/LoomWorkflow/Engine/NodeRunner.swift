@@ -16,8 +16,6 @@ struct NodeRunner: Sendable {
         var assignments: [VariableAssignment] = []
     }
 
-    var runsInline: Bool { spec.runsInline }
-
     func run(_ pool: VariablePool) async -> Completion {
         let started = ContinuousClock.now
         let context = NodeContext(execution: execution, pool: pool, coordinator: coordinator, depth: depth, scopeTypes: scopeTypes)

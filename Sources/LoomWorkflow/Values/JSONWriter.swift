@@ -67,8 +67,6 @@ public enum JSONWriter {
         return "\(number)"
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     /// Copies runs of bytes that need no escaping in one go; UTF-8 beyond ASCII passes through unchanged.
     private static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
@@ -89,8 +87,8 @@ public enum JSONWriter {
                 case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
                 default:
                     out.append(contentsOf: "u00".utf8)
-                    out.append(hexDigits[Int(byte >> 4)])
-                    out.append(hexDigits[Int(byte & 0xF)])
+                    out.append(Hex.digits[Int(byte >> 4)])
+                    out.append(Hex.digits[Int(byte & 0xF)])
                 }
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))

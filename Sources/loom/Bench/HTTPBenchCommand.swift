@@ -3,10 +3,10 @@ import Foundation
 import Logging
 import LoomConnectors
 import LoomServer
-import ServiceLifecycle
 import LoomStore
 import LoomWorkflow
 import PostgresNIO
+import ServiceLifecycle
 
 struct HTTPBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
