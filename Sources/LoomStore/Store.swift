@@ -2,8 +2,8 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-/// Loom's PostgreSQL store: one client (a connection pool) and the repositories over it. The owner of the client
-/// runs `client.run()` for as long as the store is used.
+/// Loom's PostgreSQL store: one client (a connection pool) and the repositories over it. Its owner runs `run()`
+/// (the client and the operations' deadlines) for as long as the store is used; `with` does.
 public struct Store: Sendable {
     public let client: PostgresClient
     public let logger: Logger
@@ -12,6 +12,7 @@ public struct Store: Sendable {
     public var operationTimeout: Duration
     /// Whether the last operation reached the database; callers refuse new work while it did not.
     public let health = DatabaseHealth()
+    private let deadlines = OperationDeadlines()
 
     public init(client: PostgresClient, logger: Logger, operationTimeout: Duration = .seconds(5)) {
         self.client = client
@@ -38,11 +39,10 @@ public struct Store: Sendable {
         let timeout = operationTimeout
         let outcome = Deadline<T>()
         let operation = Task { outcome.settle(await Result(catching: body)) }
-        let timer = Task {
-            try await Task.sleep(for: timeout)
+        let deadline = deadlines.add(timeout) {
             if outcome.settle(.failure(StoreError.unavailable("the database did not answer within \(timeout)"))) { operation.cancel() }
         }
-        defer { timer.cancel() }
+        defer { deadlines.remove(deadline) }
         do {
             let value = try await withTaskCancellationHandler {
                 try await outcome.value()
@@ -63,19 +63,32 @@ public struct Store: Sendable {
         _ = try await perform { try await client.query("SELECT 1", logger: logger) }
     }
 
-    /// Creates the client, runs `body` while the client runs, and shuts it down afterwards.
+    /// Runs the client and watches the operations' deadlines, until cancelled. `starting` is called as the client
+    /// starts: queries made before it are served, but the client warns of each.
+    public func run(starting: @Sendable () -> Void = {}) async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await deadlines.watch() }
+            starting()
+            await client.run()
+            group.cancelAll()
+        }
+    }
+
+    /// Creates the store, runs `body` while the store runs, and shuts it down afterwards.
     public static func with<T: Sendable>(
         _ configuration: PostgresClient.Configuration, logger: Logger, operationTimeout: Duration = .seconds(5),
         _ body: @Sendable (Store) async throws -> T
     ) async throws -> T {
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let store = Store(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, operationTimeout: operationTimeout)
+        let (started, start) = AsyncStream.makeStream(of: Void.self)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
-                await client.run()
+                await store.run(starting: { start.finish() })
                 return nil
             }
             defer { group.cancelAll() }
-            return try await body(Store(client: client, logger: logger, operationTimeout: operationTimeout))
+            for await _ in started {}
+            return try await body(store)
         }
     }
 }

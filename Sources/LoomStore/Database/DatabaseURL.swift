@@ -28,6 +28,10 @@ public enum DatabaseURL {
                 tls: tls)
         }
         configuration.options.connectTimeout = .seconds(5)
+        // No keep-alive query on idle connections: it costs a timer (three tasks and a libdispatch timer) each time a
+        // connection is handed back, which under load is every query; a connection the database closed is noticed
+        // as it closes, and Loom's servers query at least every few seconds (their heartbeat) anyway.
+        configuration.options.keepAliveBehavior = nil
         return configuration
     }
 

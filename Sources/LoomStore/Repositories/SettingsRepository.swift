@@ -25,7 +25,7 @@ public struct SettingsRepository: Sendable {
     }
 
     public func set(_ key: String, _ value: String) async throws {
-        try await store.perform {
+        _ = try await store.perform {
             try await store.client.query(
                 "INSERT INTO settings (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
                 logger: store.logger)

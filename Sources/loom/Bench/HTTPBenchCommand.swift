@@ -43,7 +43,9 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         let adminToken = configuration.adminToken!
         let server = LoomServer(configuration: configuration, catalog: .bundled, logger: Logger(label: "loom.bench"))
         let (ports, announce) = AsyncStream.makeStream(of: Int.self)
-        try await Store.with(try DatabaseURL.configuration(database), logger: Logger(label: "loom.bench")) { store in
+        var client = try DatabaseURL.configuration(database)
+        client.options.minimumConnections = LoomServer.standingDatabaseConnections
+        try await Store.with(client, logger: Logger(label: "loom.bench")) { store in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let serving = ServiceGroup(
                     services: [LifecycleTask { try await server.run(store: store, onListening: { announce.yield($0) }, showAdminToken: { _ in }) }],
@@ -125,7 +127,7 @@ struct BenchDatabase {
 
     static func createDatabase(on url: String) async throws -> String {
         let name = "loom_bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-        try await Store.with(try DatabaseURL.configuration(url), logger: Logger(label: "loom.bench")) { store in
+        _ = try await Store.with(try DatabaseURL.configuration(url), logger: Logger(label: "loom.bench")) { store in
             try await store.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
         }
         var components = URLComponents(string: url)!

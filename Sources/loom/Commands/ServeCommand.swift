@@ -31,7 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let host { configuration.host = host }
         configuration.migrationsDirectory = DatabaseEnvironment.migrations(configuration.migrationsDirectory)
         let catalog = try models.catalog()
-        let database = try DatabaseURL.configuration(try DatabaseEnvironment.configurationURL())
+        var database = try DatabaseURL.configuration(try DatabaseEnvironment.configurationURL())
+        database.options.minimumConnections = LoomServer.standingDatabaseConnections
         let logger = Logger(label: "loom.server")
         let server = LoomServer(configuration: configuration, catalog: catalog, logger: logger)
         let timeout = environment["LOOM_DB_TIMEOUT_S"].flatMap(Double.init).map { Duration.milliseconds(Int($0 * 1000)) } ?? .seconds(5)
