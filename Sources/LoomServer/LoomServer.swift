@@ -15,10 +15,11 @@ public struct LoomServer: Sendable {
     public var catalog: ModelCatalog
     public var logger: Logger
 
-    /// Database connections a server keeps open however idle it is: one for each of the run journal's concurrent
-    /// writes and one for everything else. Connections above the pool's minimum start an idle timer (a task and a
-    /// libdispatch timer) every time they are handed back, which is every write under load.
-    public static let standingDatabaseConnections = RunJournal.concurrentWrites + 1
+    /// Database connections a server keeps open however idle it is: one for each notification listener, one for each
+    /// of the run journal's concurrent writes and one for everything else. The pool hands out the first free
+    /// connection; those past its minimum start an idle timer (three tasks and a libdispatch timer) every time they
+    /// are handed back, which under load is every write.
+    public static let standingDatabaseConnections = NotificationListener.perServer + RunJournal.concurrentWrites + 1
 
     public init(configuration: ServerConfiguration, catalog: ModelCatalog, logger: Logger = Logger(label: "loom.server")) {
         self.configuration = configuration

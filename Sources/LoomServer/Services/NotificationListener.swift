@@ -9,6 +9,8 @@ struct NotificationListener: Service {
     let channel: String
     var onSubscribed: @Sendable () async -> Void = {}
     let onMessage: @Sendable (String) async -> Void
+    /// The listeners a server runs (`stops`, `access`, `datasets`), each holding a database connection.
+    static let perServer = 3
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
