@@ -35,6 +35,20 @@ import Testing
         #expect(try !load(pure.replacingOccurrences(of: "type: template, template: hi", with: "type: llm, prompt: hi").replacingOccurrences(of: "a.output", with: "a.text")).graph.runsInline)
     }
 
+    @Test func executionIdsAreTheRunsIdWithTheStepInItsLastGroup() async throws {
+        let workflow = try load("app: ids\nnodes:\n  - {id: a, type: template, template: hi, next: b}\n  - {id: b, type: end, outputs: {x: '{{ a.output }}'}}\n")
+        var context = RunContext()
+        context.runId = "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+        let run = try await record(workflow, context: context)
+        let ids = run.events.compactMap { event -> String? in
+            if case .nodeFinished(let execution, _) = event.kind { return execution.id }
+            return nil
+        }
+        #expect(ids == ["0a1b2c3d-4e5f-6071-8293-000000000001", "0a1b2c3d-4e5f-6071-8293-000000000002"])
+        let coordinator = RunCoordinator(context: context, services: EngineServices(), limits: .default, streamRoutes: [:], conversation: nil, sink: { _ in })
+        #expect(coordinator.executionId(step: 0x1_2345_6789_abcd) == "0a1b2c3d-4e5f-6071-8293-123456789abcd")
+    }
+
     @Test func skippedBranchesPropagateAndTheJoinStillRunsOnce() async throws {
         let workflow = try load("""
             app: skip

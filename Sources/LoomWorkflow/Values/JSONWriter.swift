@@ -16,8 +16,13 @@ public enum JSONWriter {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .int(let number): out.append(contentsOf: String(number).utf8)
-        case .double(let number): out.append(contentsOf: format(number).utf8)
+        case .int(let number): writeInteger(number, into: &out)
+        case .double(let number):
+            if let integer = integral(number) {
+                writeInteger(integer, into: &out)
+            } else {
+                out.append(contentsOf: format(number).utf8)
+            }
         case .string(let text): writeString(text, into: &out)
         case .array(let items):
             if items.isEmpty {
@@ -25,10 +30,10 @@ public enum JSONWriter {
                 return
             }
             out.append(UInt8(ascii: "["))
-            for (position, item) in items.enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ",")) }
+            for index in items.indices {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 newline(&out, indent.map { $0 + 1 })
-                write(item, into: &out, indent: indent.map { $0 + 1 }, sortKeys: sortKeys)
+                write(items[index], into: &out, indent: indent.map { $0 + 1 }, sortKeys: sortKeys)
             }
             newline(&out, indent)
             out.append(UInt8(ascii: "]"))
@@ -38,17 +43,44 @@ public enum JSONWriter {
                 return
             }
             out.append(UInt8(ascii: "{"))
-            let entries = sortKeys ? fields.sorted { $0.key < $1.key } : Array(fields)
-            for (position, entry) in entries.enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ",")) }
-                newline(&out, indent.map { $0 + 1 })
-                writeString(entry.key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                if indent != nil { out.append(UInt8(ascii: " ")) }
-                write(entry.value, into: &out, indent: indent.map { $0 + 1 }, sortKeys: sortKeys)
+            var first = true
+            // Unsorted, the dictionary is walked in place: copying its entries into an array first retained and
+            // released every key and value.
+            if sortKeys {
+                for entry in fields.sorted(by: { $0.key < $1.key }) {
+                    writeField(entry.key, entry.value, first: &first, into: &out, indent: indent, sortKeys: sortKeys)
+                }
+            } else {
+                for (key, value) in fields { writeField(key, value, first: &first, into: &out, indent: indent, sortKeys: sortKeys) }
             }
             newline(&out, indent)
             out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func writeField(_ key: String, _ value: Value, first: inout Bool, into out: inout [UInt8], indent: Int?, sortKeys: Bool) {
+        if !first { out.append(UInt8(ascii: ",")) }
+        first = false
+        newline(&out, indent.map { $0 + 1 })
+        writeString(key, into: &out)
+        out.append(UInt8(ascii: ":"))
+        if indent != nil { out.append(UInt8(ascii: " ")) }
+        write(value, into: &out, indent: indent.map { $0 + 1 }, sortKeys: sortKeys)
+    }
+
+    /// Decimal digits straight into the output, without a `String` in between.
+    private static func writeInteger(_ number: Int, into out: inout [UInt8]) {
+        if number < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt.max has 20 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
         }
     }
 
@@ -61,10 +93,13 @@ public enum JSONWriter {
     /// Integral doubles print without a fraction; non-finite numbers have no JSON form and print as null.
     static func format(_ number: Double) -> String {
         guard number.isFinite else { return "null" }
-        if number == number.rounded(), abs(number) < 1e15 {
-            return String(Int64(number))
-        }
+        if let integer = integral(number) { return String(integer) }
         return "\(number)"
+    }
+
+    /// The integer an integral double prints as (below 1e15, where integers are exact); nil for any other.
+    private static func integral(_ number: Double) -> Int? {
+        number.isFinite && number == number.rounded() && abs(number) < 1e15 ? Int(number) : nil
     }
 
     /// Copies runs of bytes that need no escaping in one go; UTF-8 beyond ASCII passes through unchanged.
