@@ -72,6 +72,55 @@ import Testing
             #expect(try await store.runs.find(run.id)?.status == "succeeded")
         }
     }
+
+    /// A run that its caller began writing as the server stopped, on a database that then did not answer: the
+    /// journal's loop has already stopped, so no one would retry it. It is reported lost (before, it went back to a
+    /// queue no one would write again, and nothing said so).
+    @Test func aWriteThatFailsAfterTheJournalStoppedIsReportedLost() async throws {
+        let listener = try SilentListener()
+        let logged = LoggedLines()
+        let logger = Logger(label: "test") { _ in logged }
+        try await Store.with(try DatabaseURL.configuration(listener.databaseURL), logger: logger, operationTimeout: .seconds(2)) { store in
+            let run = RunRecord(id: UUID(), appId: 1, app: "late", version: 1, status: "succeeded", inputs: [:], user: "u", createdAt: Date(), finishedAt: Date())
+            let journal = RunJournal(store: store, checkpointAfter: .seconds(5), logger: logger)
+            let loop = Task { try await journal.run() }
+            // Nothing else is written, so the caller writes its run itself; the loop stops while that write waits
+            // (for the database's answer to its connection).
+            let caller = Task { await journal.finished(run, nodes: []) }
+            let giveUp = ContinuousClock.now + .seconds(30)
+            while !listener.hasConnection, ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(10)) }
+            try #require(listener.hasConnection)
+            loop.cancel()
+            try await loop.value
+            #expect(await caller.value == false)
+            #expect(logged.contains("a finished run could not be recorded before shutdown"), "\(logged.lines)")
+        }
+        withExtendedLifetime(listener) {}
+    }
+}
+
+/// Log lines, kept for a test to read.
+private final class LoggedLines: LogHandler, Sendable {
+    private let kept = Mutex<[String]>([])
+    var lines: [String] { kept.withLock { $0 } }
+    var logLevel: Logger.Level {
+        get { .trace }
+        set {}
+    }
+    var metadata: Logger.Metadata {
+        get { [:] }
+        set {}
+    }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { nil }
+        set {}
+    }
+
+    func contains(_ text: String) -> Bool { lines.contains { $0.contains(text) } }
+
+    func log(event: LogEvent) {
+        kept.withLock { $0.append("\(event.level) \(event.message)") }
+    }
 }
 
 /// What a caller was told, once it was told.

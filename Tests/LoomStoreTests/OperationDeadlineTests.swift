@@ -1,32 +1,14 @@
 import Foundation
-import Glibc
 @testable import LoomStore
 import Logging
+import LoomTestSupport
 import Synchronization
 import Testing
 
 @Suite struct OperationDeadlineTests {
-    /// A TCP port that accepts connections (the kernel completes them into the backlog) and never answers.
-    private static func silentListener() throws -> (socket: Int32, port: Int) {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(bound == 0 && listen(socket, 16) == 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-        }
-        return (socket, Int(UInt16(bigEndian: address.sin_port)))
-    }
-
     @Test func anOperationOnADatabaseThatNeverAnswersFailsAtItsDeadline() async throws {
-        let listener = try Self.silentListener()
-        defer { close(listener.socket) }
-        let configuration = try DatabaseURL.configuration("postgres://loom@127.0.0.1:\(listener.port)/loom?sslmode=disable")
+        let listener = try SilentListener()
+        let configuration = try DatabaseURL.configuration(listener.databaseURL)
         try await Store.with(configuration, logger: Logger(label: "loom.test"), operationTimeout: .milliseconds(300)) { store in
             // Without its deadline the operation waits for ever: the pool keeps retrying the connection. (How soon
             // the deadline is noticed is not checked: with the rest of the suite starting beside it, a 300 ms
@@ -39,6 +21,7 @@ import Testing
             }
             #expect(!store.health.isAvailable)
         }
+        withExtendedLifetime(listener) {}
     }
 
     @Test func aRemovedDeadlineNeverFires() async throws {
