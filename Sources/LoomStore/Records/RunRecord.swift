@@ -82,15 +82,22 @@ public struct NodeRunRecord: Sendable {
         self.finishedAt = finishedAt
     }
 
-    /// The node run as an element of its run's `node_runs` column.
+    /// The node run as an element of its run's `node_runs` column. Fields at their defaults (no error, no retries, no
+    /// tokens, not in an iteration, empty inputs or outputs) are left out, and `init?(row:)` restores them: most
+    /// nodes have most of them, and PostgreSQL parses, sorts and stores every key of every recorded node.
     public var row: Value {
-        [
+        var fields: [String: Value] = [
             "id": .string(id), "node_id": .string(nodeId), "node_type": .string(nodeType), "title": .string(title), "step": .int(step),
-            "status": .string(status), "inputs": inputs, "outputs": outputs, "error": error.map(Value.string) ?? .null,
-            "retries": .int(retries), "elapsed_ms": .double(elapsedMilliseconds), "total_tokens": .int(totalTokens),
-            "iteration_id": iterationId.map(Value.string) ?? .null, "iteration_index": iterationIndex.map(Value.int) ?? .null,
-            "finished_at": .double(finishedAt.timeIntervalSince1970),
+            "status": .string(status), "elapsed_ms": .double(elapsedMilliseconds), "finished_at": .double(finishedAt.timeIntervalSince1970),
         ]
+        if inputs != [:] { fields["inputs"] = inputs }
+        if outputs != [:] { fields["outputs"] = outputs }
+        if let error { fields["error"] = .string(error) }
+        if retries != 0 { fields["retries"] = .int(retries) }
+        if totalTokens != 0 { fields["total_tokens"] = .int(totalTokens) }
+        if let iterationId { fields["iteration_id"] = .string(iterationId) }
+        if let iterationIndex { fields["iteration_index"] = .int(iterationIndex) }
+        return .object(fields)
     }
 
     /// Reads an element of a run's `node_runs` column; nil when it is not one.
