@@ -64,8 +64,14 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                 var rows: [[String]] = []
                 for level in levels {
                     let before = try await Self.recordedRuns(store)
+                    let cpuBefore = (loom: ProcessCPU.ownSeconds(), postgres: cluster.directory.flatMap(ProcessCPU.clusterSeconds))
                     let result = try await WrkRun.run(url: base + "/v1/workflows/run", key: key, connections: level, seconds: seconds)
+                    let cpuAfter = (loom: ProcessCPU.ownSeconds(), postgres: cluster.directory.flatMap(ProcessCPU.clusterSeconds))
                     let recorded = try await Self.recordedRuns(store) - before
+                    let perRun = { (before: Double?, after: Double?) -> String in
+                        guard let before, let after, recorded > 0 else { return "–" }
+                        return String(format: "%.0f", (after - before) / Double(recorded) * 1e6)
+                    }
                     var references = ["–", "–"]
                     if !skipReference {
                         let share = { (tps: Double) in String(format: "%.0f (%.0f%%)", tps, result.requestsPerSecond / tps * 100) }
@@ -77,13 +83,17 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                     rows.append([
                         String(level), String(format: "%.0f", result.requestsPerSecond), String(format: "%.2f", result.p50Milliseconds),
                         String(format: "%.2f", result.p99Milliseconds), String(result.errors), String(recorded),
+                        perRun(cpuBefore.loom, cpuAfter.loom), perRun(cpuBefore.postgres, cpuAfter.postgres),
                     ] + references)
                 }
                 print("POST /v1/workflows/run (blocking; start → template → end; each run recorded with its node runs), wrk -t1, \(seconds) s per level")
                 print("references: pgbench -n -j1 -T\(seconds) on the same PostgreSQL at the same client count; in brackets Loom's runs/s over it")
                 print("  insert tps: one INSERT of one row (no index) per transaction — the issue's ceiling")
-                print("  run-write tps: Loom's own write for one run (its row, holding its 3 node runs, with its indexes) per transaction\n")
-                print(TextTable.render(["connections", "runs/s", "p50 ms", "p99 ms", "errors", "recorded", "insert tps (loom %)", "run-write tps (loom %)"], rows))
+                print("  run-write tps: Loom's own write for one run (its row, holding its 3 node runs, with its indexes) per transaction")
+                print("CPU µs/run: user + system time of this process (the server) and of the scratch cluster's processes, over the level, ÷ runs recorded\n")
+                print(TextTable.render(
+                    ["connections", "runs/s", "p50 ms", "p99 ms", "errors", "recorded", "loom CPU µs/run", "postgres CPU µs/run", "insert tps (loom %)",
+                     "run-write tps (loom %)"], rows))
                 await serving.triggerGracefulShutdown()
             }
         }
