@@ -117,17 +117,14 @@ public struct LoomServer: Sendable {
         let logger = self.logger
         let port = configuration.port
         let host = configuration.host
+        let presence = ServerPresence(
+            store: store, serverId: serverId, interval: configuration.heartbeatInterval, staleAfter: configuration.staleServerAfter, logger: logger)
+        let listeners: [any Service] = NotificationListener.all(store, active: active, cache: cache, retriever: retriever)
+        let background: [any Service] = [presence] + listeners + [ImportJobRunner(store: store, embedder: models, logger: logger), journal]
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: port), serverName: "Loom"),
-            services: [
-                ServerPresence(store: store, serverId: serverId, interval: configuration.heartbeatInterval, staleAfter: configuration.staleServerAfter, logger: logger),
-                NotificationListener.stops(store, active),
-                NotificationListener.access(store, cache),
-                NotificationListener.datasets(store, retriever),
-                ImportJobRunner(store: store, embedder: models, logger: logger),
-                journal,
-            ],
+            services: background,
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
                 loopback.listening(host: host, port: bound)

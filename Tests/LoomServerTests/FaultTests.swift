@@ -106,7 +106,7 @@ import Testing
         process.arguments = ["serve", "--port", String(port), "--workers", "1"]
         process.environment = ProcessInfo.processInfo.environment.merging([
             "DATABASE_URL": database, "LOOM_ADMIN_TOKEN": ServerHarness.adminToken, "LOOM_MIGRATIONS": TestDatabase.migrations,
-            "LOOM_LOG_LEVEL": "warning",
+            "LOOM_LOG_LEVEL": "info",
         ]) { _, new in new }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
@@ -129,6 +129,8 @@ import Testing
         #expect(Self.hasEnded(worker), "the worker outlived the server")
         let logged = try String(contentsOf: log, encoding: .utf8)
         #expect(!logged.contains(" error ") && !logged.contains(" warning "), "\(logged)")
+        // Lines keep their metadata through loom's log handler.
+        #expect(logged.contains("info loom.server: port=\(port) [LoomServer] Loom is listening"), "\(logged)")
     }
 
     /// Gone, or a zombie waiting to be reaped.

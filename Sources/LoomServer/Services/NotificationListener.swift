@@ -9,13 +9,20 @@ struct NotificationListener: Service {
     let channel: String
     var onSubscribed: @Sendable () async -> Void = {}
     let onMessage: @Sendable (String) async -> Void
-    /// The listeners a server runs (`stops`, `access`, `datasets`), each holding a database connection.
+    /// The listeners a server runs (`all`), each holding a database connection.
     static let perServer = 3
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await NotificationChannel(channel, store: store).listen(onSubscribed: onSubscribed, onMessage)
         }
+    }
+
+    /// Stops, access changes and dataset versions: `perServer` listeners.
+    static func all(_ store: Store, active: ActiveRuns, cache: AccessCache, retriever: DatasetRetriever) -> [Self] {
+        let listeners = [stops(store, active), access(store, cache), datasets(store, retriever)]
+        assert(listeners.count == perServer, "perServer counts the connections a server keeps standing")
+        return listeners
     }
 
     static func stops(_ store: Store, _ active: ActiveRuns) -> Self {
