@@ -20,6 +20,8 @@ public struct LoomServer: Sendable {
     /// connection; those past its minimum start an idle timer (three tasks and a libdispatch timer) every time they
     /// are handed back, which under load is every write.
     public static let standingDatabaseConnections = NotificationListener.perServer + RunJournal.concurrentWrites + 1
+    /// Batches of finished runs the server writes at once (`loom bench http` gives its stack floor the same).
+    public static let concurrentRunWrites = RunJournal.concurrentWrites
 
     public init(configuration: ServerConfiguration, catalog: ModelCatalog, logger: Logger = Logger(label: "loom.server")) {
         self.configuration = configuration

@@ -72,13 +72,16 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                         guard let before, let after, recorded > 0 else { return "–" }
                         return String(format: "%.0f", (after - before) / Double(recorded) * 1e6)
                     }
-                    var references = ["–", "–"]
+                    var references = ["–", "–", "–", "–"]
                     if !skipReference {
+                        let insert = try await PgbenchRun.insertTPS(url: database, clients: level, seconds: seconds)
                         let share = { (tps: Double) in String(format: "%.0f (%.0f%%)", tps, result.requestsPerSecond / tps * 100) }
-                        references = [
-                            share(try await PgbenchRun.insertTPS(url: database, clients: level, seconds: seconds)),
-                            share(try await PgbenchRun.runWriteTPS(url: database, clients: level, seconds: seconds)),
-                        ]
+                        references = [share(insert), share(try await PgbenchRun.runWriteTPS(url: database, clients: level, seconds: seconds))]
+                        for write in StackFloor.Write.allCases {
+                            let floor = try await Self.floor(write, store: store, connections: level, seconds: seconds)
+                            references.append(String(format: "%.0f (%.0f%%)%@", floor.requestsPerSecond, floor.requestsPerSecond / insert * 100,
+                                floor.errors == 0 ? "" : ", \(floor.errors) errors"))
+                        }
                     }
                     rows.append([
                         String(level), String(format: "%.0f", result.requestsPerSecond), String(format: "%.2f", result.p50Milliseconds),
@@ -90,15 +93,36 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                 print("references: pgbench -n -j1 -T\(seconds) on the same PostgreSQL at the same client count; in brackets Loom's runs/s over it")
                 print("  insert tps: one INSERT of one row (no index) per transaction — the issue's ceiling")
                 print("  run-write tps: Loom's own write for one run (its row, holding its 3 node runs, with its indexes) per transaction")
+                print("stack floors: Hummingbird + PostgresNIO under the same wrk, a handler that writes one row of the insert table and answers,")
+                print("  per request or group-committed as Loom's journal does; in brackets their requests/s over the insert tps")
                 print("CPU µs/run: user + system time of this process (the server) and of the scratch cluster's processes, over the level, ÷ runs recorded\n")
                 print(TextTable.render(
                     ["connections", "runs/s", "p50 ms", "p99 ms", "errors", "recorded", "loom CPU µs/run", "postgres CPU µs/run", "insert tps (loom %)",
-                     "run-write tps (loom %)"], rows))
+                     "run-write tps (loom %)"] + StackFloor.Write.allCases.map { "\($0.rawValue) (% insert)" }, rows))
                 await serving.triggerGracefulShutdown()
             }
         }
         await BenchDatabase.dropDatabase(database, on: cluster.url)
         await cluster.tearDown()
+    }
+
+    /// The stack floor served on its own port for one level.
+    static func floor(_ write: StackFloor.Write, store: Store, connections: Int, seconds: Int) async throws -> WrkRun {
+        let (ports, announce) = AsyncStream.makeStream(of: Int.self)
+        let serving = ServiceGroup(
+            services: [StackFloor.application(write, store: store, onListening: { announce.yield($0) })], logger: Logger(label: "loom.bench.floor"))
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await serving.run() }
+            var port = 0
+            for await bound in ports {
+                port = bound
+                break
+            }
+            let result = try await WrkRun.run(url: "http://127.0.0.1:\(port)/floor", key: "", connections: connections, seconds: seconds)
+            await serving.triggerGracefulShutdown()
+            try await group.waitForAll()
+            return result
+        }
     }
 
     static func recordedRuns(_ store: Store) async throws -> Int {
