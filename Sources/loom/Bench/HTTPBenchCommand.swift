@@ -64,13 +64,13 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                 var rows: [[String]] = []
                 for level in levels {
                     let before = try await Self.recordedRuns(store)
-                    let cpuBefore = (loom: ProcessCPU.ownSeconds(), postgres: cluster.directory.flatMap(ProcessCPU.clusterSeconds))
+                    let cpuBefore = ProcessCPU.Reading(clusterDirectory: cluster.directory)
                     let result = try await WrkRun.run(url: base + "/v1/workflows/run", key: key, connections: level, seconds: seconds)
-                    let cpuAfter = (loom: ProcessCPU.ownSeconds(), postgres: cluster.directory.flatMap(ProcessCPU.clusterSeconds))
+                    let cpu = ProcessCPU.Reading(clusterDirectory: cluster.directory).used(since: cpuBefore)
                     let recorded = try await Self.recordedRuns(store) - before
-                    let perRun = { (before: Double?, after: Double?) -> String in
-                        guard let before, let after, recorded > 0 else { return "–" }
-                        return String(format: "%.0f", (after - before) / Double(recorded) * 1e6)
+                    let perRun = { (used: Double?) -> String in
+                        guard let used, recorded > 0 else { return "–" }
+                        return String(format: "%.0f", used / Double(recorded) * 1e6)
                     }
                     var references = ["–", "–", "–", "–"]
                     if !skipReference {
@@ -78,15 +78,19 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                         let share = { (tps: Double) in String(format: "%.0f (%.0f%%)", tps, result.requestsPerSecond / tps * 100) }
                         references = [share(insert), share(try await PgbenchRun.runWriteTPS(url: database, clients: level, seconds: seconds))]
                         for write in StackFloor.Write.allCases {
+                            let cpuBefore = ProcessCPU.Reading(clusterDirectory: cluster.directory)
                             let floor = try await Self.floor(write, store: store, connections: level, seconds: seconds)
-                            references.append(String(format: "%.0f (%.0f%%)%@", floor.requestsPerSecond, floor.requestsPerSecond / insert * 100,
-                                floor.errors == 0 ? "" : ", \(floor.errors) errors"))
+                            let used = ProcessCPU.Reading(clusterDirectory: cluster.directory).used(since: cpuBefore)
+                            let requests = floor.requestsPerSecond * Double(seconds)
+                            let cpu = used.cluster.map { String(format: ", %.0f + %.0f µs", used.own / requests * 1e6, $0 / requests * 1e6) } ?? ""
+                            references.append(String(format: "%.0f (%.0f%%)%@%@", floor.requestsPerSecond, floor.requestsPerSecond / insert * 100,
+                                cpu, floor.errors == 0 ? "" : ", \(floor.errors) errors"))
                         }
                     }
                     rows.append([
                         String(level), String(format: "%.0f", result.requestsPerSecond), String(format: "%.2f", result.p50Milliseconds),
                         String(format: "%.2f", result.p99Milliseconds), String(result.errors), String(recorded),
-                        perRun(cpuBefore.loom, cpuAfter.loom), perRun(cpuBefore.postgres, cpuAfter.postgres),
+                        perRun(cpu.own), perRun(cpu.cluster),
                     ] + references)
                 }
                 print("POST /v1/workflows/run (blocking; start → template → end; each run recorded with its node runs), wrk -t1, \(seconds) s per level")
@@ -94,7 +98,8 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                 print("  insert tps: one INSERT of one row (no index) per transaction — the issue's ceiling")
                 print("  run-write tps: Loom's own write for one run (its row, holding its 3 node runs, with its indexes) per transaction")
                 print("stack floors: Hummingbird + PostgresNIO under the same wrk, a handler that writes one row of the insert table and answers,")
-                print("  per request or group-committed as Loom's journal does; in brackets their requests/s over the insert tps")
+                print("  per request or group-committed as Loom's journal does; in brackets their requests/s over the insert tps, then the")
+                print("  CPU µs per request of this process and of the cluster")
                 print("CPU µs/run: user + system time of this process (the server) and of the scratch cluster's processes, over the level, ÷ runs recorded\n")
                 print(TextTable.render(
                     ["connections", "runs/s", "p50 ms", "p99 ms", "errors", "recorded", "loom CPU µs/run", "postgres CPU µs/run", "insert tps (loom %)",
