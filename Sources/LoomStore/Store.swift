@@ -11,13 +11,14 @@ public struct Store: Sendable {
     /// connect and would hold requests forever.
     public var operationTimeout: Duration
     /// Whether the last operation reached the database; callers refuse new work while it did not.
-    public let health = DatabaseHealth()
+    public let health: DatabaseHealth
     private let deadlines = OperationDeadlines()
 
     public init(client: PostgresClient, logger: Logger, operationTimeout: Duration = .seconds(5)) {
         self.client = client
         self.logger = logger
         self.operationTimeout = operationTimeout
+        health = DatabaseHealth(logger: logger)
     }
 
     public var apps: AppRepository { AppRepository(store: self) }
@@ -53,7 +54,7 @@ public struct Store: Sendable {
             return value
         } catch {
             let wrapped = StoreError.wrap(error)
-            if case .unavailable = wrapped as? StoreError { health.missed() }
+            if case .unavailable(let message) = wrapped as? StoreError { health.missed(message) }
             throw wrapped
         }
     }
@@ -79,7 +80,8 @@ public struct Store: Sendable {
         _ configuration: PostgresClient.Configuration, logger: Logger, operationTimeout: Duration = .seconds(5),
         _ body: @Sendable (Store) async throws -> T
     ) async throws -> T {
-        let store = Store(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, operationTimeout: operationTimeout)
+        let store = Store(
+            client: PostgresClient(configuration: configuration, backgroundLogger: poolLogger(logger)), logger: logger, operationTimeout: operationTimeout)
         let (started, start) = AsyncStream.makeStream(of: Void.self)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
@@ -91,6 +93,15 @@ public struct Store: Sendable {
             return try await body(store)
         }
     }
+}
+
+/// PostgresNIO logs every failed connection attempt at info: while the database is down, about one line a second
+/// per standing connection. At Loom's default level those are left out; `DatabaseHealth` says once that the
+/// database went away and once that it is back. A lower level (debug, trace) keeps them.
+func poolLogger(_ logger: Logger) -> Logger {
+    var pool = logger
+    if pool.logLevel == .info { pool.logLevel = .notice }
+    return pool
 }
 
 /// The first of an operation's result and its deadline, handed to one waiter.
@@ -133,11 +144,25 @@ extension Result where Failure == any Error {
     }
 }
 
-/// Whether the database answered the last operation.
+/// Whether the database answered the last operation; logs when that changes, not on every operation.
 public final class DatabaseHealth: Sendable {
     private let down = Atomic<Bool>(false)
+    private let logger: Logger
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
 
     public var isAvailable: Bool { !down.load(ordering: .relaxed) }
-    func reached() { down.store(false, ordering: .relaxed) }
-    func missed() { down.store(true, ordering: .relaxed) }
+
+    func reached() {
+        // A load first: the exchange, a locked instruction, only runs while the database was down.
+        guard down.load(ordering: .relaxed), down.exchange(false, ordering: .relaxed) else { return }
+        logger.notice("the database answers again")
+    }
+
+    func missed(_ reason: String) {
+        guard !down.exchange(true, ordering: .relaxed) else { return }
+        logger.warning("the database is unavailable; requests that need it fail until it answers again", metadata: ["error": "\(reason)"])
+    }
 }

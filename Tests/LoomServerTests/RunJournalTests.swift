@@ -99,30 +99,6 @@ import Testing
     }
 }
 
-/// Log lines, kept for a test to read.
-private final class LoggedLines: LogHandler, Sendable {
-    private let kept = Mutex<[String]>([])
-    var lines: [String] { kept.withLock { $0 } }
-    var logLevel: Logger.Level {
-        get { .trace }
-        set {}
-    }
-    var metadata: Logger.Metadata {
-        get { [:] }
-        set {}
-    }
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-
-    func contains(_ text: String) -> Bool { lines.contains { $0.contains(text) } }
-
-    func log(event: LogEvent) {
-        kept.withLock { $0.append("\(event.level) \(event.message)") }
-    }
-}
-
 /// What a caller was told, once it was told.
 private final class Outcome: Sendable {
     private let told = Mutex<Bool?>(nil)

@@ -32,6 +32,8 @@ struct ImportJobRunner: Service {
                         await process(job)
                         continue
                     }
+                } catch StoreError.unavailable {
+                    // The store says once that the database went away, and once that it answers again.
                 } catch {
                     logger.warning("cannot claim import jobs", metadata: ["error": "\(error)"])
                 }

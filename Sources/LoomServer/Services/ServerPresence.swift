@@ -20,6 +20,8 @@ struct ServerPresence: Service {
                     if !failed.isEmpty {
                         logger.warning("failed runs left by a stopped server", metadata: ["runs": "\(failed.map { $0.lowercasedString })"])
                     }
+                } catch StoreError.unavailable {
+                    // The store says once that the database went away, and once that it answers again.
                 } catch {
                     logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
                 }

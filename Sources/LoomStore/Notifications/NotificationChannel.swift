@@ -39,7 +39,7 @@ public struct NotificationChannel: Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
-                store.logger.warning("notifications interrupted; listening again", metadata: ["channel": "\(name)", "error": "\(error)"])
+                store.logger.warning("notifications interrupted; listening again", metadata: ["channel": "\(name)", "error": "\(StoreError.wrap(error))"])
                 try? await Task.sleep(for: .seconds(1))
             }
         }
