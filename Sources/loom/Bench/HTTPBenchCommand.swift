@@ -51,11 +51,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                     services: [LifecycleTask { try await server.run(store: store, onListening: { announce.yield($0) }, showAdminToken: { _ in }) }],
                     logger: Logger(label: "loom.bench"))
                 group.addTask { try await serving.run() }
-                var port = 0
-                for await bound in ports {
-                    port = bound
-                    break
-                }
+                let port = await ports.first { _ in true } ?? 0
                 let base = "http://127.0.0.1:\(port)"
                 let admin = AdminClient(baseURL: base, token: adminToken)
                 _ = try await admin.send(.POST, "/admin/apps?publish=true&file=bench-http.yaml", body: Array(Self.app.utf8), contentType: "application/yaml")
@@ -118,11 +114,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             services: [StackFloor.application(write, store: store, onListening: { announce.yield($0) })], logger: Logger(label: "loom.bench.floor"))
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await serving.run() }
-            var port = 0
-            for await bound in ports {
-                port = bound
-                break
-            }
+            let port = await ports.first { _ in true } ?? 0
             let result = try await WrkRun.run(url: "http://127.0.0.1:\(port)/floor", key: "", connections: connections, seconds: seconds)
             await serving.triggerGracefulShutdown()
             try await group.waitForAll()

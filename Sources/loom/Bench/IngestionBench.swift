@@ -57,11 +57,7 @@ struct IngestionBench {
                     try await worker.run(handleSignals: false, onListening: { announce.yield($0) })
                     return nil
                 }
-                var port = 0
-                for await bound in ports {
-                    port = bound
-                    break
-                }
+                let port = await ports.first { _ in true } ?? 0
                 let provider = OpenAICompatibleProvider(
                     catalog: ModelCatalog(endpoints: ["minilm-l6": ModelEndpoint(name: "minilm-l6", baseURL: "http://127.0.0.1:\(port)/v1", model: "minilm-l6")], defaultName: nil))
                 defer { group.cancelAll() }
